@@ -1,0 +1,3 @@
+"""Lantern core: domain, storage, security and services. Never imports Qt."""
+
+__version__ = "0.1.0"
