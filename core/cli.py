@@ -1,0 +1,168 @@
+"""The command-line interface (core layer: no Qt). Calls the same services as the GUI.
+
+Every failure prints one plain line on stderr and exits non-zero; no traceback,
+no patient text, no key. Passwords come from standard input, never arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import core
+from core.errors import LanternError, ValidationError
+
+EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one plain line, not argparse's usage dump
+        raise ValidationError(f"{message} (try: python main.py {self.prog.split()[-1]} --help)")
+
+
+def _read_password(stdin: TextIO, what: str = "password") -> str:
+    line = stdin.readline()
+    if not line:
+        raise ValidationError(f"No {what} on standard input. Pipe it in, for example: echo ... | python main.py ...")
+    return line.rstrip("\r\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="main.py", description="Lantern: sexual-safety incident recording for wards.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--store", help="open the app on this store folder")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("init", help="create a new store")
+    p.add_argument("--store", required=True)
+    p.add_argument("--org", required=True, help="organisation ODS code")
+    p.add_argument("--ward", action="append", required=True, help="ward name (repeat for more)")
+    p.add_argument("--admin", required=True, help="username of the first administrator")
+    p.add_argument("--password-stdin", action="store_true", required=True)
+    p.add_argument("--recovery-key-file", help="also write the recovery key to this file")
+
+    p = sub.add_parser("demo", help="create or fill a demo store with synthetic incidents")
+    p.add_argument("--store", required=True)
+    p.add_argument("--incidents", type=int, default=200)
+    p.add_argument("--password-stdin", action="store_true", required=True)
+    p.add_argument("--seed", type=int, default=2018)
+
+    for name in ("check", "backup"):
+        p = sub.add_parser(name, help="check a store's integrity" if name == "check" else "make a verified backup")
+        p.add_argument("--store", required=True)
+        p.add_argument("--user", required=True)
+        p.add_argument("--password-stdin", action="store_true", required=True)
+        if name == "backup":
+            p.add_argument("--out", required=True)
+
+    p = sub.add_parser("restore", help="restore a backup into a new store folder")
+    p.add_argument("--from", dest="source", required=True)
+    p.add_argument("--store", required=True)
+
+    p = sub.add_parser("recover", help="reset an account's password with the recovery key (read from stdin)")
+    p.add_argument("--store", required=True)
+    p.add_argument("--user", required=True)
+
+    p = sub.add_parser("rules", help="safeguarding rules tools")
+    rules_sub = p.add_subparsers(dest="rules_command", parser_class=_Parser)
+    rc = rules_sub.add_parser("check", help="print the actions an incident (JSON) would create")
+    rc.add_argument("file")
+    return parser
+
+
+def run(argv: list[str], stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """Run one CLI command. Returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.version:
+            print(f"Lantern {core.__version__}", file=stdout)
+            return EXIT_OK
+        return _dispatch(args, stdin, stdout, stderr)
+    except LanternError as err:
+        print(f"lantern: {err.message}", file=stderr)
+        return EXIT_BAD_INPUT if isinstance(err, ValidationError) else EXIT_PROBLEM
+    except KeyboardInterrupt:
+        print("lantern: stopped.", file=stderr)
+        return EXIT_PROBLEM
+    except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback, no text of the error
+        from core.logs import log_unexpected
+
+        log_unexpected(err)
+        print(f"lantern: an unexpected problem stopped this command ({type(err).__name__}). "
+              "Nothing half-written was kept. The log has details for IT.", file=stderr)
+        return EXIT_UNEXPECTED
+
+
+def _dispatch(args, stdin, stdout, stderr) -> int:
+    from core.services import accounts, maintenance
+
+    if args.command == "init":
+        password = _read_password(stdin)
+        store, _actor, recovery_key = accounts.init_store(
+            Path(args.store), ods_code=args.org, wards=args.ward, admin_username=args.admin, admin_password=password)
+        store.close()
+        if args.recovery_key_file:
+            from core.security.keyslots import atomic_write
+
+            atomic_write(Path(args.recovery_key_file), (recovery_key + "\n").encode())
+        print(f"Created the store in {args.store}.", file=stdout)
+        print("RECOVERY KEY (shown once; print it and lock it away; it can reset any password):", file=stdout)
+        print(f"    {recovery_key}", file=stdout)
+        return EXIT_OK
+
+    if args.command == "demo":
+        from core.demo.seed import create_or_fill_demo
+
+        password = _read_password(stdin)
+        summary = create_or_fill_demo(Path(args.store), password, incidents=args.incidents, seed=args.seed)
+        print(summary, file=stdout)
+        return EXIT_OK
+
+    if args.command in ("check", "backup"):
+        password = _read_password(stdin)
+        try:
+            store, actor = accounts.sign_in(Path(args.store), args.user, password)
+        except LanternError as err:
+            if args.command == "check":
+                print(f"FAIL open: {err.message}", file=stdout)
+            raise
+        try:
+            if args.command == "check":
+                results = maintenance.check_store(store, actor)
+                for r in results:
+                    print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {r.detail}", file=stdout)
+                return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEM
+            manifest = maintenance.backup_store(store, actor, Path(args.out))
+            print(f"Backup written and verified: {args.out} ({manifest['incidents']} incidents).", file=stdout)
+            return EXIT_OK
+        finally:
+            accounts.sign_out(store, actor) if store.is_open else None
+
+    if args.command == "restore":
+        manifest = maintenance.restore_store(Path(args.source), Path(args.store))
+        print(f"Restored {manifest['incidents']} incidents into {args.store}. "
+              "It opens with the same passwords; run 'check' on it now.", file=stdout)
+        return EXIT_OK
+
+    if args.command == "recover":
+        recovery_key = _read_password(stdin, "recovery key")
+        temp = accounts.reset_password_with_recovery(Path(args.store), recovery_key, args.user)
+        print(f"Temporary password for {args.user}: {temp}", file=stdout)
+        print("It must be changed at the next sign-in.", file=stdout)
+        return EXIT_OK
+
+    if args.command == "rules" and args.rules_command == "check":
+        from core.rules.cli import rules_check
+
+        return rules_check(args.file, stdout, stderr)
+
+    raise ValidationError("Name a command: init, demo, check, backup, restore, recover or rules check. "
+                          "Run 'python main.py --help' for the list.")
+
+
+def print_json(obj, stdout: TextIO) -> None:
+    json.dump(obj, stdout, indent=2, ensure_ascii=False)
+    stdout.write("\n")

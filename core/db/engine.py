@@ -1,0 +1,108 @@
+"""The SQLCipher engine: keying, per-connection pragmas and write transactions (core layer).
+
+Uses SQLAlchemy's plain `sqlite://` dialect with `module=sqlcipher3.dbapi2` and a
+QueuePool, not the `sqlite+pysqlcipher` dialect (see docs/security-model.md). The
+raw key is applied on the DBAPI connection before anything else runs; it never
+goes into a URL, a log or an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
+
+from core.errors import StoreDamaged, UnsupportedBuild
+from core.security.keys import KeyHolder
+
+DB_FILE_NAME = "lantern.db"
+BUSY_TIMEOUT_MS = 15000
+MIN_SQLITE = (3, 52, 0)
+WRITE_OPTION = "lantern_write"
+
+
+def check_sqlcipher_build() -> str:
+    """Refuse to run unless the DBAPI module really is SQLCipher 4 on a safe SQLite baseline."""
+    try:
+        conn = sqlcipher.connect(":memory:")
+        try:
+            row = conn.execute("PRAGMA cipher_version").fetchone()
+            options = {r[0] for r in conn.execute("PRAGMA compile_options").fetchall()}
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - any failure here means "not a usable build"
+        raise UnsupportedBuild("Lantern could not start its encrypted database library.") from None
+    if not row or not str(row[0]).startswith("4."):
+        raise UnsupportedBuild(
+            "This copy of Lantern is running on a plain, unencrypted SQLite build, so it refuses to "
+            "run. Reinstall Lantern or call IT."
+        )
+    if tuple(sqlcipher.sqlite_version_info) < MIN_SQLITE:
+        raise UnsupportedBuild("The encrypted database library is too old. Reinstall Lantern or call IT.")
+    if "HAS_CODEC" not in options and not any(o.startswith("SQLITE_HAS_CODEC") for o in options):
+        pass  # SQLCipher 4.x builds report cipher_version; compile options vary by packager.
+    return str(row[0])
+
+
+def _apply_pragmas(dbapi_conn, key_hex: str, wal: bool) -> None:
+    if not re.fullmatch(r"[0-9a-f]{64}", key_hex):
+        raise ValueError("malformed key")
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+        cur.execute("PRAGMA cipher_log_level = NONE")
+        cur.execute("PRAGMA temp_store = MEMORY")
+        if cur.execute("PRAGMA temp_store").fetchone()[0] != 2:
+            raise UnsupportedBuild("The encrypted database refused to keep temporary data in memory.")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # The first read proves the key: a wrong key or a damaged file fails here.
+        cur.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        cur.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA trusted_schema = OFF")
+    finally:
+        cur.close()
+
+
+def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool = True) -> Engine:
+    """An engine whose every connection is keyed and configured before first use."""
+    check_sqlcipher_build()
+    key_hex = key.hex()
+    engine = create_engine(
+        f"sqlite:///{db_path.as_posix()}",
+        module=sqlcipher,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=4,
+        pool_timeout=30,
+        hide_parameters=True,
+        echo=False,
+    )
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _on_connect(dbapi_conn, _record):
+        # sqlcipher3 has no `autocommit`; take over transaction control (SQLAlchemy's pysqlite recipe).
+        dbapi_conn.isolation_level = None
+        try:
+            _apply_pragmas(dbapi_conn, key_hex, wal)
+        except sqlcipher.DatabaseError:
+            raise StoreDamaged() from None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, but its transactions start with BEGIN IMMEDIATE (take the write lock first)."""
+    return engine.execution_options(**{WRITE_OPTION: True})

@@ -1,0 +1,208 @@
+"""ORM models for the ward store (core layer). ORM objects never leave core: services return DTOs.
+
+Times are stored as UTC ISO-8601 text with offset (`+00:00`), so they sort and
+compare as text and survive any SQLite build.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("nurse", "ward_manager", "safeguarding_lead", "administrator")
+INCIDENT_STATUSES = ("draft", "submitted", "in_review", "closed")
+ACTION_STATUSES = ("open", "done", "not_applicable")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+    ods_code: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class Ward(Base):
+    __tablename__ = "wards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    sex_designation: Mapped[str] = mapped_column(String(20), default="mixed")  # female, male, mixed
+    service_type: Mapped[str] = mapped_column(String(60), default="adult_acute")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role_known"),)
+
+
+class UserWard(Base):
+    __tablename__ = "user_wards"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"), index=True)
+    reporter_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    occurred_at: Mapped[str | None] = mapped_column(String(32), index=True)
+    occurred_precision: Mapped[str] = mapped_column(String(12), default="exact")  # exact, approximate
+    shift: Mapped[str | None] = mapped_column(String(20))
+    location: Mapped[str | None] = mapped_column(String(40))
+    reported_at: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    immediate_actions: Mapped[str] = mapped_column(Text, default="")
+    flags: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of flag codes
+    pair: Mapped[str | None] = mapped_column(String(40))
+    harm_physical: Mapped[str | None] = mapped_column(String(12))
+    harm_psychological: Mapped[str | None] = mapped_column(String(12))
+    pd09: Mapped[int | None] = mapped_column(Integer)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    harm_confirmation_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback_note: Mapped[str] = mapped_column(Text, default="")
+    taxonomy_version: Mapped[int | None] = mapped_column(Integer)
+    rules_version: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str] = mapped_column(String(32))
+    submitted_at: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (
+        CheckConstraint(f"status IN {INCIDENT_STATUSES}", name="status_known"),
+        Index("ix_incidents_ward_status_occurred", "ward_id", "status", "occurred_at"),
+    )
+
+
+class IncidentType(Base):
+    __tablename__ = "incident_types"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class PersonInvolved(Base):
+    __tablename__ = "people_involved"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    role: Mapped[str] = mapped_column(String(24))  # affected, alleged_perpetrator, witness
+    person_type: Mapped[str] = mapped_column(String(12))  # patient, staff, visitor, other, unknown
+    local_ref: Mapped[str] = mapped_column(String(40), default="", index=True)  # pseudonymous, never a name
+    sex: Mapped[str | None] = mapped_column(String(16))
+    age_years: Mapped[int | None] = mapped_column(Integer)
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    detained: Mapped[bool | None] = mapped_column(Boolean)
+    capacity_concern: Mapped[bool | None] = mapped_column(Boolean)
+    care_support_needs: Mapped[bool | None] = mapped_column(Boolean)
+    police_wishes: Mapped[str | None] = mapped_column(String(20))
+    harm_physical: Mapped[str | None] = mapped_column(String(12))
+    harm_psychological: Mapped[str | None] = mapped_column(String(12))
+    linked_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class SafeguardingAction(Base):
+    __tablename__ = "safeguarding_actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    guidance: Mapped[str] = mapped_column(Text, default="")
+    why: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    owner_role: Mapped[str] = mapped_column(String(20))
+    owner_label: Mapped[str] = mapped_column(String(100), default="")
+    assigned_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    mandatory: Mapped[bool] = mapped_column(Boolean, default=True)
+    deadline_kind: Mapped[str] = mapped_column(String(16), default="immediate")
+    due_at: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(String(60), default="")
+    completed_at: Mapped[str | None] = mapped_column(String(32))
+    completed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (
+        CheckConstraint(f"status IN {ACTION_STATUSES}", name="status_known"),
+        Index("ix_safeguarding_actions_status_due", "status", "due_at"),
+    )
+
+
+class IncidentVersion(Base):
+    __tablename__ = "incident_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the record as it was
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (UniqueConstraint("incident_id", "version", name="uq_incident_versions_incident_version"),)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity_type: Mapped[str] = mapped_column(String(30), default="")
+    entity_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    workstation: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON; never patient text
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the id and hash of the newest audit event, so a deleted tail is detected too."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExportBatch(Base):
+    __tablename__ = "export_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(32))
+    incident_count: Mapped[int] = mapped_column(Integer, default=0)
+    period_from: Mapped[str | None] = mapped_column(String(32))
+    period_to: Mapped[str | None] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(260), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")

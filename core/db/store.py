@@ -1,0 +1,209 @@
+"""A ward store: one folder holding the encrypted database and its key-slot file (core layer).
+
+`Store` owns the engine and the key holder; `unit_of_work` opens one transaction.
+Creating, unlocking and locking a store live here; accounts and sign-in policy
+live in core.services.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from core.clock import now_db
+from core.db import migrate
+from core.db.engine import DB_FILE_NAME, make_engine, writer
+from core.db.location import check_store_location
+from core.db.models import Organisation
+from core.errors import (
+    LanternError, SlotFileTampered, StorageFailure, StoreBusy, StoreDamaged, StoreNotFound,
+    ValidationError,
+)
+from core.security.keys import KeyHolder, new_recovery_key
+from core.security.keyslots import (
+    DEFAULT_KDF, RECOVERY_SLOT_ID, SLOT_FILE_NAME, KdfParams, Slot, SlotFile,
+)
+
+
+def workstation_name() -> str:
+    return socket.gethostname()[:100]
+
+
+@dataclass
+class Store:
+    folder: Path
+    key: KeyHolder
+    slots: SlotFile
+    engine: Engine
+
+    @property
+    def kdf(self) -> KdfParams:
+        return self.slots.kdf
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / DB_FILE_NAME
+
+    @property
+    def is_open(self) -> bool:
+        return not self.key.is_zeroed
+
+    def close(self) -> None:
+        """Lock: dispose every pooled connection and wipe the key."""
+        self.engine.dispose()
+        self.key.zero()
+
+    def save_slots(self) -> None:
+        self.slots.seal(self.key)
+        self.slots.write(self.folder)
+
+
+@contextmanager
+def unit_of_work(store: Store, *, write: bool = True) -> Iterator[Session]:
+    """One transaction. Leaving without `session.commit()` rolls everything back.
+
+    Database errors are translated into plain, parameter-free LanternErrors here.
+    """
+    if not store.is_open:
+        raise StoreNotFound("The store is locked. Sign in again.")
+    bind = writer(store.engine) if write else store.engine
+    session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+    try:
+        yield session
+    except sa_exc.OperationalError as err:
+        session.rollback()
+        raise _translate(err) from None
+    except sa_exc.DatabaseError as err:
+        session.rollback()
+        if "not a database" in str(err.orig):
+            raise StoreDamaged() from None
+        raise StorageFailure() from None
+    finally:
+        session.close()
+
+
+def _translate(err: sa_exc.OperationalError) -> LanternError:
+    message = str(err.orig).lower()
+    if "locked" in message or "busy" in message:
+        return StoreBusy()
+    if "not a database" in message or "malformed" in message:
+        return StoreDamaged()
+    return StorageFailure()
+
+
+def _open_engine(folder: Path, key: KeyHolder) -> Engine:
+    db_path = folder / DB_FILE_NAME
+    if not db_path.exists():
+        raise StoreDamaged("The store's database file is missing. Ask your administrator to restore "
+                           "the store from the latest backup.")
+    engine = make_engine(db_path, key)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
+        migrate.upgrade(engine)
+    except LanternError:
+        engine.dispose()
+        raise
+    except sa_exc.DBAPIError:
+        engine.dispose()
+        raise StoreDamaged() from None
+    return engine
+
+
+def is_store(folder: Path) -> bool:
+    return (folder / SLOT_FILE_NAME).exists() or (folder / DB_FILE_NAME).exists()
+
+
+def read_slots(folder: Path) -> SlotFile:
+    if not folder.is_dir() or not is_store(folder):
+        raise StoreNotFound(f"There is no Lantern store in {folder}.")
+    return SlotFile.read(folder)
+
+
+def open_with_key(folder: Path, slots: SlotFile, key: KeyHolder) -> Store:
+    """Open the database with an unwrapped key and check the slot file's seal."""
+    check_store_location(folder)
+    try:
+        engine = _open_engine(folder, key)
+    except LanternError:
+        key.zero()
+        raise
+    store = Store(folder=folder, key=key, slots=slots, engine=engine)
+    try:
+        slots.verify(key)
+        with unit_of_work(store, write=False) as session:
+            org = session.scalar(select(Organisation))
+            if org is None or org.store_id != slots.store_id:
+                raise SlotFileTampered()
+    except LanternError:
+        store.close()
+        raise
+    return store
+
+
+def open_with_recovery_key(folder: Path, recovery_key: str) -> Store:
+    from core.security.keys import normalise_recovery_key
+
+    slots = read_slots(folder)
+    try:
+        key = slots.recovery_slot().unwrap(normalise_recovery_key(recovery_key))
+    except LanternError as err:
+        if type(err).__name__ == "WrongPassword":
+            raise ValidationError({"recovery_key": "That recovery key does not open this store. "
+                                   "Check each group of four characters."}) from None
+        raise
+    return open_with_key(folder, slots, key)
+
+
+def create_store_files(folder: Path, *, ods_code: str, kdf: KdfParams = DEFAULT_KDF,
+                       populate=None) -> tuple[Store, str]:
+    """Create a new store folder: database, schema, organisation row, recovery slot.
+
+    `populate(session, store)` adds the first rows (wards, first admin and its slot) in the
+    same transaction. Returns the open store and the recovery key (shown once, never stored).
+    On any failure the half-made folder is removed.
+    """
+    check_store_location(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise ValidationError({"store": f"{folder} is not empty. Choose a new or empty folder for the store."})
+    created_folder = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = KeyHolder.generate()
+    store_id = str(uuid.uuid4())
+    recovery_key = new_recovery_key()
+    try:
+        slots = SlotFile(store_id=store_id)
+        slots.slots[RECOVERY_SLOT_ID] = Slot.wrap(RECOVERY_SLOT_ID, "", recovery_key, key, kdf)
+        engine = make_engine(folder / DB_FILE_NAME, key)
+        migrate.upgrade(engine)
+        store = Store(folder=folder, key=key, slots=slots, engine=engine)
+        with unit_of_work(store) as session:
+            session.add(Organisation(id=1, store_id=store_id, ods_code=ods_code, name="", created_at=now_db()))
+            if populate:
+                populate(session, store)
+            store.save_slots()
+            session.commit()
+    except BaseException:
+        try:
+            engine.dispose()  # type: ignore[possibly-undefined]
+        except NameError:
+            pass
+        key.zero()
+        if created_folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for child in folder.iterdir():
+                if child.is_file():
+                    child.unlink()
+        raise
+    return store, recovery_key

@@ -1,0 +1,50 @@
+"""Logging set-up (core layer): a rotating file in the per-user log folder, never patient text or keys.
+
+Log records carry event names, error class names and ids only. Unexpected errors
+are logged by class and the code location (file and line) where they were raised,
+never by their message, because a message can quote stored values.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import traceback
+from pathlib import Path
+
+import platformdirs
+
+LOGGER_NAME = "lantern"
+
+
+def log_dir() -> Path:
+    override = os.environ.get("LANTERN_LOG_DIR")
+    return Path(override) if override else Path(platformdirs.user_log_dir("Lantern", appauthor=False))
+
+
+def setup_logging(level: int = logging.INFO) -> Path:
+    folder = log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "lantern.log"
+    logger = logging.getLogger(LOGGER_NAME)
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logger.handlers):
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    # SQLAlchemy and SQLCipher must never log statements or parameters.
+    for noisy in ("sqlalchemy", "sqlalchemy.engine", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path
+
+
+def safe_trace(err: BaseException) -> str:
+    """Where an error came from: class name plus file:line frames, with no message text."""
+    frames = traceback.extract_tb(err.__traceback__)[-6:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    return f"{type(err).__module__}.{type(err).__name__} at {where or 'unknown'}"
+
+
+def log_unexpected(err: BaseException) -> None:
+    logging.getLogger(LOGGER_NAME).error("unexpected error: %s", safe_trace(err))

@@ -1,0 +1,227 @@
+"""Key slots: the database key wrapped once per account and once for recovery (core layer).
+
+Each slot wraps the same random 256-bit database key with a key derived from that
+slot's secret by Argon2id (RFC 9106) and AES-256-GCM. The associated data binds
+the slot id, the username and the KDF parameters, so none of them can be swapped.
+The whole file carries an HMAC keyed from the database key, so adding, removing or
+editing any slot is detected at the next successful unlock. Each slot also carries
+a plain SHA-256 checksum so that a damaged slot is told apart from a wrong password.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from core.errors import SlotFileTampered, WrongPassword
+from core.security.keys import DB_KEY_BYTES, KeyHolder
+
+SLOT_FILE_NAME = "keyslots.json"
+FORMAT = "lantern-keyslots"
+FORMAT_VERSION = 1
+RECOVERY_SLOT_ID = "recovery"
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost. The defaults sit at RFC 9106's second recommended option or above."""
+
+    time_cost: int = 3
+    memory_kib: int = 256 * 1024
+    parallelism: int = 4
+
+    def as_dict(self) -> dict:
+        return {"alg": "argon2id", "t": self.time_cost, "m": self.memory_kib, "p": self.parallelism}
+
+
+DEFAULT_KDF = KdfParams()  # about 0.5 s on the development machine: see docs/performance.md
+MINIMUM_KDF = KdfParams(time_cost=3, memory_kib=64 * 1024, parallelism=4)  # RFC 9106 second option
+
+
+def derive_wrapping_key(secret: str, salt: bytes, kdf: KdfParams) -> bytes:
+    return hash_secret_raw(
+        secret.encode("utf-8"), salt, time_cost=kdf.time_cost, memory_cost=kdf.memory_kib,
+        parallelism=kdf.parallelism, hash_len=32, type=Type.ID,
+    )
+
+
+@dataclass
+class Slot:
+    slot_id: str
+    username: str
+    salt: bytes
+    kdf: KdfParams
+    nonce: bytes
+    wrapped: bytes
+
+    def associated_data(self) -> bytes:
+        return json.dumps(
+            {"slot": self.slot_id, "user": self.username, "kdf": self.kdf.as_dict()},
+            sort_keys=True, separators=(",", ":"),
+        ).encode()
+
+    def body(self) -> dict:
+        return {
+            "id": self.slot_id, "username": self.username, "kdf": self.kdf.as_dict(),
+            "salt": _b64(self.salt), "nonce": _b64(self.nonce), "wrapped": _b64(self.wrapped),
+        }
+
+    def to_json(self) -> dict:
+        body = self.body()
+        body["checksum"] = hashlib.sha256(_canonical(body)).hexdigest()
+        return body
+
+    @classmethod
+    def wrap(cls, slot_id: str, username: str, secret: str, key: KeyHolder,
+             kdf: KdfParams = DEFAULT_KDF) -> "Slot":
+        salt = secrets.token_bytes(16)
+        nonce = secrets.token_bytes(12)
+        slot = cls(slot_id, username, salt, kdf, nonce, b"")
+        wrapping = derive_wrapping_key(secret, salt, kdf)
+        slot.wrapped = AESGCM(wrapping).encrypt(nonce, key.raw(), slot.associated_data())
+        return slot
+
+    def unwrap(self, secret: str) -> KeyHolder:
+        wrapping = derive_wrapping_key(secret, self.salt, self.kdf)
+        try:
+            raw = AESGCM(wrapping).decrypt(self.nonce, self.wrapped, self.associated_data())
+        except InvalidTag:
+            raise WrongPassword() from None
+        if len(raw) != DB_KEY_BYTES:
+            raise SlotFileTampered()
+        return KeyHolder(raw)
+
+
+@dataclass
+class SlotFile:
+    store_id: str
+    slots: dict[str, Slot] = field(default_factory=dict)
+    mac: str = ""
+
+    # ----- lookup -------------------------------------------------------
+    def slot_for_username(self, username: str) -> Slot | None:
+        wanted = username.strip().casefold()
+        for slot in self.slots.values():
+            if slot.slot_id != RECOVERY_SLOT_ID and slot.username.casefold() == wanted:
+                return slot
+        return None
+
+    @property
+    def kdf(self) -> KdfParams:
+        """The store's chosen cost: new and rewrapped slots use the same as the recovery slot."""
+        slot = self.slots.get(RECOVERY_SLOT_ID)
+        return slot.kdf if slot else DEFAULT_KDF
+
+    def recovery_slot(self) -> Slot:
+        slot = self.slots.get(RECOVERY_SLOT_ID)
+        if slot is None:
+            raise SlotFileTampered()
+        return slot
+
+    # ----- integrity ----------------------------------------------------
+    def _mac_for(self, key: KeyHolder) -> str:
+        mac_key = hashlib.sha256(b"lantern slot-file mac v1" + key.raw()).digest()
+        body = {"store_id": self.store_id, "slots": [s.body() for s in self._ordered()]}
+        return hmac.new(mac_key, _canonical(body), hashlib.sha256).hexdigest()
+
+    def seal(self, key: KeyHolder) -> None:
+        self.mac = self._mac_for(key)
+
+    def verify(self, key: KeyHolder) -> None:
+        if not hmac.compare_digest(self.mac, self._mac_for(key)):
+            raise SlotFileTampered()
+
+    def _ordered(self) -> list[Slot]:
+        return [self.slots[k] for k in sorted(self.slots)]
+
+    # ----- file I/O -----------------------------------------------------
+    def to_bytes(self) -> bytes:
+        doc = {
+            "format": FORMAT, "version": FORMAT_VERSION, "store_id": self.store_id,
+            "slots": [s.to_json() for s in self._ordered()], "mac": self.mac,
+        }
+        return json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "SlotFile":
+        try:
+            doc = json.loads(data.decode("utf-8"))
+            if doc.get("format") != FORMAT or doc.get("version") != FORMAT_VERSION:
+                raise ValueError("format")
+            result = cls(store_id=str(doc["store_id"]), mac=str(doc["mac"]))
+            for item in doc["slots"]:
+                checksum = item.pop("checksum")
+                if hashlib.sha256(_canonical(item)).hexdigest() != checksum:
+                    raise ValueError("checksum")
+                kdf = item["kdf"]
+                if kdf.get("alg") != "argon2id":
+                    raise ValueError("kdf")
+                params = KdfParams(int(kdf["t"]), int(kdf["m"]), int(kdf["p"]))
+                if (params.time_cost < MINIMUM_KDF.time_cost or params.memory_kib < MINIMUM_KDF.memory_kib
+                        or params.parallelism < 1):
+                    raise ValueError("weak kdf")
+                slot = Slot(str(item["id"]), str(item["username"]), _unb64(item["salt"]), params,
+                            _unb64(item["nonce"]), _unb64(item["wrapped"]))
+                if len(slot.salt) != 16 or len(slot.nonce) != 12 or slot.slot_id in result.slots:
+                    raise ValueError("shape")
+                result.slots[slot.slot_id] = slot
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            raise SlotFileTampered() from None
+        return result
+
+    def write(self, folder: Path) -> None:
+        atomic_write(folder / SLOT_FILE_NAME, self.to_bytes())
+
+    @classmethod
+    def read(cls, folder: Path) -> "SlotFile":
+        path = folder / SLOT_FILE_NAME
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SlotFileTampered(
+                "The store's key file is missing, so nobody can sign in. "
+                "Ask your administrator to restore the store from a backup."
+            ) from None
+        return cls.from_bytes(data)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either the old or the new file, never half."""
+    tmp = path.with_name(path.name + f".tmp-{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)

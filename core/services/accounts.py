@@ -1,0 +1,340 @@
+"""Account and sign-in services: create the store, sign in, lock, passwords, users, wards (core layer).
+
+One function per user action; each opens one unit of work, checks permission,
+writes its audit event in the same transaction and commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.clock import now_db
+from core.db.models import User, UserWard, Ward
+from core.db.store import (
+    Store, create_store_files, open_with_key, open_with_recovery_key, read_slots, unit_of_work,
+    workstation_name,
+)
+from core.dto import Actor, NewAccount, UserInfo, WardInfo
+from core.errors import NotFound, PermissionDenied, ValidationError, WrongPassword
+from core.security import audit
+from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
+from core.security.passwords import check_password, temporary_password
+from core.security.permissions import ADMINISTRATOR, ROLES, require
+from core.security.throttle import Throttle
+
+SEX_DESIGNATIONS = ("female", "male", "mixed")
+
+
+# ----- helpers ---------------------------------------------------------------
+
+def _clean_username(username: str) -> str:
+    name = username.strip().lower()
+    if not (2 <= len(name) <= 64) or not all(ch.isalnum() or ch in "._-" for ch in name):
+        raise ValidationError({"username": "Use 2 to 64 letters, digits, dots, dashes or underscores."})
+    return name
+
+
+def _clean_ods(code: str) -> str:
+    code = code.strip().upper()
+    if not (3 <= len(code) <= 10) or not code.isalnum():
+        raise ValidationError({"ods_code": "An ODS code is 3 to 10 letters and digits, for example RXX."})
+    return code
+
+
+def _clean_ward_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not (1 <= len(name) <= 100):
+        raise ValidationError({"ward": "A ward name needs 1 to 100 characters."})
+    return name
+
+
+def _ward_ids(session, user_id: str) -> tuple[int, ...]:
+    return tuple(sorted(session.scalars(select(UserWard.ward_id).where(UserWard.user_id == user_id))))
+
+
+def _user_info(session, user: User) -> UserInfo:
+    return UserInfo(user.id, user.username, user.display_name, user.role, _ward_ids(session, user.id),
+                    user.active, user.must_change_password)
+
+
+def _actor(session, user: User, workstation: str) -> Actor:
+    return Actor(user.id, user.username, user.role, _ward_ids(session, user.id), workstation,
+                 user.must_change_password, user.display_name)
+
+
+def _get_user(session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("That account does not exist.")
+    return user
+
+
+def _add_user(session, store: Store, *, username: str, role: str, password: str, ward_ids, display_name: str,
+              must_change: bool) -> User:
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
+    username = _clean_username(username)
+    if session.scalar(select(User).where(User.username == username)) or store.slots.slot_for_username(username):
+        raise ValidationError({"username": f"The username {username} is already taken."})
+    known = set(session.scalars(select(Ward.id)))
+    if any(w not in known for w in ward_ids):
+        raise ValidationError({"wards": "One of the chosen wards does not exist."})
+    user = User(id=str(uuid.uuid4()), username=username, display_name=display_name.strip()[:100], role=role,
+                must_change_password=must_change, active=True, created_at=now_db())
+    session.add(user)
+    session.flush()
+    for ward_id in sorted(set(ward_ids)):
+        session.add(UserWard(user_id=user.id, ward_id=ward_id))
+    store.slots.slots[user.id] = Slot.wrap(user.id, username, password, store.key, store.kdf)
+    return user
+
+
+# ----- store creation --------------------------------------------------------
+
+def init_store(folder: Path, *, ods_code: str, wards: list[str], admin_username: str, admin_password: str,
+               kdf: KdfParams = DEFAULT_KDF) -> tuple[Store, Actor, str]:
+    """Create a new store with its wards and first administrator. Returns the recovery key, to show once."""
+    ods_code = _clean_ods(ods_code)
+    names = [_clean_ward_name(w) for w in wards]
+    if not names:
+        raise ValidationError({"ward": "Add at least one ward."})
+    if len({n.casefold() for n in names}) != len(names):
+        raise ValidationError({"ward": "Each ward needs a different name."})
+    admin_username = _clean_username(admin_username)
+    check_password(admin_password, username=admin_username)
+    result: dict = {}
+
+    def populate(session, store: Store) -> None:
+        for name in names:
+            session.add(Ward(name=name, sex_designation="mixed", service_type="adult_acute", active=True))
+        session.flush()
+        admin = _add_user(session, store, username=admin_username, role=ADMINISTRATOR, password=admin_password,
+                          ward_ids=[], display_name="", must_change=False)
+        actor = _actor(session, admin, workstation_name())
+        audit.record(session, actor, "store.create", entity_type="store", entity_id=store.slots.store_id,
+                     detail={"ods_code": ods_code, "wards": len(names)})
+        audit.record(session, actor, "user.create", entity_type="user", entity_id=admin.id,
+                     detail={"role": ADMINISTRATOR})
+        result["actor"] = actor
+
+    store, recovery_key = create_store_files(folder, ods_code=ods_code, kdf=kdf, populate=populate)
+    return store, result["actor"], recovery_key
+
+
+# ----- sign-in, lock, sign-out -----------------------------------------------
+
+def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_in",
+            now: datetime | None = None) -> tuple[Store, Actor]:
+    """Unlock the store with one account's password. Wrong password, throttled account, damaged store
+    and tampered key file each raise their own error."""
+    folder = Path(folder)
+    workstation = workstation_name()
+    slots = read_slots(folder)
+    throttle = Throttle(folder)
+    throttle.check(username, now)
+    slot = slots.slot_for_username(username)
+    try:
+        if slot is None:
+            derive_wrapping_key(password, secrets.token_bytes(16), DEFAULT_KDF)  # same cost as a real try
+            raise WrongPassword()
+        key = slot.unwrap(password)
+    except WrongPassword:
+        throttle.failed(username, workstation, now)
+        raise
+    store = open_with_key(folder, slots, key)
+    try:
+        with unit_of_work(store) as session:
+            user = session.get(User, slot.slot_id)
+            if user is None or not user.active:
+                raise WrongPassword("This account has been switched off. Ask your ward manager or administrator.")
+            for failure in throttle.succeeded(username):
+                audit.record(session, None, "sign_in", outcome="failed", username=failure["username"],
+                             workstation=failure["workstation"], at=failure["at"])
+            actor = _actor(session, user, workstation)
+            audit.record(session, actor, reason, entity_type="user", entity_id=user.id)
+            session.commit()
+    except BaseException:
+        store.close()
+        raise
+    return store, actor
+
+
+def lock(store: Store, actor: Actor) -> None:
+    """Write the lock event, then dispose the engine and wipe the key."""
+    try:
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "lock", entity_type="user", entity_id=actor.user_id)
+            session.commit()
+    finally:
+        store.close()
+
+
+def sign_out(store: Store, actor: Actor) -> None:
+    try:
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "sign_out", entity_type="user", entity_id=actor.user_id)
+            session.commit()
+    finally:
+        store.close()
+
+
+# ----- passwords -------------------------------------------------------------
+
+def change_password(store: Store, actor: Actor, old_password: str, new_password: str) -> Actor:
+    """Rewrap this account's slot only. Clears the temporary-password flag."""
+    require(actor, "account.change_own_password")
+    slot = store.slots.slots.get(actor.user_id)
+    if slot is None:
+        raise NotFound("Your account has no key slot. Ask your administrator.")
+    slot.unwrap(old_password).zero()  # raises WrongPassword
+    check_password(new_password, username=actor.username)
+    if new_password == old_password:
+        raise ValidationError({"password": "Choose a password different from the old one."})
+    with unit_of_work(store) as session:
+        user = _get_user(session, actor.user_id)
+        user.must_change_password = False
+        audit.record(session, actor, "password.change", entity_type="user", entity_id=actor.user_id)
+        session.flush()
+        store.slots.slots[actor.user_id] = Slot.wrap(actor.user_id, user.username, new_password, store.key, store.kdf)
+        store.save_slots()
+        session.commit()
+        return _actor(session, user, actor.workstation)
+
+
+def reset_password(store: Store, actor: Actor, user_id: str) -> str:
+    """An administrator gives an account a new temporary password (to be changed at first sign-in)."""
+    require(actor, "users.manage")
+    temp = temporary_password()
+    with unit_of_work(store) as session:
+        user = _get_user(session, user_id)
+        user.must_change_password = True
+        audit.record(session, actor, "password.reset", entity_type="user", entity_id=user_id)
+        store.slots.slots[user.id] = Slot.wrap(user.id, user.username, temp, store.key, store.kdf)
+        store.save_slots()
+        session.commit()
+    return temp
+
+
+def reset_password_with_recovery(folder: Path, recovery_key: str, username: str) -> str:
+    """Break glass: the recovery key resets any account to a new temporary password."""
+    store = open_with_recovery_key(Path(folder), recovery_key)
+    try:
+        temp = temporary_password()
+        with unit_of_work(store) as session:
+            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            if user is None:
+                raise NotFound(f"There is no account called {username.strip().lower()}.")
+            user.must_change_password = True
+            user.active = True
+            audit.record(session, None, "password.recovery_reset", entity_type="user", entity_id=user.id,
+                         username="recovery-key", workstation=workstation_name())
+            store.slots.slots[user.id] = Slot.wrap(user.id, user.username, temp, store.key, store.kdf)
+            store.save_slots()
+            session.commit()
+        Throttle(store.folder).succeeded(user.username)
+        return temp
+    finally:
+        store.close()
+
+
+# ----- users -----------------------------------------------------------------
+
+def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_ids=(), display_name: str = "",
+                password: str | None = None, must_change: bool = True) -> NewAccount:
+    """Create an account. Without `password`, a temporary one is generated and must be changed at first use."""
+    require(actor, "users.manage")
+    chosen = password if password is not None else temporary_password()
+    if password is not None:
+        check_password(password, username=username)
+    with unit_of_work(store) as session:
+        user = _add_user(session, store, username=username, role=role, password=chosen, ward_ids=ward_ids,
+                         display_name=display_name, must_change=must_change)
+        audit.record(session, actor, "user.create", entity_type="user", entity_id=user.id,
+                     detail={"role": role, "wards": sorted(set(ward_ids))})
+        store.save_slots()
+        session.commit()
+        return NewAccount(_user_info(session, user), chosen)
+
+
+def set_role(store: Store, actor: Actor, user_id: str, role: str) -> UserInfo:
+    require(actor, "users.manage")
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
+    if user_id == actor.user_id:
+        raise PermissionDenied("You cannot change your own role. Ask another administrator.")
+    with unit_of_work(store) as session:
+        user = _get_user(session, user_id)
+        old, user.role = user.role, role
+        audit.record(session, actor, "user.role_change", entity_type="user", entity_id=user_id,
+                     detail={"from": old, "to": role})
+        session.commit()
+        return _user_info(session, user)
+
+
+def set_user_wards(store: Store, actor: Actor, user_id: str, ward_ids) -> UserInfo:
+    require(actor, "users.manage")
+    with unit_of_work(store) as session:
+        user = _get_user(session, user_id)
+        known = set(session.scalars(select(Ward.id)))
+        if any(w not in known for w in ward_ids):
+            raise ValidationError({"wards": "One of the chosen wards does not exist."})
+        session.query(UserWard).filter(UserWard.user_id == user_id).delete()
+        for ward_id in sorted(set(ward_ids)):
+            session.add(UserWard(user_id=user_id, ward_id=ward_id))
+        audit.record(session, actor, "user.wards_change", entity_type="user", entity_id=user_id,
+                     detail={"wards": sorted(set(ward_ids))})
+        session.commit()
+        return _user_info(session, user)
+
+
+def deactivate_user(store: Store, actor: Actor, user_id: str) -> UserInfo:
+    """Switch an account off and remove its key slot, so its password no longer opens the store."""
+    require(actor, "users.manage")
+    if user_id == actor.user_id:
+        raise PermissionDenied("You cannot switch off your own account.")
+    with unit_of_work(store) as session:
+        user = _get_user(session, user_id)
+        user.active = False
+        audit.record(session, actor, "user.deactivate", entity_type="user", entity_id=user_id)
+        store.slots.slots.pop(user_id, None)
+        store.save_slots()
+        session.commit()
+        return _user_info(session, user)
+
+
+def list_users(store: Store, actor: Actor) -> list[UserInfo]:
+    require(actor, "users.manage")
+    with unit_of_work(store, write=False) as session:
+        users = session.scalars(select(User).order_by(User.username)).all()
+        return [_user_info(session, u) for u in users]
+
+
+# ----- wards -----------------------------------------------------------------
+
+def create_ward(store: Store, actor: Actor, name: str, *, sex_designation: str = "mixed",
+                service_type: str = "adult_acute") -> WardInfo:
+    require(actor, "wards.manage")
+    name = _clean_ward_name(name)
+    if sex_designation not in SEX_DESIGNATIONS:
+        raise ValidationError({"sex_designation": "Choose female, male or mixed."})
+    with unit_of_work(store) as session:
+        if session.scalar(select(Ward).where(Ward.name == name)):
+            raise ValidationError({"ward": f"There is already a ward called {name}."})
+        ward = Ward(name=name, sex_designation=sex_designation, service_type=service_type, active=True)
+        session.add(ward)
+        session.flush()
+        audit.record(session, actor, "ward.create", entity_type="ward", entity_id=str(ward.id))
+        session.commit()
+        return WardInfo(ward.id, ward.name, ward.sex_designation, ward.service_type, ward.active)
+
+
+def list_wards(store: Store, actor: Actor) -> list[WardInfo]:
+    """Every role may list ward names (they are not patient data)."""
+    with unit_of_work(store, write=False) as session:
+        wards = session.scalars(select(Ward).order_by(Ward.name)).all()
+        return [WardInfo(w.id, w.name, w.sex_designation, w.service_type, w.active) for w in wards]

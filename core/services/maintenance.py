@@ -1,0 +1,213 @@
+"""Store maintenance services: integrity check, encrypted backup and restore (core layer).
+
+A backup is one zip file holding an encrypted copy of the database (made with
+SQLite's online backup API under the same key, never by copying the live file),
+the key-slot file, and a manifest with SHA-256 sums. It opens with the same
+passwords as the store it came from, and it is verified after writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import func, select, text
+
+import core
+from core.clock import now_db
+from core.db import migrate
+from core.db.engine import DB_FILE_NAME
+from core.db.location import check_store_location
+from core.db.models import AuditEvent, Incident
+from core.db.store import Store, unit_of_work
+from core.dto import Actor, CheckResult
+from core.errors import StorageFailure, StoreDamaged, ValidationError
+from core.security import audit
+from core.security.keys import KeyHolder
+from core.security.keyslots import SLOT_FILE_NAME, SlotFile
+from core.security.permissions import require
+
+MANIFEST = "manifest.json"
+BACKUP_FORMAT = "lantern-backup"
+
+
+def _keyed(path: Path, key: KeyHolder):
+    conn = sqlcipher.connect(str(path), isolation_level=None)
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def _integrity(conn) -> list[CheckResult]:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    results = [CheckResult("integrity_check", rows == ["ok"], "ok" if rows == ["ok"] else f"{len(rows)} problem(s)")]
+    cipher_rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+    results.append(CheckResult("cipher_integrity_check", not cipher_rows,
+                               "every page's HMAC is valid" if not cipher_rows
+                               else f"{len(cipher_rows)} damaged page(s)"))
+    return results
+
+
+def check_store(store: Store, actor: Actor) -> list[CheckResult]:
+    """Run integrity_check, cipher_integrity_check and the audit-chain walk; audit the check itself."""
+    require(actor, "store.check")
+    raw = store.engine.raw_connection()
+    try:
+        try:
+            results = _integrity(raw.driver_connection)
+        except sqlcipher.DatabaseError:
+            results = [CheckResult("integrity_check", False, "the database could not be read")]
+    finally:
+        raw.close()
+    with unit_of_work(store, write=False) as session:
+        problems = audit.verify_chain(session)
+        count = session.scalar(select(func.count()).select_from(AuditEvent))
+    results.append(CheckResult("audit_chain", not problems,
+                               f"{count} events, chain intact" if not problems else "; ".join(problems[:5])))
+    ok = all(r.ok for r in results)
+    with unit_of_work(store) as session:
+        audit.record(session, actor, "store.check", outcome="ok" if ok else "failed",
+                     detail={r.name: r.ok for r in results})
+        session.commit()
+    return results
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def backup_store(store: Store, actor: Actor, out_file: Path) -> dict:
+    """Write an encrypted, verified backup of a live store to `out_file`. Returns the manifest."""
+    require(actor, "backup.run")
+    out_file = Path(out_file).resolve()
+    if out_file.is_relative_to(store.folder.resolve()):
+        raise ValidationError({"out": "Keep backups outside the store folder, so one failure cannot take both."})
+    if out_file.exists():
+        raise ValidationError({"out": f"{out_file.name} already exists. Choose a new file name."})
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_file.parent, prefix=".lantern-backup-") as tmp:
+        copy = Path(tmp) / DB_FILE_NAME
+        raw = store.engine.raw_connection()
+        target = _keyed(copy, store.key)
+        try:
+            raw.driver_connection.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+        except sqlcipher.Error:
+            raise StorageFailure("The backup could not be written. Check there is space and try again.") from None
+        finally:
+            target.close()
+            raw.close()
+        with unit_of_work(store, write=False) as session:
+            incidents = session.scalar(select(func.count()).select_from(Incident))
+            head = session.scalar(select(func.max(AuditEvent.id)))
+            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        slot_bytes = store.slots.to_bytes()
+        manifest = {
+            "format": BACKUP_FORMAT, "version": 1, "app_version": core.__version__, "created_at": now_db(),
+            "store_id": store.slots.store_id, "schema_revision": revision, "incidents": incidents,
+            "audit_events_at_backup": head, "db_sha256": _sha256(copy),
+            "slots_sha256": hashlib.sha256(slot_bytes).hexdigest(),
+        }
+        _verify_copy(copy, store.key, incidents)
+        partial = out_file.with_name(out_file.name + ".partial")
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.write(copy, DB_FILE_NAME)
+            zf.writestr(SLOT_FILE_NAME, slot_bytes)
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        with open(partial, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, out_file)
+    verify_backup(out_file, store.key)
+    with unit_of_work(store) as session:
+        audit.record(session, actor, "backup.create", entity_type="backup", entity_id=manifest["db_sha256"][:40],
+                     detail={"incidents": incidents})
+        session.commit()
+    return manifest
+
+
+def _verify_copy(db_path: Path, key: KeyHolder, incidents: int | None = None) -> None:
+    conn = _keyed(db_path, key)
+    try:
+        results = _integrity(conn)
+        count = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    except sqlcipher.DatabaseError:
+        raise StoreDamaged("The backup copy could not be read back, so it was not kept. Try again.") from None
+    finally:
+        conn.close()
+    if not all(r.ok for r in results) or (incidents is not None and count != incidents):
+        raise StoreDamaged("The backup copy failed its check after writing, so it was not kept. Try again.")
+
+
+def read_backup(backup_file: Path) -> dict:
+    """Open a backup file, check its shape and checksums; return its manifest."""
+    try:
+        with zipfile.ZipFile(backup_file) as zf:
+            manifest = json.loads(zf.read(MANIFEST))
+            if manifest.get("format") != BACKUP_FORMAT:
+                raise ValueError
+            if hashlib.sha256(zf.read(SLOT_FILE_NAME)).hexdigest() != manifest["slots_sha256"]:
+                raise ValueError
+            digest = hashlib.sha256()
+            with zf.open(DB_FILE_NAME) as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            if digest.hexdigest() != manifest["db_sha256"]:
+                raise ValueError
+            SlotFile.from_bytes(zf.read(SLOT_FILE_NAME))
+    except FileNotFoundError:
+        raise ValidationError({"from": f"There is no backup file at {backup_file}."}) from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise StoreDamaged("That backup file is damaged or is not a Lantern backup.") from None
+    return manifest
+
+
+def verify_backup(backup_file: Path, key: KeyHolder) -> dict:
+    """Checksums, then open the database copy with the key and run both integrity checks."""
+    manifest = read_backup(backup_file)
+    with tempfile.TemporaryDirectory(dir=Path(backup_file).parent, prefix=".lantern-verify-") as tmp:
+        with zipfile.ZipFile(backup_file) as zf:
+            zf.extract(DB_FILE_NAME, tmp)
+        _verify_copy(Path(tmp) / DB_FILE_NAME, key, manifest["incidents"])
+    return manifest
+
+
+def restore_store(backup_file: Path, new_folder: Path) -> dict:
+    """Unpack a checked backup into a new, empty store folder. It opens with the same passwords."""
+    backup_file, new_folder = Path(backup_file), Path(new_folder)
+    manifest = read_backup(backup_file)
+    if manifest.get("schema_revision") not in _known_revisions():
+        raise ValidationError({"from": "That backup was made by a newer version of Lantern. Update Lantern first."})
+    check_store_location(new_folder)
+    if new_folder.exists() and any(new_folder.iterdir()):
+        raise ValidationError({"store": f"{new_folder} is not empty. Restore into a new or empty folder."})
+    staging = Path(tempfile.mkdtemp(dir=new_folder.parent if new_folder.parent.exists() else None,
+                                    prefix=".lantern-restore-"))
+    try:
+        with zipfile.ZipFile(backup_file) as zf:
+            zf.extract(DB_FILE_NAME, staging)
+            zf.extract(SLOT_FILE_NAME, staging)
+        if _sha256(staging / DB_FILE_NAME) != manifest["db_sha256"]:
+            raise StoreDamaged("That backup file is damaged or is not a Lantern backup.")
+        new_folder.mkdir(parents=True, exist_ok=True)
+        for name in (DB_FILE_NAME, SLOT_FILE_NAME):
+            shutil.move(str(staging / name), str(new_folder / name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(migrate._config()).walk_revisions()}
