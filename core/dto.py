@@ -63,3 +63,110 @@ class Changes:
     wards: bool = False
     settings: bool = False
     ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PersonDraft:
+    """One person involved, as a form or import describes them. `local_ref` is pseudonymous, never a name."""
+
+    role: str
+    person_type: str
+    local_ref: str = ""
+    sex: str | None = None
+    age_years: int | None = None
+    age_band: str | None = None
+    detained: bool | None = None
+    capacity_concern: bool | None = None
+    care_support_needs: bool | None = None
+    police_wishes: str | None = None
+    harm_physical: str | None = None
+    harm_psychological: str | None = None
+    linked_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentDraft:
+    """An incident report as typed so far. Everything may be empty until submit."""
+
+    ward_id: int
+    types: tuple[str, ...] = ()
+    occurred_at: object = None  # aware datetime, or None
+    occurred_precision: str = "exact"  # exact | approximate
+    shift: str | None = None
+    location: str | None = None
+    people: tuple[PersonDraft, ...] = ()
+    flags: tuple[str, ...] = ()
+    description: str = ""
+    immediate_actions: str = ""
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    action_id: int
+    incident_id: str
+    incident_reference: str
+    rule_id: str | None
+    title: str
+    guidance: str
+    why: str
+    source: str
+    owner_role: str
+    owner_label: str
+    assigned_user_id: str | None
+    mandatory: bool
+    deadline_kind: str
+    due_at: object  # aware datetime
+    status: str
+    note: str
+    reference: str
+    completed_at: object
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    incident_id: str
+    reference: str
+    ward_id: int
+    ward_name: str
+    status: str
+    types: tuple[str, ...]
+    occurred_at: object
+    location: str | None
+    restricted: bool
+    open_actions: int
+    overdue_actions: int
+    reporter_id: str
+    feedback_note: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident_id: str
+    reference: str
+    ward_id: int
+    ward_name: str
+    status: str
+    reporter_id: str
+    draft: IncidentDraft
+    reported_at: object
+    submitted_at: object
+    closed_at: object
+    pair: str | None
+    harm_physical: str | None
+    harm_psychological: str | None
+    pd09: int | None
+    restricted: bool
+    harm_confirmation_needed: bool
+    feedback_note: str
+    version: int
+    actions: tuple[ActionInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    created_at: object
+    created_by: str
+    reason: str
+    snapshot: dict

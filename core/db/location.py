@@ -11,6 +11,8 @@ from core.errors import StoreLocationRefused
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "sshfs", "fuse.sshfs", "afs",
               "9p", "ncpfs", "davfs", "fuse.davfs2", "glusterfs", "ceph", "fuse.rclone", "fuse.gvfsd-fuse"}
 
+_DRIVE_REMOTE = 4  # GetDriveTypeW: a network drive
+
 REFUSAL = ("Lantern cannot keep its store on a network drive: shared folders can corrupt an encrypted "
            "database. Choose a folder on this computer's own disk.")
 
@@ -33,8 +35,7 @@ def _windows_is_remote(path: Path) -> bool:
     drive = os.path.splitdrive(str(path))[0]
     if not drive or drive.startswith("\\\\"):
         return True
-    DRIVE_REMOTE = 4
-    return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == DRIVE_REMOTE
+    return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == _DRIVE_REMOTE
 
 
 def check_store_location(folder: Path, *, mounts_text: str | None = None, platform: str | None = None) -> None:

@@ -26,12 +26,22 @@ from core.db.engine import DB_FILE_NAME, make_engine, writer
 from core.db.location import check_store_location
 from core.db.models import Organisation
 from core.errors import (
-    LanternError, SlotFileTampered, StorageFailure, StoreBusy, StoreDamaged, StoreNotFound,
+    LanternError,
+    SlotFileTampered,
+    StorageFailure,
+    StoreBusy,
+    StoreDamaged,
+    StoreNotFound,
     ValidationError,
 )
 from core.security.keys import KeyHolder, new_recovery_key
 from core.security.keyslots import (
-    DEFAULT_KDF, RECOVERY_SLOT_ID, SLOT_FILE_NAME, KdfParams, Slot, SlotFile,
+    DEFAULT_KDF,
+    RECOVERY_SLOT_ID,
+    SLOT_FILE_NAME,
+    KdfParams,
+    Slot,
+    SlotFile,
 )
 
 

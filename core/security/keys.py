@@ -25,7 +25,7 @@ class KeyHolder:
         self._key = bytearray(key)
 
     @classmethod
-    def generate(cls) -> "KeyHolder":
+    def generate(cls) -> KeyHolder:
         return cls(secrets.token_bytes(DB_KEY_BYTES))
 
     @property

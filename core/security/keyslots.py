@@ -83,7 +83,7 @@ class Slot:
 
     @classmethod
     def wrap(cls, slot_id: str, username: str, secret: str, key: KeyHolder,
-             kdf: KdfParams = DEFAULT_KDF) -> "Slot":
+             kdf: KdfParams = DEFAULT_KDF) -> Slot:
         salt = secrets.token_bytes(16)
         nonce = secrets.token_bytes(12)
         slot = cls(slot_id, username, salt, kdf, nonce, b"")
@@ -153,7 +153,7 @@ class SlotFile:
         return json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "SlotFile":
+    def from_bytes(cls, data: bytes) -> SlotFile:
         try:
             doc = json.loads(data.decode("utf-8"))
             if doc.get("format") != FORMAT or doc.get("version") != FORMAT_VERSION:
@@ -183,7 +183,7 @@ class SlotFile:
         atomic_write(folder / SLOT_FILE_NAME, self.to_bytes())
 
     @classmethod
-    def read(cls, folder: Path) -> "SlotFile":
+    def read(cls, folder: Path) -> SlotFile:
         path = folder / SLOT_FILE_NAME
         try:
             data = path.read_bytes()

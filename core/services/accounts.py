@@ -16,7 +16,12 @@ from sqlalchemy import select
 from core.clock import now_db
 from core.db.models import User, UserWard, Ward
 from core.db.store import (
-    Store, create_store_files, open_with_key, open_with_recovery_key, read_slots, unit_of_work,
+    Store,
+    create_store_files,
+    open_with_key,
+    open_with_recovery_key,
+    read_slots,
+    unit_of_work,
     workstation_name,
 )
 from core.dto import Actor, NewAccount, UserInfo, WardInfo

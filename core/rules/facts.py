@@ -1,0 +1,230 @@
+"""The facts the rules engine reads about one incident, and how to build them from JSON (core layer).
+
+IncidentFacts is what services build from a stored incident and what `rules check` builds from a JSON file
+(docs/incident-json.md). It carries no free text and no local references: the rules never need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.errors import ValidationError
+from core.taxonomy import Taxonomy, load_taxonomy
+
+_HARM_ORDER = {
+    "physical": ("none", "low", "moderate", "severe", "fatal"),
+    "psychological": ("none", "low", "moderate", "severe"),
+}
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    role: str  # affected | alleged_perpetrator | witness
+    type: str  # patient | staff | visitor | other | unknown
+    age_years: int | None = None
+    age_band: str | None = None  # an LFPSE age bracket code from the taxonomy
+    sex: str | None = None
+    detained: bool | None = None  # under the Mental Health Act
+    capacity_concern: bool | None = None
+    care_support_needs: bool | None = None
+    police_wishes: str | None = None  # yes | no | undecided | unable_to_decide
+    linked_user: bool = False  # the person is a Lantern user (e.g. a staff member with an account)
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    types: frozenset[str]
+    occurred_at: datetime
+    reported_at: datetime
+    location: str = "unknown"
+    people: tuple[PersonFacts, ...] = ()
+    flags: frozenset[str] = field(default_factory=frozenset)
+    harm_physical: str = "none"  # the worst over affected people
+    harm_psychological: str = "none"
+
+    def __post_init__(self):
+        for name in ("occurred_at", "reported_at"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime) or value.utcoffset() is None:
+                raise ValidationError({name: "must be a date and time with a time zone"})
+        if self.reported_at < self.occurred_at:
+            raise ValidationError({"reported_at": "is before the time the incident happened"})
+        if not self.types:
+            raise ValidationError({"types": "choose at least one incident type"})
+
+
+def worst_harm(scale: str, levels: list[str | None]) -> str:
+    """The worst of several harm levels on one scale ('physical' or 'psychological'); None counts as none."""
+    order = _HARM_ORDER[scale]
+    return max((level or "none" for level in levels), key=order.index, default="none")
+
+
+# --- JSON ------------------------------------------------------------------------------------------
+
+_TOP_KEYS = {"types", "occurred_at", "reported_at", "location", "shift", "people", "flags", "harm"}
+_PERSON_KEYS = {"role", "type", "ref", "age_years", "age_band", "sex", "detained", "capacity_concern",
+                "care_support_needs", "police_wishes", "linked_user", "harm"}
+
+
+class _Errors:
+    """Collects plain messages by field so one ValidationError can report them all."""
+
+    def __init__(self):
+        self.by_field: dict[str, str] = {}
+
+    def add(self, name: str, message: str):
+        self.by_field.setdefault(name, message)
+
+
+def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None) -> IncidentFacts:
+    """Build IncidentFacts from the JSON shape in docs/incident-json.md; ValidationError on any problem."""
+    taxonomy = taxonomy or load_taxonomy()
+    if not isinstance(obj, dict):
+        raise ValidationError("The incident must be a JSON object, like the examples in docs/incident-json.md.")
+    errors = _Errors()
+    for key in sorted(set(obj) - _TOP_KEYS):
+        errors.add(key, f"unknown field (allowed: {', '.join(sorted(_TOP_KEYS))})")
+
+    types = _codes(obj.get("types"), "types", taxonomy, "incident_types", errors)
+    occurred = _time(obj.get("occurred_at"), "occurred_at", errors)
+    reported = _time(obj.get("reported_at"), "reported_at", errors)
+    if occurred and reported and reported < occurred:
+        errors.add("reported_at", "is before occurred_at; an incident cannot be reported before it happened")
+    location = obj.get("location", "unknown")
+    if not (isinstance(location, str) and taxonomy.has("locations", location)):
+        errors.add("location", f"{location!r} is not a known location "
+                               f"(use one of: {', '.join(taxonomy.codes('locations'))})")
+    shift = obj.get("shift")
+    if shift is not None and not (isinstance(shift, str) and taxonomy.has("shifts", shift)):
+        errors.add("shift", f"{shift!r} is not a known shift (use one of: {', '.join(taxonomy.codes('shifts'))})")
+    flags = _flags(obj.get("flags", {}), taxonomy, errors)
+    top_harm = _harm(obj.get("harm", {}), "harm", taxonomy, errors)
+
+    people_raw = obj.get("people", [])
+    people, harms = [], [top_harm]
+    if not isinstance(people_raw, list):
+        errors.add("people", "must be a list of people")
+        people_raw = []
+    for position, raw in enumerate(people_raw):
+        person, harm = _person(raw, f"people[{position}]", taxonomy, errors)
+        if person:
+            people.append(person)
+            if person.role == "affected":
+                harms.append(harm)
+
+    if errors.by_field:
+        raise ValidationError(errors.by_field)
+    return IncidentFacts(
+        types=frozenset(types),
+        occurred_at=occurred,
+        reported_at=reported,
+        location=location,
+        people=tuple(people),
+        flags=frozenset(flags),
+        harm_physical=worst_harm("physical", [h.get("physical") for h in harms]),
+        harm_psychological=worst_harm("psychological", [h.get("psychological") for h in harms]),
+    )
+
+
+def _codes(value, name: str, taxonomy: Taxonomy, section: str, errors: _Errors) -> list[str]:
+    if not isinstance(value, list) or not value:
+        errors.add(name, "give a list with at least one incident type code, e.g. [\"SS-SA\"]")
+        return []
+    for code in value:
+        if not (isinstance(code, str) and taxonomy.has(section, code)):
+            errors.add(name, f"{code!r} is not a known incident type code "
+                             f"(use one of: {', '.join(taxonomy.codes(section))})")
+    return [code for code in value if isinstance(code, str)]
+
+
+def _time(value, name: str, errors: _Errors) -> datetime | None:
+    if not isinstance(value, str):
+        errors.add(name, "give a date and time like 2026-03-14T21:40:00+00:00")
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        errors.add(name, f"{value!r} is not a date and time like 2026-03-14T21:40:00+00:00")
+        return None
+    if parsed.utcoffset() is None:
+        errors.add(name, f"{value!r} has no time zone offset; add one, e.g. +00:00 in winter or +01:00 in summer")
+        return None
+    return parsed
+
+
+def _flags(value, taxonomy: Taxonomy, errors: _Errors) -> set[str]:
+    if isinstance(value, list):
+        value = {code: True for code in value if isinstance(code, str)} if all(
+            isinstance(code, str) for code in value) else None
+    if not isinstance(value, dict):
+        errors.add("flags", "give an object like {\"physical_contact\": true}")
+        return set()
+    for code, on in value.items():
+        if not taxonomy.has("context_flags", code):
+            errors.add(f"flags.{code}", f"not a known flag (use: {', '.join(taxonomy.codes('context_flags'))})")
+        elif not isinstance(on, bool):
+            errors.add(f"flags.{code}", "must be true or false")
+    return {code for code, on in value.items() if on is True and taxonomy.has("context_flags", code)}
+
+
+def _harm(value, name: str, taxonomy: Taxonomy, errors: _Errors) -> dict[str, str]:
+    if not isinstance(value, dict):
+        errors.add(name, "give an object like {\"physical\": \"none\", \"psychological\": \"moderate\"}")
+        return {}
+    for key in sorted(set(value) - {"physical", "psychological"}):
+        errors.add(f"{name}.{key}", "unknown field (allowed: physical, psychological)")
+    for scale in ("physical", "psychological"):
+        level = value.get(scale)
+        if level is not None and not (isinstance(level, str) and taxonomy.has(f"harm_{scale}", level)):
+            errors.add(f"{name}.{scale}", f"{level!r} is not a {scale} harm level "
+                                          f"(use one of: {', '.join(taxonomy.codes(f'harm_{scale}'))})")
+    return {scale: level for scale, level in value.items() if scale in ("physical", "psychological")}
+
+
+def _person(raw, name: str, taxonomy: Taxonomy, errors: _Errors) -> tuple[PersonFacts | None, dict]:
+    if not isinstance(raw, dict):
+        errors.add(name, "each person must be an object with at least a role and a type")
+        return None, {}
+    before = len(errors.by_field)
+    for key in sorted(set(raw) - _PERSON_KEYS):
+        errors.add(f"{name}.{key}", f"unknown field (allowed: {', '.join(sorted(_PERSON_KEYS))}); "
+                                    "never put a name here")
+    for key, section in (("role", "person_roles"), ("type", "person_types")):
+        value = raw.get(key)
+        if not (isinstance(value, str) and taxonomy.has(section, value)):
+            errors.add(f"{name}.{key}", f"{value!r} is not allowed (use one of: {', '.join(taxonomy.codes(section))})")
+    for key, section in (("age_band", "age_bands"), ("sex", "sexes"), ("police_wishes", "police_wishes")):
+        value = raw.get(key)
+        if value is not None and not (isinstance(value, str) and taxonomy.has(section, value)):
+            errors.add(f"{name}.{key}", f"{value!r} is not allowed (use one of: {', '.join(taxonomy.codes(section))})")
+    for key in ("detained", "capacity_concern", "care_support_needs", "linked_user"):
+        if raw.get(key) is not None and not isinstance(raw.get(key), bool):
+            errors.add(f"{name}.{key}", "must be true, false or left out")
+    age = raw.get("age_years")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120):
+        errors.add(f"{name}.age_years", "must be a whole number of years from 0 to 120")
+    elif age is not None and isinstance(raw.get("age_band"), str) and taxonomy.has("age_bands", raw["age_band"]):
+        band = taxonomy.age_band(raw["age_band"])
+        if age < band.min_years or (band.max_years is not None and age > band.max_years):
+            errors.add(f"{name}.age_band", f"does not match age_years {age}")
+    ref = raw.get("ref")
+    if ref is not None and not isinstance(ref, str):
+        errors.add(f"{name}.ref", "must be text (a local reference such as initials, never a full name)")
+    harm = _harm(raw.get("harm", {}), f"{name}.harm", taxonomy, errors)
+    if len(errors.by_field) > before:
+        return None, {}
+    person = PersonFacts(
+        role=raw["role"],
+        type=raw["type"],
+        age_years=age,
+        age_band=raw.get("age_band"),
+        sex=raw.get("sex"),
+        detained=raw.get("detained"),
+        capacity_concern=raw.get("capacity_concern"),
+        care_support_needs=raw.get("care_support_needs"),
+        police_wishes=raw.get("police_wishes"),
+        linked_user=bool(raw.get("linked_user", False)),
+    )
+    return person, harm
