@@ -1,0 +1,263 @@
+"""Every shipped safeguarding rule firing and not firing, with its deadline over Christmas 2026."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from core.rules import LONDON, IncidentFacts, PersonFacts, evaluate, group_for, load_rules
+
+TUESDAY = datetime(2026, 3, 10, 14, 0, tzinfo=LONDON)
+
+
+def person(role="affected", type="patient", **attributes) -> PersonFacts:
+    return PersonFacts(role=role, type=type, **attributes)
+
+
+def make(types=("SS-HAR-V",), people=None, flags=(), harm=("none", "none"), occurred=TUESDAY,
+         reported_after=timedelta(minutes=30), location="lounge") -> IncidentFacts:
+    if people is None:
+        people = (person("affected", "patient"), person("alleged_perpetrator", "patient"))
+    return IncidentFacts(
+        types=frozenset(types),
+        occurred_at=occurred,
+        reported_at=occurred + reported_after,
+        location=location,
+        people=tuple(people),
+        flags=frozenset(flags),
+        harm_physical=harm[0],
+        harm_psychological=harm[1],
+    )
+
+
+def fired(facts: IncidentFacts) -> set[str]:
+    return {action.rule_id for action in evaluate(facts, load_rules())}
+
+
+PATIENT_ON_PATIENT = (person("affected", "patient"), person("alleged_perpetrator", "patient"))
+STAFF_ON_PATIENT = (person("affected", "patient"), person("alleged_perpetrator", "staff"))
+LATE = timedelta(days=8)
+
+# rule id -> (facts that fire it, facts that must not fire it, due when reported 24 Dec 2026 17:00).
+# Each Christmas case occurs at 16:00 and is reported at 17:00 on Thursday 24 December 2026; 25 December is
+# Christmas Day, 26 and 27 a weekend, 28 the Boxing Day substitute, 1 January 2027 New Year's Day.
+RULE_TABLE = {
+    "safety-separate": (dict(), [], "2026-12-24T17:00"),
+    "evidence-preserve": (
+        dict(types=("SS-SA",)),
+        [dict(types=("SS-SA",), reported_after=LATE), dict(types=("SS-HAR-V",), flags=("weapon_or_violence",))],
+        "2026-12-24T17:00",
+    ),
+    "sarc-referral-offer": (
+        dict(types=("SS-HAR-NV",), flags=("physical_contact",)),
+        [dict(types=("SS-HAR-NV",), flags=("physical_contact",), reported_after=LATE), dict(types=("SS-EXP-S",))],
+        "2026-12-24T17:00",
+    ),
+    "staff-allegation-senior-manager": (
+        dict(types=("SS-HAR-V",), people=STAFF_ON_PATIENT),
+        [dict(types=("SS-SA",), people=PATIENT_ON_PATIENT)],
+        "2026-12-24T17:00",
+    ),
+    "childrens-social-care": (
+        dict(people=(person("affected", "patient", age_years=16), person("alleged_perpetrator", "patient"))),
+        [dict(people=(person("affected", "patient", age_years=18), person("alleged_perpetrator", "patient",
+                                                                          age_band="18_25"))),
+         dict(people=(person("affected", "patient"), person("witness", "patient", age_years=15)))],
+        "2026-12-24T17:00",
+    ),
+    "pepse-assessment": (
+        dict(types=("SS-RAPE",)),
+        [dict(types=("SS-RAPE",), reported_after=timedelta(hours=80)), dict(types=("SS-SA",))],
+        "2026-12-25T16:00",
+    ),
+    "emergency-contraception": (
+        dict(types=("SS-SA",), flags=("penetration_alleged",),
+             people=(person("affected", "patient", sex="female"), person("alleged_perpetrator", "patient"))),
+        [dict(types=("SS-APEN",), people=(person("affected", "patient", sex="male"),)),
+         dict(types=("SS-APEN",), reported_after=timedelta(days=6)),
+         dict(types=("SS-SA",), people=(person("affected", "patient", sex="female"),))],
+        "2026-12-27T16:00",
+    ),
+    "police-discuss": (
+        dict(types=("SS-EXP-S",)),
+        [dict(types=("SS-HAR-V", "SS-NUD-NS", "SS-ACT-CONS", "SS-OTHER"))],
+        "2026-12-25T05:00",
+    ),
+    "police-inform-staff-alleged": (
+        dict(types=("SS-HAR-V",), people=STAFF_ON_PATIENT),
+        [dict(types=("SS-SA",), people=PATIENT_ON_PATIENT)],
+        "2026-12-25T05:00",
+    ),
+    "capacity-assessment": (
+        dict(types=("SS-HAR-V",), people=(person("affected", "patient"),
+                                          person("alleged_perpetrator", "patient", capacity_concern=True))),
+        [dict(types=("SS-HAR-V",), people=(person("affected", "patient", capacity_concern=False),))],
+        "2026-12-25T17:00",
+    ),
+    "record-on-trust-system": (dict(), [], "2026-12-25T17:00"),
+    "cqc-notification": (
+        dict(types=("SS-SA",)),
+        [dict(types=("SS-SA",), people=(person("affected", "staff"), person("alleged_perpetrator", "patient"))),
+         dict(types=("SS-NUD-NS",))],
+        "2026-12-25T17:00",
+    ),
+    "cqc-under-18-adult-ward": (
+        dict(people=(person("affected", "patient", age_band="16_17"),)),
+        [dict(people=(person("affected", "patient", age_years=30),)),
+         dict(people=(person("affected", "staff", age_years=17),))],
+        "2026-12-25T17:00",
+    ),
+    "risk-care-plan-review": (dict(), [], "2026-12-27T17:00"),
+    "support-debrief": (dict(), [], "2026-12-27T17:00"),
+    "adult-safeguarding-concern": (
+        dict(people=(person("affected", "patient", care_support_needs=True),)),
+        [dict(people=(person("affected", "patient", care_support_needs=False),)),
+         dict(people=(person("affected", "patient", care_support_needs=True, age_years=17),)),
+         dict(types=("SS-NUD-NS",), people=(person("affected", "patient", care_support_needs=True),)),
+         dict(people=(person("witness", "patient", care_support_needs=True),))],
+        "2026-12-29T17:00",
+    ),
+    "lado-referral": (
+        dict(people=(person("affected", "patient", age_years=15), person("alleged_perpetrator", "staff"))),
+        [dict(people=(person("affected", "patient", age_years=30), person("alleged_perpetrator", "staff"))),
+         dict(people=(person("affected", "patient", age_years=15), person("alleged_perpetrator", "patient")))],
+        "2026-12-29T17:00",
+    ),
+    "pipot-hr-referral": (dict(types=("SS-STAFF",), people=()), [dict(people=PATIENT_ON_PATIENT)],
+                          "2026-12-29T17:00"),
+    "dbs-regulator-referral": (dict(people=STAFF_ON_PATIENT), [dict(people=PATIENT_ON_PATIENT)],
+                               "2027-01-12T17:00"),
+    "duty-of-candour": (
+        dict(types=("SS-SA",), harm=("none", "moderate")),
+        [dict(types=("SS-SA",), harm=("low", "low")),
+         dict(types=("SS-SA",), harm=("severe", "none"),
+              people=(person("affected", "staff"), person("alleged_perpetrator", "patient")))],
+        "2027-01-12T17:00",
+    ),
+    "harm-grading-confirm": (
+        dict(types=("SS-SA",), harm=("low", "none")),
+        [dict(types=("SS-SA",), harm=("none", "moderate")), dict(types=("SS-HAR-V",))],
+        "2026-12-29T17:00",
+    ),
+    "imha-information": (
+        dict(people=(person("affected", "patient", detained=True),)),
+        [dict(people=(person("affected", "patient"), person("alleged_perpetrator", "patient", detained=True)))],
+        "2026-12-29T17:00",
+    ),
+    "independent-advocacy": (
+        dict(people=(person("affected", "patient", care_support_needs=True, capacity_concern=True),)),
+        [dict(people=(person("affected", "patient", care_support_needs=True),))],
+        "2026-12-30T17:00",
+    ),
+    "mixed-sex-breach": (dict(flags=("mixed_sex_breach",)), [dict(flags=("repeat_incident",))],
+                         "2026-12-29T17:00"),
+    "staff-victim-support": (
+        dict(people=(person("affected", "staff"), person("alleged_perpetrator", "patient"))),
+        [dict(people=PATIENT_ON_PATIENT)],
+        "2026-12-29T17:00",
+    ),
+    "next-of-kin": (dict(), [dict(people=(person("affected", "staff"),))], "2026-12-30T17:00"),
+    "notify-sexual-safety-lead": (dict(), [], "2026-12-29T17:00"),
+    "psirf-response-decision": (dict(), [], "2027-01-05T17:00"),
+}
+
+
+def test_the_table_covers_every_shipped_rule():
+    assert set(RULE_TABLE) == set(load_rules().ids)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_TABLE))
+def test_rule_fires(rule_id):
+    fires, _, _ = RULE_TABLE[rule_id]
+    assert rule_id in fired(make(**fires))
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "misses"),
+    [(rule_id, misses) for rule_id, (_, cases, _) in sorted(RULE_TABLE.items()) for misses in cases],
+)
+def test_rule_does_not_fire(rule_id, misses):
+    assert rule_id not in fired(make(**misses))
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_TABLE))
+def test_rule_deadline_over_christmas(rule_id):
+    fires, _, due = RULE_TABLE[rule_id]
+    christmas_eve = datetime(2026, 12, 24, 16, 0, tzinfo=LONDON)
+    facts = make(**{**fires, "occurred": christmas_eve, "reported_after": timedelta(hours=1)})
+    action = next(a for a in evaluate(facts, load_rules()) if a.rule_id == rule_id)
+    assert action.due == datetime.fromisoformat(due).replace(tzinfo=LONDON)
+    assert action.due.tzinfo is LONDON
+
+
+def test_always_rules_fire_for_a_bare_incident():
+    facts = make(types=("SS-OTHER",), people=())
+    assert {"safety-separate", "record-on-trust-system", "risk-care-plan-review", "support-debrief",
+            "notify-sexual-safety-lead", "psirf-response-decision"} <= fired(facts)
+
+
+def test_example_from_the_issue_gives_the_expected_actions():
+    facts = make(
+        types=("SS-SA",),
+        people=(person("affected", "patient", age_years=34, detained=True, capacity_concern=False,
+                       care_support_needs=True, police_wishes="undecided"),
+                person("alleged_perpetrator", "patient")),
+        flags=("physical_contact",),
+        harm=("none", "moderate"),
+    )
+    assert fired(facts) == {
+        "safety-separate", "evidence-preserve", "sarc-referral-offer", "police-discuss", "record-on-trust-system",
+        "cqc-notification", "adult-safeguarding-concern", "imha-information", "notify-sexual-safety-lead",
+        "risk-care-plan-review", "support-debrief", "next-of-kin", "psirf-response-decision", "duty-of-candour",
+    }
+
+
+def test_actions_are_sorted_by_due_then_mandatory_first():
+    facts = make(types=("SS-SA",), people=(person("affected", "patient", care_support_needs=True,
+                                                  capacity_concern=True),))
+    actions = evaluate(facts, load_rules())
+    keys = [(a.due, not a.mandatory) for a in actions]
+    assert keys == sorted(keys)
+    assert actions[0].rule_id == "safety-separate"
+
+
+def test_action_carries_the_rule_text():
+    action = next(a for a in evaluate(make(), load_rules()) if a.rule_id == "notify-sexual-safety-lead")
+    assert action.title == "Notify the sexual safety lead"
+    assert action.owner_role == "nurse" and action.owner_label == "Nurse in charge"
+    assert action.mandatory and action.deadline_kind == "working_days"
+    assert "domain.md (b) row 22" in action.source
+    assert action.guidance and action.why
+
+
+def test_groups():
+    reported = TUESDAY
+    assert group_for(reported, reported, "immediate") == "now"
+    assert group_for(reported + timedelta(minutes=60), reported, "hours") == "now"
+    assert group_for(reported + timedelta(minutes=61), reported, "hours") == "today"
+    assert group_for(reported + timedelta(hours=24), reported, "hours") == "today"
+    assert group_for(reported + timedelta(hours=25), reported, "working_days") == "later"
+    assert group_for(reported - timedelta(hours=5), reported, "hours") == "now"  # already overdue
+
+
+def test_group_is_set_on_actions():
+    actions = {a.rule_id: a for a in evaluate(make(types=("SS-EXP-S",)), load_rules())}
+    assert actions["safety-separate"].group == "now"
+    assert actions["police-discuss"].group == "today"
+    assert actions["psirf-response-decision"].group == "later"
+
+
+def test_pepse_deadline_from_the_incident_can_already_be_overdue():
+    facts = make(types=("SS-RAPE",), reported_after=timedelta(hours=30))
+    action = next(a for a in evaluate(facts, load_rules()) if a.rule_id == "pepse-assessment")
+    assert action.due == TUESDAY + timedelta(hours=24)
+    assert action.due < facts.reported_at and action.due >= facts.occurred_at
+    assert action.group == "now"
+
+
+def test_age_band_and_unknown_sex_are_used():
+    young = make(people=(person("alleged_perpetrator", "patient", age_band="10_15"),))
+    assert "childrens-social-care" in fired(young)
+    unrecorded_sex = make(types=("SS-RAPE",), people=(person("affected", "patient"),))
+    assert "emergency-contraception" in fired(unrecorded_sex)
