@@ -1,0 +1,209 @@
+"""The GUI controller (ui layer): choose the store, sign in, show the main window, lock and unlock.
+
+Locking (Ctrl+L or idle) tells every screen to save its work, waits for the database lane, writes
+the lock to the audit trail, disposes the engine, wipes the key and hides every window that shows
+patient data. Signing in again brings back a fresh window; drafts come back from the store.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+
+from core import paths
+from core.errors import LanternError
+from core.services import accounts
+from core.services import settings as store_settings
+from ui.context import AppContext
+from ui.errors import install_excepthook, message_for, show_error
+from ui.idle import IdleWatcher
+from ui.main_window import MainWindow
+from ui.session import Session
+from ui.signin import ChangePasswordDialog, SignInDialog
+from ui.tasks import TaskRunner
+
+DEMO_INCIDENTS = 300
+DEMO_HINT = (f"This is the demo store, filled with made-up incidents. Sign in as <b>nurse</b>, <b>manager</b>, "
+             f"<b>lead</b> or <b>admin</b>, password <b>{paths.DEMO_PASSWORD}</b>.")
+STYLE = """
+QLabel#error { color: #a00000; font-weight: bold; }
+QLabel#hint { background: #fff6d5; padding: 6px; border: 1px solid #e0c060; }
+QLabel#banner { background: #fff6d5; padding: 4px; }
+"""
+
+
+class AppController(QObject):
+    signed_in = Signal()
+
+    def __init__(self, folder: Path, *, hint: str = "", banner: str = ""):
+        super().__init__()
+        self.folder, self.hint, self.banner = Path(folder), hint, banner
+        self.runner = TaskRunner(self)
+        self.session: Session | None = None
+        self.ctx: AppContext | None = None
+        self.window: MainWindow | None = None
+        self.dialog: SignInDialog | None = None
+        self.idle = IdleWatcher(5, self)
+        self.idle.idle.connect(self.lock)
+        QApplication.instance().installEventFilter(self.idle)
+
+    # ----- sign-in ---------------------------------------------------------
+    def show_sign_in(self, username: str = "", note: str = "") -> SignInDialog:
+        self.dialog = SignInDialog(str(self.folder), self.hint, username)
+        if note:
+            self.dialog.message.setText(note)
+        self.dialog.submitted.connect(self._try_sign_in)
+        self.dialog.rejected.connect(QApplication.instance().quit)
+        self.dialog.show()
+        return self.dialog
+
+    def _try_sign_in(self, username: str, password: str) -> None:
+        folder = self.folder
+        reason = "unlock" if self.window is None and self.session is None and self.dialog and \
+            self.dialog.property("unlock") else "sign_in"
+        self.runner.run(lambda: accounts.sign_in(folder, username, password, reason=reason),
+                        self._signed_in, self._sign_in_failed)
+
+    def _sign_in_failed(self, err: BaseException) -> None:
+        if self.dialog:
+            self.dialog.set_busy(False)
+            self.dialog.show_problem(message_for(err))
+
+    def _signed_in(self, result) -> None:
+        store, actor = result
+        self.session = Session(self.folder, store, actor)
+        if actor.must_change_password and not self._change_temporary_password():
+            self.session.sign_out()
+            self.session = None
+            self.dialog.set_busy(False)
+            self.dialog.show_problem("You need to choose a new password before you can use Lantern.")
+            return
+        self.dialog.rejected.disconnect()
+        self.dialog.accept()
+        self.dialog = None
+        self._open_main_window()
+
+    def _change_temporary_password(self) -> bool:
+        dialog = ChangePasswordDialog("You signed in with a temporary password. Choose your own now.")
+        while dialog.exec():
+            old, new = dialog.values()
+            try:
+                self.session.actor = accounts.change_password(self.session.store, self.session.actor, old, new)
+                return True
+            except LanternError as err:
+                dialog.show_problem(err.message)
+        return False
+
+    def _open_main_window(self) -> None:
+        self.ctx = AppContext(self.session, self.runner, self)
+        self.window = MainWindow(self.ctx, str(self.folder), self.banner)
+        self.window.lock_requested.connect(self.lock)
+        self.window.sign_out_requested.connect(self.sign_out)
+        try:
+            self.idle.set_minutes(store_settings.lock_minutes(self.session.store))
+        except LanternError:
+            self.idle.set_minutes(5)
+        self.idle.start()
+        self.window.show()
+        self.signed_in.emit()
+
+    # ----- lock and sign-out ------------------------------------------------
+    def _close_session(self, how: str) -> str:
+        username = self.session.actor.username if self.session else ""
+        self.idle.stop()
+        if self.ctx:
+            self.ctx.locked.emit()  # screens save their drafts now
+        self.runner.wait()
+        if self.window:
+            self.window.hide()
+            self.window.deleteLater()
+            self.window = None
+        if self.session:
+            try:
+                self.session.lock() if how == "lock" else self.session.sign_out()
+            except Exception as err:  # noqa: BLE001 - the key must be dropped whatever happens
+                message_for(err)
+                if self.session.store is not None:
+                    self.session.store.close()
+            self.session = None
+        self.ctx = None
+        return username
+
+    def lock(self) -> None:
+        if self.session is None:
+            return
+        username = self._close_session("lock")
+        dialog = self.show_sign_in(username, "Lantern locked itself to protect patient information. "
+                                             "Sign in to carry on; your draft is safe.")
+        dialog.setProperty("unlock", True)
+
+    def sign_out(self) -> None:
+        if self.session is None:
+            return
+        self._close_session("sign_out")
+        self.show_sign_in()
+
+    def shutdown(self) -> None:
+        if self.session is not None:
+            self._close_session("sign_out")
+
+
+def _prepare_demo(parent=None) -> Path | None:
+    from core.demo.seed import create_or_fill_demo
+
+    folder = paths.demo_store_dir()
+    if (folder / "keyslots.json").exists():
+        return folder
+    progress = QProgressDialog("Setting up the demo store with made-up incidents…", None, 0, 0, parent)
+    progress.setWindowTitle("Lantern")
+    progress.setWindowModality(Qt.WindowModality.ApplicationModal)
+    progress.show()
+    QApplication.processEvents()
+    try:
+        create_or_fill_demo(folder, paths.DEMO_PASSWORD, incidents=DEMO_INCIDENTS)
+    except Exception as err:  # noqa: BLE001
+        progress.close()
+        show_error(None, err, "Lantern could not set up the demo store")
+        return None
+    progress.close()
+    return folder
+
+
+def parse_gui_args(argv: list[str]) -> dict:
+    options = {"store": None, "demo": False}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--demo":
+            options["demo"] = True
+        elif arg == "--store" and args:
+            options["store"] = Path(args.pop(0))
+        elif arg.startswith("--store="):
+            options["store"] = Path(arg.split("=", 1)[1])
+    return options
+
+
+def run_gui(argv: list[str]) -> int:
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("Lantern")
+    app.setStyleSheet(STYLE)
+    install_excepthook()
+    options = parse_gui_args(argv)
+    hint, banner = "", ""
+    folder = options["store"] or (None if options["demo"] else paths.configured_store())
+    if folder is None:
+        folder = _prepare_demo()
+        if folder is None:
+            return 1
+        hint, banner = DEMO_HINT, "DEMO STORE: made-up data only"
+    if not (Path(folder) / "keyslots.json").exists():
+        QMessageBox.warning(None, "Lantern", f"There is no Lantern store in {folder}. Check the folder, or ask "
+                                             "your administrator where the ward's store is.")
+        return 1
+    controller = AppController(Path(folder), hint=hint, banner=banner)
+    controller.show_sign_in("nurse" if hint else "")
+    app.aboutToQuit.connect(controller.shutdown)
+    return app.exec()

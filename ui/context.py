@@ -1,0 +1,44 @@
+"""What every screen is given (ui layer): the session, the database lane and a change signal.
+
+Screens call `ctx.call(fn, on_done)`; `fn` receives (store, actor) and runs a core service on the
+database lane; `on_done` gets its result on the GUI thread; errors are shown by the one mapping in
+ui.errors unless `on_error` is given. After a change, a screen emits `ctx.changed` so others refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from ui.errors import show_error
+from ui.session import Session
+from ui.tasks import TaskRunner
+
+
+class AppContext(QObject):
+    changed = Signal(object)  # a core.dto.Changes (or None for "refresh everything")
+    locked = Signal()
+
+    def __init__(self, session: Session, runner: TaskRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.runner = runner
+
+    @property
+    def actor(self):
+        return self.session.actor
+
+    def call(self, fn: Callable, on_done: Callable[[object], None] | None = None,
+             on_error: Callable[[BaseException], None] | None = None, parent: QWidget | None = None) -> None:
+        session = self.session
+
+        def job():
+            if not session.is_open:
+                from core.errors import StoreNotFound
+
+                raise StoreNotFound("Lantern is locked. Sign in again to carry on.")
+            return fn(session.store, session.actor)
+
+        self.runner.run(job, on_done or (lambda _r: None), on_error or (lambda err: show_error(parent, err)))

@@ -1,0 +1,33 @@
+"""Idle lock (ui layer): any key, click, wheel or mouse move restarts the countdown; at zero, `idle` fires."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+
+ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
+            QEvent.Type.TouchBegin}
+
+
+class IdleWatcher(QObject):
+    idle = Signal()
+
+    def __init__(self, minutes: float, parent: QObject | None = None):
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.idle.emit)
+        self.set_minutes(minutes)
+
+    def set_minutes(self, minutes: float) -> None:
+        self.timer.setInterval(int(minutes * 60_000))
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() in ACTIVITY and self.timer.isActive():
+            self.timer.start()
+        return False

@@ -1,0 +1,56 @@
+"""The main window (ui layer): tabs for the signed-in role, a status line, lock and sign-out."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+
+from core.security.permissions import ROLE_LABELS
+from ui.context import AppContext
+from ui.pages import pages_for
+
+
+class MainWindow(QMainWindow):
+    lock_requested = Signal()
+    sign_out_requested = Signal()
+
+    def __init__(self, ctx: AppContext, store_label: str, banner: str = ""):
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(f"Lantern: {ctx.actor.username} ({ROLE_LABELS[ctx.actor.role]})")
+        self.resize(1100, 760)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Lantern sections")
+        for title, page in pages_for(ctx):
+            self.tabs.addTab(page, title)
+        self.setCentralWidget(self.tabs)
+        status = f"Store: {store_label}"
+        if banner:
+            status = f"{banner}   |   {status}"
+        self.status_label = QLabel(status)
+        self.status_label.setAccessibleName("Status")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.overdue_label = QLabel("")
+        self.overdue_label.setAccessibleName("Overdue actions")
+        self.statusBar().addPermanentWidget(self.overdue_label)
+
+        menu = self.menuBar().addMenu("&Lantern")
+        lock = QAction("&Lock now", self)
+        lock.setShortcut(QKeySequence("Ctrl+L"))
+        lock.triggered.connect(self.lock_requested.emit)
+        menu.addAction(lock)
+        self.addAction(lock)
+        sign_out = QAction("&Sign out", self)
+        sign_out.triggered.connect(self.sign_out_requested.emit)
+        menu.addAction(sign_out)
+
+    def page(self, cls):
+        """The first tab that is an instance of `cls` (tests and shortcuts use this)."""
+        for i in range(self.tabs.count()):
+            if isinstance(self.tabs.widget(i), cls):
+                return self.tabs.widget(i)
+        return None
+
+    def set_overdue(self, count: int) -> None:
+        self.overdue_label.setText(f"Overdue actions: {count}" if count else "No overdue actions")

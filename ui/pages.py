@@ -1,0 +1,27 @@
+"""Which screens each role sees, in tab order (ui layer). Each entry: (tab title, permission, factory)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QWidget
+
+from core.security.permissions import allowed
+from ui.context import AppContext
+
+PageFactory = Callable[[AppContext], QWidget]
+
+
+def page_registry() -> list[tuple[str, str, PageFactory]]:
+    from ui.home import HomePage
+
+    pages: list[tuple[str, str, PageFactory]] = [
+        ("&Home", "store.check", HomePage),
+        # PAGES: screens add themselves below this line, one line each
+    ]
+    return pages
+
+
+def pages_for(ctx: AppContext) -> list[tuple[str, QWidget]]:
+    return [(title, factory(ctx)) for title, permission, factory in page_registry()
+            if allowed(ctx.actor, permission)]
