@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigError
+from core.rules.deadlines import utc
 from core.rules.facts import IncidentFacts, PersonFacts
 from core.taxonomy import Taxonomy
 
@@ -121,7 +122,7 @@ class Condition:
         ):
             return False
         if self.occurred_within_hours is not None and (
-            (facts.reported_at - facts.occurred_at).total_seconds() > self.occurred_within_hours * 3600
+            (utc(facts.reported_at) - utc(facts.occurred_at)).total_seconds() > self.occurred_within_hours * 3600
         ):
             return False
         if self.any_of and not any(c.matches(facts) for c in self.any_of):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -39,7 +39,8 @@ class Deadline:
             return reported_at.astimezone(LONDON)
         begin = occurred_at if self.start == "occurred" else reported_at
         if self.kind == "hours":
-            return (begin.astimezone(LONDON) + timedelta(hours=self.n)).astimezone(LONDON)
+            # Add in UTC: Python adds to a London time on the wall clock, ignoring clock changes.
+            return (utc(begin) + timedelta(hours=self.n)).astimezone(LONDON)
         return add_working_days(begin, self.n)
 
     def describe(self) -> str:
@@ -49,6 +50,12 @@ class Deadline:
         since = "of the incident" if self.start == "occurred" else "of the report"
         unit = {"hours": "hour", "working_days": "working day"}[self.kind]
         return f"within {self.n} {unit}{'' if self.n == 1 else 's'} {since}"
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` in UTC. Compare and subtract aware times in UTC: Python compares two times that share a
+    tzinfo (e.g. both Europe/London) on the wall clock, which is wrong across a clock change."""
+    return moment.astimezone(UTC)
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.rules.deadlines import utc
 from core.rules.facts import IncidentFacts
 from core.rules.ruleset import Rule, RuleSet
 
@@ -28,6 +29,7 @@ class RequiredAction:
 
 def group_for(due: datetime, reported_at: datetime, deadline_kind: str) -> str:
     """'now' for immediate or due within an hour of the report, 'today' within 24 hours, else 'later'."""
+    due, reported_at = utc(due), utc(reported_at)
     if deadline_kind == "immediate" or due <= reported_at + timedelta(hours=1):
         return "now"
     if due <= reported_at + timedelta(hours=24):
@@ -43,7 +45,7 @@ def evaluate(facts: IncidentFacts, ruleset: RuleSet) -> list[RequiredAction]:
     """
     actions = [_action(rule, facts) for rule in ruleset.rules if rule.when.matches(facts)]
     order = {rule.id: position for position, rule in enumerate(ruleset.rules)}
-    actions.sort(key=lambda a: (a.due, not a.mandatory, order[a.rule_id]))
+    actions.sort(key=lambda a: (utc(a.due), not a.mandatory, order[a.rule_id]))
     return actions
 
 

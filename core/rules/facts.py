@@ -7,7 +7,7 @@ IncidentFacts is what services build from a stored incident and what `rules chec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import ValidationError
@@ -49,7 +49,7 @@ class IncidentFacts:
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.utcoffset() is None:
                 raise ValidationError({name: "must be a date and time with a time zone"})
-        if self.reported_at < self.occurred_at:
+        if self.reported_at.astimezone(UTC) < self.occurred_at.astimezone(UTC):
             raise ValidationError({"reported_at": "is before the time the incident happened"})
         if not self.types:
             raise ValidationError({"types": "choose at least one incident type"})
@@ -90,7 +90,7 @@ def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None) -> IncidentFacts
     types = _codes(obj.get("types"), "types", taxonomy, "incident_types", errors)
     occurred = _time(obj.get("occurred_at"), "occurred_at", errors)
     reported = _time(obj.get("reported_at"), "reported_at", errors)
-    if occurred and reported and reported < occurred:
+    if occurred and reported and reported.astimezone(UTC) < occurred.astimezone(UTC):
         errors.add("reported_at", "is before occurred_at; an incident cannot be reported before it happened")
     location = obj.get("location", "unknown")
     if not (isinstance(location, str) and taxonomy.has("locations", location)):
