@@ -139,7 +139,11 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
             print(f"Backup written and verified: {args.out} ({manifest['incidents']} incidents).", file=stdout)
             return EXIT_OK
         finally:
-            accounts.sign_out(store, actor) if store.is_open else None
+            if store.is_open:
+                try:
+                    accounts.sign_out(store, actor)
+                except LanternError:
+                    pass  # a damaged store may refuse the sign-out row; the result above already stands
 
     if args.command == "restore":
         manifest = maintenance.restore_store(Path(args.source), Path(args.store))

@@ -95,7 +95,8 @@ def unit_of_work(store: Store, *, write: bool = True) -> Iterator[Session]:
         raise _translate(err) from None
     except sa_exc.DatabaseError as err:
         session.rollback()
-        if "not a database" in str(err.orig):
+        message = str(err.orig).lower()
+        if "not a database" in message or "malformed" in message:
             raise StoreDamaged() from None
         raise StorageFailure() from None
     finally:

@@ -27,7 +27,7 @@ from core.db.location import check_store_location
 from core.db.models import AuditEvent, Incident
 from core.db.store import Store, unit_of_work
 from core.dto import Actor, CheckResult
-from core.errors import StorageFailure, StoreDamaged, ValidationError
+from core.errors import LanternError, StorageFailure, StoreDamaged, ValidationError
 from core.security import audit
 from core.security.keys import KeyHolder
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile
@@ -46,36 +46,54 @@ def _keyed(path: Path, key: KeyHolder):
 
 
 def _integrity(conn) -> list[CheckResult]:
-    rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-    results = [CheckResult("integrity_check", rows == ["ok"], "ok" if rows == ["ok"] else f"{len(rows)} problem(s)")]
-    cipher_rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
-    results.append(CheckResult("cipher_integrity_check", not cipher_rows,
-                               "every page's HMAC is valid" if not cipher_rows
-                               else f"{len(cipher_rows)} damaged page(s)"))
+    """Both page checks, each on its own: a page that cannot be read fails that check, it does not stop the other."""
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        result = CheckResult("integrity_check", rows == ["ok"], "ok" if rows == ["ok"] else f"{len(rows)} problem(s)")
+    except sqlcipher.DatabaseError:
+        result = CheckResult("integrity_check", False, "the database could not be read")
+    results = [result]
+    try:
+        cipher_rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        result = CheckResult("cipher_integrity_check", not cipher_rows,
+                             "every page's HMAC is valid" if not cipher_rows
+                             else f"{len(cipher_rows)} damaged page(s)")
+    except sqlcipher.DatabaseError:
+        result = CheckResult("cipher_integrity_check", False, "the database could not be read")
+    results.append(result)
     return results
 
 
 def check_store(store: Store, actor: Actor) -> list[CheckResult]:
-    """Run integrity_check, cipher_integrity_check and the audit-chain walk; audit the check itself."""
+    """Run integrity_check, cipher_integrity_check and the audit-chain walk; audit the check itself.
+
+    A check that cannot even read its pages is reported as failed (by name), never as an exception.
+    """
     require(actor, "store.check")
     raw = store.engine.raw_connection()
     try:
-        try:
-            results = _integrity(raw.driver_connection)
-        except sqlcipher.DatabaseError:
-            results = [CheckResult("integrity_check", False, "the database could not be read")]
+        results = _integrity(raw.driver_connection)
     finally:
         raw.close()
-    with unit_of_work(store, write=False) as session:
-        problems = audit.verify_chain(session)
-        count = session.scalar(select(func.count()).select_from(AuditEvent))
-    results.append(CheckResult("audit_chain", not problems,
-                               f"{count} events, chain intact" if not problems else "; ".join(problems[:5])))
+    try:
+        with unit_of_work(store, write=False) as session:
+            problems = audit.verify_chain(session)
+            count = session.scalar(select(func.count()).select_from(AuditEvent))
+        results.append(CheckResult("audit_chain", not problems,
+                                   f"{count} events, chain intact" if not problems else "; ".join(problems[:5])))
+    except StoreDamaged:
+        results.append(CheckResult("audit_chain", False, "the audit trail could not be read"))
     ok = all(r.ok for r in results)
-    with unit_of_work(store) as session:
-        audit.record(session, actor, "store.check", outcome="ok" if ok else "failed",
-                     detail={r.name: r.ok for r in results})
-        session.commit()
+    try:
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "store.check", outcome="ok" if ok else "failed",
+                         detail={r.name: r.ok for r in results})
+            session.commit()
+    except LanternError:
+        if ok:
+            raise
+        # A damaged store may refuse writes (SQLCipher goes read-only after a page fails its HMAC);
+        # the failed checks are what the caller must see.
     return results
 
 
