@@ -72,7 +72,7 @@ def _apply_pragmas(dbapi_conn, key_hex: str, wal: bool) -> None:
 def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool = True) -> Engine:
     """An engine whose every connection is keyed and configured before first use."""
     check_sqlcipher_build()
-    key_hex = key.hex()
+    key.hex()  # fail now if the holder is already wiped
     engine = create_engine(
         f"sqlite:///{db_path.as_posix()}",
         module=sqlcipher,
@@ -89,7 +89,8 @@ def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool 
         # sqlcipher3 has no `autocommit`; take over transaction control (SQLAlchemy's pysqlite recipe).
         dbapi_conn.isolation_level = None
         try:
-            _apply_pragmas(dbapi_conn, key_hex, wal)
+            # Read the key from its holder on each connect, so no copy outlives `Store.close()`.
+            _apply_pragmas(dbapi_conn, key.hex(), wal)
         except sqlcipher.DatabaseError:
             raise StoreDamaged() from None
 
