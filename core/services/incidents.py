@@ -205,7 +205,8 @@ def can_view(actor: Actor, inc: Incident, named_user_ids: set[str]) -> bool:
         return False
     on_ward = actor.role == SAFEGUARDING_LEAD or inc.ward_id in actor.ward_ids
     if inc.restricted:
-        return on_ward and allowed(actor, "incident.view_restricted")
+        # The reporter keeps their own report (they wrote it, and must be able to submit it).
+        return (on_ward and allowed(actor, "incident.view_restricted")) or inc.reporter_id == actor.user_id
     return on_ward or inc.reporter_id == actor.user_id
 
 
