@@ -145,7 +145,7 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     slot = slots.slot_for_username(username)
     try:
         if slot is None:
-            derive_wrapping_key(password, secrets.token_bytes(16), DEFAULT_KDF)  # same cost as a real try
+            derive_wrapping_key(password, secrets.token_bytes(16), slots.kdf)  # same cost as a real try
             raise WrongPassword()
         key = slot.unwrap(password)
     except WrongPassword:
