@@ -41,7 +41,8 @@ def main(argv: list[str]) -> int:
     ensure_env()
     env = dict(os.environ)
     if what == "run":
-        return subprocess.call([str(PY), str(ROOT / "main.py"), *argv[1:]], cwd=ROOT, env=env)
+        extra = argv[1:] or ["--demo"]  # with no arguments: the built-in demo store
+        return subprocess.call([str(PY), str(ROOT / "main.py"), *extra], cwd=ROOT, env=env)
     if what == "test":
         env["QT_QPA_PLATFORM"] = "offscreen"
         steps = [

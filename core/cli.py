@@ -87,6 +87,8 @@ def run(argv: list[str], stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
     except KeyboardInterrupt:
         print("lantern: stopped.", file=stderr)
         return EXIT_PROBLEM
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away; nothing to report
+        return EXIT_OK
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback, no text of the error
         from core.logs import log_unexpected
 

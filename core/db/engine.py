@@ -1,7 +1,7 @@
 """The SQLCipher engine: keying, per-connection pragmas and write transactions (core layer).
 
 Uses SQLAlchemy's plain `sqlite://` dialect with `module=sqlcipher3.dbapi2` and a
-QueuePool, not the `sqlite+pysqlcipher` dialect (see docs/security-model.md). The
+QueuePool, not the pysqlcipher dialect (see docs/security-model.md). The
 raw key is applied on the DBAPI connection before anything else runs; it never
 goes into a URL, a log or an exception.
 """

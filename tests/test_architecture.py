@@ -1,0 +1,74 @@
+"""House rules checked by reading the source: layering, banned SQL, and the documented permission matrix."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from core.security.permissions import MATRIX, ROLE_LABELS, ROLES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _py_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _py_files("core"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_never_imports_qt_or_ui(path):
+    bad = {m for m in _imports(path) if m.split(".")[0] in {"PySide6", "shiboken6", "ui"}}
+    assert not bad, f"{path} imports {bad}"
+
+
+@pytest.mark.parametrize("path", _py_files("ui"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_ui_never_imports_the_database_layer(path):
+    bad = {m for m in _imports(path)
+           if m.split(".")[0] in {"sqlalchemy", "alembic", "sqlcipher3"} or m == "core.db" or m.startswith("core.db.")}
+    assert not bad, f"{path} imports {bad}"
+
+
+def test_import_linter_contracts_are_declared():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contracts = {c["name"]: c for c in config["contracts"]}
+    assert set(contracts["core never imports Qt or the UI"]["forbidden_modules"]) >= {"ui", "PySide6"}
+    assert set(contracts["ui never imports SQLAlchemy or the database layer"]["forbidden_modules"]) >= {
+        "sqlalchemy", "core.db"}
+
+
+BANNED_SQL = [re.compile(r"KEY\s*''", re.I), re.compile(r"sqlcipher_export", re.I),
+              re.compile(r"load_extension", re.I), re.compile(r"sqlite\+pysqlcipher", re.I)]
+
+
+@pytest.mark.parametrize("path", _py_files("core") + _py_files("ui") + [ROOT / "main.py"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_plaintext_escape_hatches(path):
+    """ATTACH ... KEY '' and sqlcipher_export can write plaintext; the pysqlcipher dialect is unsafe."""
+    text = path.read_text(encoding="utf-8")
+    for pattern in BANNED_SQL:
+        assert not pattern.search(text), f"{path} contains {pattern.pattern}"
+
+
+def test_security_model_documents_the_permission_matrix_exactly():
+    doc = (ROOT / "docs" / "security-model.md").read_text(encoding="utf-8")
+    header = "| permission | " + " | ".join(ROLE_LABELS[r] for r in ROLES) + " | what it allows |"
+    assert header in doc
+    for permission, (roles, text) in MATRIX.items():
+        row = f"| `{permission}` | " + " | ".join("yes" if r in roles else "no" for r in ROLES) + f" | {text} |"
+        assert row in doc, f"docs/security-model.md is out of date for {permission}"
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", doc, re.M))
+    assert documented == set(MATRIX)
