@@ -35,14 +35,7 @@ from core.errors import (
     ValidationError,
 )
 from core.security.keys import KeyHolder, new_recovery_key
-from core.security.keyslots import (
-    DEFAULT_KDF,
-    RECOVERY_SLOT_ID,
-    SLOT_FILE_NAME,
-    KdfParams,
-    Slot,
-    SlotFile,
-)
+from core.security.keyslots import DEFAULT_KDF, RECOVERY_SLOT_ID, SLOT_FILE_NAME, KdfParams, Slot, SlotFile
 
 
 def workstation_name() -> str:

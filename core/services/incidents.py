@@ -16,15 +16,7 @@ from sqlalchemy import func, select
 from core.clock import from_db, now_db, to_db, utcnow
 from core.db.models import Incident, IncidentType, IncidentVersion, PersonInvolved, SafeguardingAction, Ward
 from core.db.store import Store, unit_of_work
-from core.dto import (
-    ActionInfo,
-    Actor,
-    IncidentDetail,
-    IncidentDraft,
-    IncidentSummary,
-    PersonDraft,
-    VersionInfo,
-)
+from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, PersonDraft, VersionInfo
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, evaluate, load_rules
 from core.security import audit

@@ -6,14 +6,7 @@ import functools
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.taxonomy.model import (
-    INCIDENT_CATEGORIES,
-    AgeBand,
-    HarmLevel,
-    IncidentType,
-    Option,
-    Taxonomy,
-)
+from core.taxonomy.model import INCIDENT_CATEGORIES, AgeBand, HarmLevel, IncidentType, Option, Taxonomy
 from core.taxonomy.tomlfile import EntryReader, read_toml
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"

@@ -1,0 +1,286 @@
+"""The administrator's page (ui layer): accounts, wards, the lock timeout and backups. No incident content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.dto import UserInfo, WardInfo
+from core.security.permissions import ROLE_LABELS, ROLES
+from core.services import accounts, maintenance
+from core.services import settings as store_settings
+from ui.context import AppContext
+
+
+class UsersModel(QAbstractTableModel):
+    COL_USERNAME, COL_ROLE, COL_WARDS, COL_STATUS = range(4)
+    HEADERS = ("Username", "Role", "Wards", "Status")
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[UserInfo] = []
+        self.ward_names: dict[int, str] = {}
+
+    def set_rows(self, rows: list[UserInfo], wards: list[WardInfo]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.ward_names = {w.ward_id: w.name for w in wards}
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return None
+        user = self.rows[index.row()]
+        column = index.column()
+        if column == self.COL_USERNAME:
+            return user.username
+        if column == self.COL_ROLE:
+            return ROLE_LABELS[user.role]
+        if column == self.COL_WARDS:
+            if user.role == "safeguarding_lead":
+                return "All wards"
+            return ", ".join(self.ward_names.get(w, "?") for w in user.ward_ids) or "None"
+        if not user.active:
+            return "Switched off"
+        return "Must change password" if user.must_change_password else "Active"
+
+    def user_at(self, row: int) -> UserInfo:
+        return self.rows[row]
+
+
+class AccountDialog(QDialog):
+    """Collects a new account's username, role and wards. The caller creates it."""
+
+    def __init__(self, wards: list[WardInfo], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Add an account")
+        layout = QFormLayout(self)
+        self.username = QLineEdit()
+        self.username.setAccessibleName("Username")
+        self.role = QComboBox()
+        self.role.setAccessibleName("Role")
+        for role in ROLES:
+            self.role.addItem(ROLE_LABELS[role], role)
+        self.wards = QListWidget()
+        self.wards.setAccessibleName("Wards")
+        for ward in wards:
+            self.wards.addItem(ward.name)
+            item = self.wards.item(self.wards.count() - 1)
+            item.setData(Qt.ItemDataRole.UserRole, ward.ward_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        layout.addRow("&Username", self.username)
+        layout.addRow("&Role", self.role)
+        layout.addRow("&Wards", self.wards)
+        note = QLabel("Lantern makes a temporary password. Give it to the person; they must change it when they "
+                      "first sign in.")
+        note.setWordWrap(True)
+        layout.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addRow(buttons)
+
+    def values(self) -> dict:
+        ward_ids = [self.wards.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.wards.count())
+                    if self.wards.item(i).checkState() == Qt.CheckState.Checked]
+        return {"username": self.username.text(), "role": self.role.currentData(), "ward_ids": ward_ids}
+
+
+class AdminPage(QWidget):
+    def __init__(self, ctx: AppContext):
+        super().__init__()
+        self.ctx = ctx
+        self.wards: list[WardInfo] = []
+        layout = QVBoxLayout(self)
+        intro = QLabel("<h2>Administration</h2>Accounts, wards, the lock timeout and backups. Administrators "
+                       "cannot see incident content.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        box = QGroupBox("Accounts")
+        box_layout = QVBoxLayout(box)
+        self.model = UsersModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Accounts")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        box_layout.addWidget(self.table)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("&Add account…")
+        self.reset_button = QPushButton("&Reset password")
+        self.role_box = QComboBox()
+        self.role_box.setAccessibleName("New role for the selected account")
+        for role in ROLES:
+            self.role_box.addItem(ROLE_LABELS[role], role)
+        self.role_button = QPushButton("Change r&ole")
+        self.off_button = QPushButton("S&witch off")
+        for widget in (self.add_button, self.reset_button, self.role_box, self.role_button, self.off_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        box_layout.addLayout(row)
+        layout.addWidget(box)
+
+        wards_box = QGroupBox("Wards")
+        wards_layout = QHBoxLayout(wards_box)
+        self.ward_list = QLabel("")
+        self.ward_list.setWordWrap(True)
+        self.new_ward = QLineEdit()
+        self.new_ward.setPlaceholderText("New ward name")
+        self.new_ward.setAccessibleName("New ward name")
+        self.ward_sex = QComboBox()
+        self.ward_sex.setAccessibleName("Ward sex designation")
+        for value, label in (("mixed", "Mixed"), ("female", "Female only"), ("male", "Male only")):
+            self.ward_sex.addItem(label, value)
+        self.add_ward_button = QPushButton("Add &ward")
+        for widget in (self.ward_list, self.new_ward, self.ward_sex, self.add_ward_button):
+            wards_layout.addWidget(widget)
+        layout.addWidget(wards_box)
+
+        settings_box = QGroupBox("Lock and backups")
+        settings_layout = QHBoxLayout(settings_box)
+        settings_layout.addWidget(QLabel("Lock after"))
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setRange(*store_settings.LOCK_RANGE)
+        self.lock_minutes.setSuffix(" minutes without use")
+        self.lock_minutes.setAccessibleName("Lock after minutes without use")
+        self.save_lock_button = QPushButton("&Save")
+        self.backup_button = QPushButton("Make a &backup now…")
+        for widget in (self.lock_minutes, self.save_lock_button, self.backup_button):
+            settings_layout.addWidget(widget)
+        settings_layout.addStretch(1)
+        layout.addWidget(settings_box)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Administration message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self.add_button.clicked.connect(self.on_add_clicked)
+        self.reset_button.clicked.connect(self.on_reset_clicked)
+        self.role_button.clicked.connect(self.on_role_clicked)
+        self.off_button.clicked.connect(self.on_off_clicked)
+        self.add_ward_button.clicked.connect(self.on_add_ward_clicked)
+        self.save_lock_button.clicked.connect(self.on_save_lock_clicked)
+        self.backup_button.clicked.connect(self.on_backup_clicked)
+        self.refresh()
+
+    # ----- data ---------------------------------------------------------------
+    def refresh(self) -> None:
+        def load(store, actor):
+            return (accounts.list_users(store, actor), accounts.list_wards(store, actor),
+                    store_settings.lock_minutes(store))
+
+        self.ctx.call(load, self._loaded, parent=self)
+
+    def _loaded(self, result) -> None:
+        users, wards, minutes = result
+        self.wards = wards
+        self.model.set_rows(users, wards)
+        self.ward_list.setText("Wards: " + ", ".join(w.name for w in wards))
+        self.lock_minutes.setValue(minutes)
+
+    def _selected(self) -> UserInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText("Select an account in the table first.")
+            return None
+        return self.model.user_at(rows[0].row())
+
+    def _done(self, text: str):
+        def handler(_result=None):
+            self.message.setText(text if not callable(text) else text(_result))
+            self.refresh()
+        return handler
+
+    # ----- handlers -----------------------------------------------------------
+    def on_add_clicked(self) -> None:
+        dialog = AccountDialog(self.wards, self)
+        if not dialog.exec():
+            return
+        values = dialog.values()
+        self.ctx.call(lambda store, actor: accounts.create_user(store, actor, **values),
+                      self._done(lambda new: f"Account {new.user.username} created. Temporary password: "
+                                             f"{new.temporary_password}  (give it to them privately; it is "
+                                             "shown only now)."), parent=self)
+
+    def on_reset_clicked(self) -> None:
+        user = self._selected()
+        if user:
+            self.ctx.call(lambda store, actor: accounts.reset_password(store, actor, user.user_id),
+                          self._done(lambda temp: f"New temporary password for {user.username}: {temp}  "
+                                                  "(shown only now)."), parent=self)
+
+    def on_role_clicked(self) -> None:
+        user = self._selected()
+        if user:
+            role = self.role_box.currentData()
+            self.ctx.call(lambda store, actor: accounts.set_role(store, actor, user.user_id, role),
+                          self._done(f"{user.username} is now: {ROLE_LABELS[role]}."), parent=self)
+
+    def on_off_clicked(self) -> None:
+        user = self._selected()
+        if not user:
+            return
+        answer = QMessageBox.question(self, "Switch off account", f"Switch off {user.username}? Their password "
+                                      "will stop opening the store. Their records stay.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.ctx.call(lambda store, actor: accounts.deactivate_user(store, actor, user.user_id),
+                          self._done(f"{user.username} is switched off."), parent=self)
+
+    def on_add_ward_clicked(self) -> None:
+        name, sex = self.new_ward.text(), self.ward_sex.currentData()
+        self.ctx.call(lambda store, actor: accounts.create_ward(store, actor, name, sex_designation=sex),
+                      self._done(f"Ward {name.strip()} added."), parent=self)
+        self.new_ward.clear()
+
+    def on_save_lock_clicked(self) -> None:
+        minutes = self.lock_minutes.value()
+        self.ctx.call(lambda store, actor: store_settings.set_lock_minutes(store, actor, minutes),
+                      self._done(f"Lantern will lock after {minutes} minutes without use (from the next sign-in)."),
+                      parent=self)
+
+    def on_backup_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save backup as", str(Path.home() / "lantern-backup.lantern"),
+                                              "Lantern backups (*.lantern)")
+        if path:
+            self.ctx.call(lambda store, actor: maintenance.backup_store(store, actor, Path(path)),
+                          self._done(lambda m: f"Backup written and checked: {path} ({m['incidents']} incidents)."),
+                          parent=self)
+
+
+__all__ = ["AccountDialog", "AdminPage", "UsersModel"]
