@@ -106,3 +106,15 @@ def test_override_file_is_used_and_a_bad_one_is_reported(tmp_path):
     code, out, err = run(path, override_path=str(bad))
     assert code == EXIT_CONFIG and out == "" and err.count("\n") == 1
     assert "cannot be disabled" in err
+
+
+def test_the_examples_in_the_incident_json_doc_still_hold():
+    from core.rules import evaluate, facts_from_json, load_rules
+    from core.taxonomy import RESOURCES
+
+    doc = (RESOURCES.parent / "docs" / "incident-json.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```json\n")[1:]]
+    inputs = [json.loads(b) for b in blocks if b.lstrip().startswith("{")]
+    counts = [len(evaluate(facts_from_json(obj), load_rules())) for obj in inputs]
+    assert counts == [14, 7, 23]
+    assert inputs[0] == INCIDENT
