@@ -34,9 +34,7 @@ class ValidationError(LanternError):
         if isinstance(field_errors, str):
             field_errors = {"": field_errors}
         self.field_errors = dict(field_errors)
-        text = "; ".join(
-            f"{msg}" if not name else f"{name}: {msg}" for name, msg in self.field_errors.items()
-        )
+        text = " ".join(msg if msg.endswith((".", "?", ")")) else msg + "." for msg in self.field_errors.values())
         super().__init__(text or "The input is not valid.")
 
 

@@ -13,11 +13,13 @@ PageFactory = Callable[[AppContext], QWidget]
 
 
 def page_registry() -> list[tuple[str, str, PageFactory]]:
+    from ui.admin import AdminPage
     from ui.home import HomePage
 
     pages: list[tuple[str, str, PageFactory]] = [
         ("&Home", "store.check", HomePage),
         # PAGES: screens add themselves below this line, one line each
+        ("A&dministration", "users.manage", AdminPage),
     ]
     return pages
 
