@@ -26,7 +26,7 @@ No code is ever evaluated: each key is checked against a fixed list and against 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ConfigError
@@ -97,7 +97,8 @@ class Condition:
     occurred_within_hours: int | None = None
     any_of: tuple[Condition, ...] = ()
     none_of: tuple[Condition, ...] = ()
-    source: dict | None = None  # the `when` table as written, for the catalogue
+    # The `when` table as written, for the catalogue; left out of equality and hashing.
+    source: dict | None = field(default=None, compare=False, repr=False)
 
     def matches(self, facts: IncidentFacts) -> bool:
         if self.always:

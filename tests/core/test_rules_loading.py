@@ -81,6 +81,12 @@ def test_default_load_is_cached():
     assert load_rules(DEFAULT_RULES_PATH) is not load_rules()
 
 
+def test_rules_and_taxonomy_are_hashable_values():
+    assert len({*load_rules().rules}) == len(load_rules().rules)
+    assert hash(load_rules()) == hash(load_rules(DEFAULT_RULES_PATH))
+    assert hash(load_taxonomy())
+
+
 def test_rule_lookup():
     ruleset = load_rules()
     assert ruleset.rule("duty-of-candour").deadline == Deadline("working_days", 10, "reported")
