@@ -26,7 +26,7 @@ def _get(person: Any, name: str):
 def derive_pair(people: Iterable[Any]) -> str:
     """Who did what to whom, as '<perpetrator type>_on_<affected type>', e.g. 'patient_on_staff'.
 
-    `people` are PersonFacts, or any objects or dicts with `role` and `type`. The rule:
+    `people` are PersonFacts, or any objects or dicts with `role` and `type` (or `person_type`). The rule:
     - take the distinct person types of the alleged perpetrators, and of the affected people;
     - a side with nobody recorded on it counts as 'unknown' (so 'unknown_on_patient' when the perpetrator
       is not recorded);
@@ -36,7 +36,8 @@ def derive_pair(people: Iterable[Any]) -> str:
     perpetrators: set[str] = set()
     affected: set[str] = set()
     for person in people:
-        role, kind = _get(person, "role"), _get(person, "type") or "unknown"
+        role = _get(person, "role")
+        kind = _get(person, "type") or _get(person, "person_type") or "unknown"
         if role == "alleged_perpetrator":
             perpetrators.add(kind)
         elif role == "affected":

@@ -176,6 +176,9 @@ def test_derive_pair_accepts_objects():
     people = [SimpleNamespace(role="alleged_perpetrator", type="visitor"),
               SimpleNamespace(role="affected", type="staff")]
     assert derive_pair(people) == "visitor_on_staff"
+    rows = [SimpleNamespace(role="alleged_perpetrator", person_type="staff"),
+            SimpleNamespace(role="affected", person_type="patient")]
+    assert derive_pair(rows) == "staff_on_patient"
 
 
 def test_pair_label():
