@@ -204,3 +204,15 @@ class ExportBatch(Base):
     period_to: Mapped[str | None] = mapped_column(String(32))
     filename: Mapped[str] = mapped_column(String(260), default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+class FormDraft(Base):
+    """The autosaved state of one user's open incident form (encrypted with the rest of the store)."""
+
+    __tablename__ = "form_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the form's fields as typed so far
+    created_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str] = mapped_column(String(32))
