@@ -1,0 +1,157 @@
+"""LFPSE-aligned FHIR JSON: a Bundle with one AdverseEvent per incident, LFPSE taxonomy v5 of January 2023 (core layer).
+
+Pure: ExportRecords in, bytes out. It follows the v5 profile names and codes in
+national-export.md sections 3.3 and 5.5. It has NOT been validated against the live LFPSE service:
+the FHIR version (STU3 assumed), where date and description sit, and the mandatory rules per event type
+are unconfirmed. A trust's risk team or LRMS must check it before anything is submitted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from core.exports.mapping import EXT_NS, ExportContext, ExportRecord, PatientRecord, age_days
+
+PROFILE_BASE = "https://psims-uat.azure-api.net/taxonomy/fhir/StructureDefinition/"
+TAXONOMY_VERSION = "5"
+LOCAL_TYPES_URL = EXT_NS + "#incident-types"
+
+SERVICE_AREA_MENTAL_HEALTH = "4"
+LOCATION_MENTAL_HEALTH_UNIT = "10"
+AGENT_NONE_OF_THE_ABOVE = "10"
+CQC_ABUSE_CRITERION = "3"
+REPORTER_STAFF = "3"
+# x:perpetratorType -> InvolvedPersonsActions (1 healthcare staff, 2 other patient(s), 4 don't know, 5 other)
+INVOLVED_PERSONS = {"staff": "1", "patient": "2", "unknown": "4", "visitor": "5", "other": "5"}
+INVOLVED_OTHER_TEXT = {"visitor": "Visitor", "other": "Other person"}
+# Lantern shift -> EstimatedTime (time-of-incident brackets)
+ESTIMATED_TIME = {"day": "1", "night": "2", "morning_handover": "3", "evening_handover": "4"}
+
+
+def _ext(url: str, **value) -> dict:
+    """One sub-extension: relative url name and a single value[x]."""
+    return {"url": url, **value}
+
+
+def _block(profile: str, parts: list[dict]) -> dict:
+    return {"url": PROFILE_BASE + profile, "extension": parts}
+
+
+def _patient(p: PatientRecord) -> dict:
+    parts = [_ext("PatientSequence", valueInteger=p.sequence)]
+    if p.age_years is not None and p.age_years >= 1:
+        parts.append(_ext("AgeAtTimeOfIncidentDays", valueInteger=age_days(p.age_years)))
+    elif p.age_bracket is not None:
+        parts.append(_ext("AgeBracket", valueCode=str(p.age_bracket.code)))
+    if p.sex is not None:
+        parts.append(_ext("Gender", valueCode=str(p.sex.code)))
+    if p.physical is not None:
+        parts.append(_ext("PhysicalHarm", valueCode=str(p.physical.code)))
+    if p.psychological is not None:
+        parts.append(_ext("PsychologicalHarm", valueCode=str(p.psychological.code)))
+    return {"resourceType": "Patient", "id": f"patient{p.sequence}",
+            "meta": {"profile": [PROFILE_BASE + "adverse-event-patient-5"]},
+            "extension": [_block("patient-information-5", parts)]}
+
+
+def _location(r: ExportRecord) -> dict:
+    parts = [_ext("LocationKnown", valueCode="y"),
+             _ext("Organisation", valueCode=r.ods_code),
+             _ext("ServiceArea", valueCode=SERVICE_AREA_MENTAL_HEALTH),
+             _ext("LocationWithinService", valueCode=LOCATION_MENTAL_HEALTH_UNIT)]
+    specialty = r.specialty[2]
+    if specialty:
+        parts.append(_ext("ResponsibleSpecialty", valueCode=str(specialty)))
+    return {"resourceType": "Location", "id": "location1",
+            "meta": {"profile": [PROFILE_BASE + "adverse-event-location-5"]},
+            "extension": [_block("location-details-5", parts)]}
+
+
+def _practitioner(r: ExportRecord) -> dict:
+    parts = [_ext("ReporterType", valueCode=REPORTER_STAFF), _ext("ReporterOrganisation", valueCode=r.ods_code)]
+    return {"resourceType": "Practitioner", "id": "reporter1",
+            "meta": {"profile": [PROFILE_BASE + "adverse-event-practitioner-5"]},
+            "extension": [_block("practitioner-details-5", parts)]}
+
+
+def _estimated_date(r: ExportRecord) -> dict:
+    if r.occurred_time:
+        return _block("adverse-event-estimated-date-5", [_ext("PreciseTime", valueTime=r.occurred_time + ":00")])
+    parts = [_ext("ApproximateDate", valueString=r.occurred_date)]
+    if r.shift is not None:
+        parts.append(_ext("EstimatedTime", valueCode=ESTIMATED_TIME.get(str(r.shift.code), "6")))
+    return _block("adverse-event-estimated-date-5", parts)
+
+
+def _agent(r: ExportRecord) -> dict:
+    parts = [_ext("InvolvedAgents", valueCode=AGENT_NONE_OF_THE_ABOVE),
+             _ext("InvolvedPersonsActions", valueCode=INVOLVED_PERSONS[r.perpetrator_type])]
+    if r.perpetrator_type in INVOLVED_OTHER_TEXT:
+        parts.append(_ext("InvolvedPersonsActionsOther", valueString=INVOLVED_OTHER_TEXT[r.perpetrator_type]))
+    return _block("adverse-event-agent-5", parts)
+
+
+def _governance(r: ExportRecord) -> dict:
+    parts = [_ext("LocalAuthoritySafeguarding", valueBoolean=r.safeguarding_referral),
+             _ext("CqcNotify", valueBoolean=r.cqc_notifiable)]
+    if r.cqc_notifiable:
+        parts.append(_ext("CqcCriteria", valueCode=CQC_ABUSE_CRITERION))
+    parts += [_ext("DutyOfCandour", valueBoolean=r.duty_of_candour),
+              _ext("DesignationsMentalHealth", valueBoolean=r.detained_under_mha)]
+    return _block("adverse-event-governance-5", parts)
+
+
+def adverse_event(r: ExportRecord) -> dict:
+    """One incident as an LFPSE v5 AdverseEvent (patients, location and reporter contained)."""
+    contained = [_patient(p) for p in r.patients] + [_location(r), _practitioner(r)]
+    extensions = [_estimated_date(r), _agent(r)]
+    if r.immediate_actions:
+        extensions.append(_block("adverse-event-outcome-5", [_ext("ImmediateActions",
+                                                                   valueString=r.immediate_actions)]))
+    extensions += [
+        _governance(r),
+        _block("adverse-event-reference-metadata-5", [_ext("ReferenceNumber", valueString=r.reference),
+                                                      _ext("DataSharingOptOut", valueBoolean=False)]),
+        # Lantern's own incident types: LFPSE has no incident category. A local extension, not part of v5.
+        {"url": LOCAL_TYPES_URL, "extension": [_ext("type", valueCoding={"system": EXT_NS + "#type",
+                                                                          "code": str(t.code), "display": t.label})
+                                               for t in r.types]},
+    ]
+    event: dict = {
+        "resourceType": "AdverseEvent",
+        "id": r.reference,
+        "meta": {"profile": [PROFILE_BASE + "patient-safety-adverse-event-5"]},
+        "contained": contained,
+        "extension": extensions,
+        "identifier": {"system": f"urn:x-local:lantern:{r.ods_code}:incident", "value": r.reference},
+        "date": r.occurred_iso,
+        "location": {"reference": "#location1"},
+        "recorder": {"reference": "#reporter1"},
+    }
+    if r.patients:
+        event["subject"] = {"reference": "#patient1"}
+    if r.description is not None:
+        event["description"] = r.description
+    return event
+
+
+def bundle(records: Iterable[ExportRecord], ctx: ExportContext) -> dict:
+    """The FHIR Bundle (type collection) holding one AdverseEvent per incident."""
+    entries = [{"fullUrl": f"urn:x-local:lantern:{r.ods_code}:incident:{r.reference}", "resource": adverse_event(r)}
+               for r in records]
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "meta": {
+            "lastUpdated": ctx.generated_at.isoformat(timespec="seconds"),
+            "tag": [{"system": EXT_NS + "#export", "code": "lfpse-v5-aligned",
+                     "display": "LFPSE taxonomy v5 (January 2023) aligned; not validated against the live service"}],
+        },
+        "entry": entries,
+    }
+
+
+def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
+    """UTF-8 JSON, keys in a stable order, non-ASCII kept as is."""
+    return json.dumps(bundle(records, ctx), ensure_ascii=False, indent=1).encode("utf-8")

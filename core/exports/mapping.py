@@ -1,0 +1,308 @@
+"""Shared export mapping: one submitted incident to the NRLS-dataset and LFPSE values every format uses (core layer).
+
+Pure functions over plain data (IncidentDetail DTOs and the taxonomy); no database, no Qt.
+Which values are confirmed national codes and which are labels only is set out in docs/exports.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from core.clock import local
+from core.dto import ActionInfo, IncidentDetail, PersonDraft
+from core.errors import LanternError
+from core.taxonomy import PD09_LABELS, Taxonomy, derive_pd09, pair_label
+
+SCHEMA_VERSION = "1.0"
+NRLS_NS = "urn:x-local:sexual-safety:nrls-export:1"
+EXT_NS = "urn:x-local:sexual-safety:ext:1"
+GENERATOR = "Lantern 0.1.0"
+
+# Confirmed NRLS values (national-export.md section 2.2).
+RM04_LRMS = (3, "LRMS")
+IN04_ENGLAND = (1, "England")
+# Label only: the NRLS code for a mental health care setting (RP02) was never published.
+RP02_LOCAL = ("MHS", "Mental health service")
+IN03_LVL1_LABEL = "Mental health inpatient ward"
+IN05_LVL2_LABEL = "Sexual"  # label only; not confirmed as an NRLS level-2 value
+IN05_PATIENT_TO_PATIENT = "Disruptive, aggressive behaviour (includes patient-to-patient)"
+IN05_THIRD_PARTY = "Patient abuse (by staff / third party)"
+IN05_OTHER = "Other"
+IN05_LVL1_LABELS = (
+    "Access, admission, transfer, discharge (including missing patient)",
+    "Clinical assessment (including diagnosis, scans, tests, assessments)",
+    "Consent, communication, confidentiality",
+    IN05_PATIENT_TO_PATIENT,
+    "Documentation (including records, identification)",
+    "Implementation of care and ongoing monitoring / review",
+    "Infection Control Incident",
+    "Infrastructure (including staffing, facilities, environment)",
+    "Medical device / equipment",
+    "Medication",
+    IN05_THIRD_PARTY,
+    "Patient accident",
+    "Self-harming behaviour",
+    "Treatment, procedure",
+    IN05_OTHER,
+)
+
+# Ward service type -> (PD05 level 1 label, PD05 level 2 label, LFPSE v5 ResponsibleSpecialty code).
+SPECIALTIES = {
+    "adult_acute": ("Mental health", "Adult mental health", 3),
+    "psychiatric_intensive_care": ("Mental health", "Psychiatric intensive care", 198),
+    "forensic": ("Mental health", "Forensic psychiatry", 36),
+    "older_adult": ("Mental health", "Old age psychiatry", 68),
+    "camhs": ("Mental health", "Child and adolescent mental health", 14),
+    "learning_disability": ("Mental health", "Learning disability", 52),
+    "eating_disorders": ("Mental health", "Eating disorders", 129),
+    "rehabilitation": ("Mental health", "Mental health recovery and rehabilitation", 145),
+    "perinatal": ("Mental health", "Perinatal mental health", 192),
+}
+DEFAULT_SPECIALTY = ("Mental health", "", None)
+
+# Rule ids (resources/rules.toml) whose actions set a governance flag, unless marked not applicable.
+SAFEGUARDING_RULES = frozenset({"adult-safeguarding-concern", "childrens-social-care", "lado-referral"})
+CQC_RULES = frozenset({"cqc-notification"})
+CANDOUR_RULES = frozenset({"duty-of-candour"})
+POLICE_RULES = frozenset({"police-inform-staff-alleged", "police-discuss"})
+
+# Who is said to have done it, most serious first, for x:perpetratorType and the IN05 level-1 rule.
+PERPETRATOR_PRIORITY = ("staff", "visitor", "other", "patient", "unknown")
+LFPSE_AGE_DAYS_PER_YEAR = 372  # LFPSE encodes whole years as n x 372 days
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+class ExportError(LanternError):
+    """An export could not be built or written; the message is plain English and holds no patient text."""
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What a format needs besides the incidents: who we are, when, which period, and the privacy choice."""
+
+    ods_code: str
+    generated_at: datetime
+    period_start: date | None = None
+    period_end: date | None = None
+    ward_service_types: dict[int, str] = field(default_factory=dict)
+    include_free_text: bool = True
+    generator: str = GENERATOR
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A value with an optional code and a label that is always present."""
+
+    code: int | str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """One affected patient, pseudonymous: no reference, name or date of birth."""
+
+    sequence: int
+    age_years: int | None
+    age_bracket: Coded | None  # LFPSE AgeBracket
+    sex: Coded | None  # LFPSE Gender
+    detained: bool | None
+    pd09: Coded | None
+    physical: Coded | None  # LFPSE PhysicalHarm (OT001)
+    psychological: Coded | None  # LFPSE PsychologicalHarm (OT002)
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """Anyone involved, by role and type only."""
+
+    role: str
+    role_label: str
+    person_type: str
+    type_label: str
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """Everything the NRLS XML, the CSV and the LFPSE bundle say about one incident."""
+
+    reference: str
+    ods_code: str
+    ward_name: str
+    occurred_date: str  # IN01, YYYY-MM-DD, UK local date
+    occurred_time: str | None  # IN02, HH:MM, only when the time is exact
+    occurred_iso: str  # UK local date-time with offset when exact, else the date
+    precision: str
+    shift: Coded | None
+    location: Coded  # local code and label
+    location_text: str  # IN03_TEXT
+    in05_lvl1: str
+    types: tuple[Coded, ...]
+    flags: tuple[Coded, ...]
+    description: str | None  # None when free text is withheld
+    immediate_actions: str | None
+    pd09: Coded | None
+    physical: Coded | None  # worst over affected people
+    psychological: Coded | None
+    patients: tuple[PatientRecord, ...]
+    people: tuple[PersonRecord, ...]
+    specialty: tuple[str, str, int | None]
+    perpetrator_type: str
+    pair: str | None
+    pair_label: str
+    patient_safety_incident: bool
+    safeguarding_referral: bool
+    police_informed: bool | None
+    cqc_notifiable: bool
+    duty_of_candour: bool
+    detained_under_mha: bool
+
+
+# ----- small helpers ---------------------------------------------------------------------------------
+
+def clean_text(text: str | None) -> str:
+    """Text safe to put in XML 1.0: characters XML cannot carry become U+FFFD; newlines are normalised."""
+    if not text:
+        return ""
+    return _XML_ILLEGAL.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def age_days(years: int) -> int:
+    """LFPSE AgeAtTimeOfIncidentDays for a whole number of years (section 5.5: years x 372)."""
+    return years * LFPSE_AGE_DAYS_PER_YEAR
+
+
+def age_bracket_for(person: PersonDraft, tax: Taxonomy) -> Coded | None:
+    """The LFPSE age bracket: the recorded band, else the band that holds the age in years (1 year and over)."""
+    if person.age_band and tax.has("age_bands", person.age_band):
+        band = tax.age_band(person.age_band)
+        return Coded(band.lfpse, band.label)
+    if person.age_years is None or person.age_years < 1:
+        return None
+    for band in tax.age_bands:
+        if band.min_years <= person.age_years and (band.max_years is None or person.age_years <= band.max_years):
+            if band.min_years >= 1:
+                return Coded(band.lfpse, band.label)
+    return None
+
+
+def harm_coded(tax: Taxonomy, scale: str, level: str | None) -> Coded | None:
+    """LFPSE harm code and label for a level code ('none', 'low' ...) on the 'physical' or 'psychological' scale."""
+    if not level or not tax.has(f"harm_{scale}", level):
+        return None
+    entry = tax.harm_level(scale, level)
+    return Coded(entry.lfpse, entry.label)
+
+
+def pd09_coded(pd09: int | None) -> Coded | None:
+    return Coded(pd09, PD09_LABELS[pd09]) if pd09 in PD09_LABELS else None
+
+
+def perpetrator_type(people) -> str:
+    """The most serious kind of alleged perpetrator recorded, or 'unknown' when none is recorded."""
+    kinds = {p.person_type for p in people if p.role == "alleged_perpetrator"}
+    for kind in PERPETRATOR_PRIORITY:
+        if kind in kinds:
+            return kind
+    return "unknown"
+
+
+def in05_level1(perpetrator: str) -> str:
+    """Our section 5.3 rule: another patient -> disruptive/aggressive; staff or a third party -> patient abuse."""
+    if perpetrator == "patient":
+        return IN05_PATIENT_TO_PATIENT
+    if perpetrator in ("staff", "visitor", "other"):
+        return IN05_THIRD_PARTY
+    return IN05_OTHER
+
+
+def action_applies(actions: tuple[ActionInfo, ...], rule_ids: frozenset[str]) -> bool:
+    """True when the rules raised one of these actions and nobody marked it not applicable."""
+    return any(a.rule_id in rule_ids and a.status != "not_applicable" for a in actions)
+
+
+def police_informed(actions: tuple[ActionInfo, ...]) -> bool | None:
+    """True when a police action is done; None (not known) otherwise: Lantern does not record a 'no'."""
+    return True if any(a.rule_id in POLICE_RULES and a.status == "done" for a in actions) else None
+
+
+def local_date_time(moment: datetime | None) -> tuple[str, str]:
+    if moment is None:
+        return "", ""
+    at = local(moment)
+    return at.date().isoformat(), at.strftime("%H:%M")
+
+
+# ----- the record ----------------------------------------------------------------------------------------
+
+def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> ExportRecord:
+    """Map one submitted incident to the values every national-dataset format writes."""
+    draft = detail.draft
+    if detail.status == "draft":
+        raise ExportError(f"{detail.reference} is a draft. Drafts are never exported.")
+    occurred_date, occurred_time = local_date_time(draft.occurred_at)
+    location_code = draft.location or "unknown"
+    location = Coded(location_code, tax.label("locations", location_code))
+    perp = perpetrator_type(draft.people)
+    patients = tuple(
+        _patient(seq, p, tax)
+        for seq, p in enumerate((p for p in draft.people if p.role == "affected" and p.person_type == "patient"),
+                                start=1))
+    people = tuple(PersonRecord(p.role, tax.label("person_roles", p.role), p.person_type,
+                                tax.label("person_types", p.person_type)) for p in draft.people)
+    detained = any(p.detained for p in draft.people if p.role == "affected" and p.person_type == "patient")
+    free = ctx.include_free_text
+    return ExportRecord(
+        reference=detail.reference,
+        ods_code=ctx.ods_code,
+        ward_name=clean_text(detail.ward_name),
+        occurred_date=occurred_date,
+        occurred_time=occurred_time if draft.occurred_precision == "exact" and occurred_time else None,
+        occurred_iso=(local(draft.occurred_at).isoformat(timespec="seconds")
+                      if draft.occurred_at and draft.occurred_precision == "exact" else occurred_date),
+        precision=draft.occurred_precision,
+        shift=Coded(draft.shift, tax.label("shifts", draft.shift)) if draft.shift else None,
+        location=location,
+        location_text=clean_text(f"{detail.ward_name} - {location.label}")[:255],
+        in05_lvl1=in05_level1(perp),
+        types=tuple(Coded(code, tax.type_label(code)) for code in draft.types),
+        flags=tuple(Coded(code, tax.label("context_flags", code)) for code in draft.flags),
+        description=clean_text(draft.description) if free else None,
+        immediate_actions=clean_text(draft.immediate_actions) if free else None,
+        pd09=pd09_coded(detail.pd09),
+        physical=harm_coded(tax, "physical", detail.harm_physical),
+        psychological=harm_coded(tax, "psychological", detail.harm_psychological),
+        patients=patients,
+        people=people,
+        specialty=SPECIALTIES.get(ctx.ward_service_types.get(detail.ward_id, ""), DEFAULT_SPECIALTY),
+        perpetrator_type=perp,
+        pair=detail.pair,
+        pair_label=pair_label(detail.pair) if detail.pair else "",
+        patient_safety_incident=bool(patients),
+        safeguarding_referral=action_applies(detail.actions, SAFEGUARDING_RULES),
+        police_informed=police_informed(detail.actions),
+        cqc_notifiable=action_applies(detail.actions, CQC_RULES),
+        duty_of_candour=action_applies(detail.actions, CANDOUR_RULES),
+        detained_under_mha=detained,
+    )
+
+
+def _patient(sequence: int, p: PersonDraft, tax: Taxonomy) -> PatientRecord:
+    sex = None
+    if p.sex and tax.has("sexes", p.sex):
+        entry = tax.entry("sexes", p.sex)
+        sex = Coded(entry.lfpse, entry.label)
+    pd09 = None
+    if p.harm_physical and p.harm_psychological:
+        pd09 = pd09_coded(derive_pd09(p.harm_physical, p.harm_psychological))
+    return PatientRecord(
+        sequence=sequence, age_years=p.age_years, age_bracket=age_bracket_for(p, tax), sex=sex,
+        detained=p.detained, pd09=pd09, physical=harm_coded(tax, "physical", p.harm_physical),
+        psychological=harm_coded(tax, "psychological", p.harm_psychological))
+
+
+def bool_text(value: bool | None) -> str:
+    """'true', 'false', or '' for not known (XML schema boolean spelling)."""
+    return "" if value is None else ("true" if value else "false")

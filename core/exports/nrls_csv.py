@@ -1,0 +1,79 @@
+"""NRLS-dataset-aligned CSV, the twin of the XML: one row per incident, UTF-8 with BOM, safe in Excel (core layer).
+
+Pure: ExportRecords in, bytes out. Columns are named by NRLS item code (docs/exports.md). Values about
+each affected patient are joined with " | " in patient order, so one row holds every patient.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from core.exports.mapping import (
+    IN03_LVL1_LABEL,
+    IN04_ENGLAND,
+    IN05_LVL2_LABEL,
+    RM04_LRMS,
+    RP02_LOCAL,
+    SCHEMA_VERSION,
+    ExportContext,
+    ExportRecord,
+    bool_text,
+)
+
+HEADER = (
+    "TRUSTINCIDENTID", "RP01", "RP07", "RP02_LABEL", "RM04", "IN01", "IN02", "IN03_LVL1_LABEL", "IN03_LOCAL_CODE",
+    "IN03_TEXT", "IN04", "IN05_LVL1_LABEL", "IN05_LVL2_LABEL", "IN05_TEXT", "IN07", "IMMEDIATE_ACTIONS",
+    "PD09", "PD09_LABEL", "LFPSE_OT001", "LFPSE_OT002", "PATIENTS_AFFECTED", "AGE_YEARS", "DV01_LFPSE_AGEBRACKET",
+    "PD02_LABEL", "PD05_LVL1_LABEL", "PD05_LVL2_LABEL", "LFPSE_SPECIALTY", "X_TYPE_CODES", "X_PERPETRATOR_TYPE",
+    "X_PAIR", "X_TIME_PRECISION", "X_SHIFT", "X_FLAGS", "X_PATIENT_SAFETY_INCIDENT", "X_SAFEGUARDING_REFERRAL",
+    "X_POLICE_INFORMED", "X_CQC_NOTIFIABLE", "X_DUTY_OF_CANDOUR", "X_DETAINED_MHA", "SCHEMA_VERSION",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+JOIN = " | "
+WITHHELD = "[withheld]"
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet will show as text, never run: a leading ' before = + - @ tab, CR or NUL (OWASP)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def row_for(r: ExportRecord) -> list[str]:
+    """The CSV row for one incident, before cell neutralising."""
+    patients = r.patients
+    lvl1, lvl2, specialty_code = r.specialty
+
+    def each(values) -> str:
+        return JOIN.join("" if v is None else str(v) for v in values)
+
+    return [
+        r.reference, "", r.ods_code, RP02_LOCAL[1], str(RM04_LRMS[0]), r.occurred_date, r.occurred_time or "",
+        IN03_LVL1_LABEL, str(r.location.code), r.location_text, str(IN04_ENGLAND[0]), r.in05_lvl1, IN05_LVL2_LABEL,
+        "; ".join(t.label for t in r.types),
+        WITHHELD if r.description is None else r.description,
+        WITHHELD if r.immediate_actions is None else r.immediate_actions,
+        str(r.pd09.code) if r.pd09 else "", r.pd09.label if r.pd09 else "",
+        str(r.physical.code) if r.physical else "", str(r.psychological.code) if r.psychological else "",
+        str(len(patients)),
+        each(p.age_years for p in patients),
+        each(p.age_bracket.code if p.age_bracket else None for p in patients),
+        each(p.sex.label if p.sex else None for p in patients),
+        lvl1 if patients else "", lvl2 if patients else "", str(specialty_code or "") if patients else "",
+        " ".join(str(t.code) for t in r.types), r.perpetrator_type, r.pair or "", r.precision,
+        r.shift.label if r.shift else "", " ".join(str(f.code) for f in r.flags),
+        bool_text(r.patient_safety_incident), bool_text(r.safeguarding_referral), bool_text(r.police_informed),
+        bool_text(r.cqc_notifiable), bool_text(r.duty_of_candour), bool_text(r.detained_under_mha), SCHEMA_VERSION,
+    ]
+
+
+def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
+    """RFC 4180 CSV (CRLF line ends, quoted where needed), UTF-8 with a BOM so Excel reads it as UTF-8."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(HEADER)
+    for record in records:
+        writer.writerow([safe_cell(v) for v in row_for(record)])
+    return out.getvalue().encode("utf-8-sig")
