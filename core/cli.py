@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_sub = p.add_subparsers(dest="rules_command", parser_class=_Parser)
     rc = rules_sub.add_parser("check", help="print the actions an incident (JSON) would create")
     rc.add_argument("file")
+    rc.add_argument("--override", help="a trust-local rules override file to apply")
     return parser
 
 
@@ -163,7 +164,7 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
     if args.command == "rules" and args.rules_command == "check":
         from core.rules.cli import rules_check
 
-        return rules_check(args.file, stdout, stderr)
+        return rules_check(args.file, stdout, stderr, override_path=args.override)
 
     raise ValidationError("Name a command: init, demo, check, backup, restore, recover or rules check. "
                           "Run 'python main.py --help' for the list.")

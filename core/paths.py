@@ -59,6 +59,16 @@ def save_settings(settings: dict) -> None:
     atomic_write(path, json.dumps(settings, indent=1, sort_keys=True).encode("utf-8"))
 
 
+def rules_override() -> Path | None:
+    """The trust-local rules override file, if the trust has put one in place.
+
+    LANTERN_RULES_OVERRIDE names it; otherwise `rules-local.toml` in the settings folder.
+    """
+    override = os.environ.get("LANTERN_RULES_OVERRIDE")
+    path = Path(override) if override else config_dir() / "rules-local.toml"
+    return path if path.exists() else None
+
+
 def configured_store() -> Path | None:
     value = load_settings().get("store")
     return Path(value) if value else None

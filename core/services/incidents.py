@@ -24,6 +24,7 @@ from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, requi
 from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
 
 MAX_TEXT = 20_000
+HARM_CONFIRM_RULE = "harm-grading-confirm"  # the rule whose action confirm_harm completes
 HARM_ORDER = {"none": 0, "low": 1, "moderate": 2, "severe": 3, "fatal": 4}
 
 
@@ -301,9 +302,17 @@ def update_incident(store: Store, actor: Actor, incident_id: str, draft: Inciden
         return _detail(session, inc)
 
 
+def active_rules():
+    """The shipped rules plus the trust-local override file, if there is one (core.paths.rules_override)."""
+    from core.paths import rules_override
+
+    override = rules_override()
+    return load_rules(override_path=override) if override else load_rules()
+
+
 def actions_for(draft: IncidentDraft, reported_at: datetime) -> list[RequiredAction]:
     """The safeguarding actions the rules require for this draft (no store needed)."""
-    return evaluate(facts_for(draft, reported_at), load_rules())
+    return evaluate(facts_for(draft, reported_at), active_rules())
 
 
 def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None = None) -> IncidentDetail:
@@ -320,7 +329,7 @@ def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None
         errors = validate_draft(draft, for_submit=True, now=reported)
         if errors:
             raise ValidationError(errors)
-        rules = load_rules()
+        rules = active_rules()
         required = evaluate(facts_for(draft, reported), rules)
         created = now_db()
         for action in required:
@@ -430,6 +439,11 @@ def confirm_harm(store: Store, actor: Actor, incident_id: str, physical: str, ps
         inc.harm_physical, inc.harm_psychological = physical, psychological
         inc.pd09 = derive_pd09(physical, psychological)
         inc.harm_confirmation_needed = False
+        for action in session.scalars(select(SafeguardingAction).where(
+                SafeguardingAction.incident_id == inc.id, SafeguardingAction.rule_id == HARM_CONFIRM_RULE,
+                SafeguardingAction.status == "open")):
+            action.status, action.completed_at, action.completed_by = "done", now_db(), actor.user_id
+            action.note = "Harm grading confirmed in review."
         audit.record(session, actor, "incident.harm_confirm", entity_type="incident", entity_id=inc.id,
                      detail={"physical": physical, "psychological": psychological})
         session.commit()
