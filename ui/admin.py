@@ -211,6 +211,7 @@ class AdminPage(QWidget):
         users, wards, minutes = result
         self.wards = wards
         self.model.set_rows(users, wards)
+        self.table.resizeColumnsToContents()
         self.ward_list.setText("Wards: " + ", ".join(w.name for w in wards))
         self.lock_minutes.setValue(minutes)
 
