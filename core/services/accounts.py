@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -97,6 +99,24 @@ def _add_user(session, store: Store, *, username: str, role: str, password: str,
         session.add(UserWard(user_id=user.id, ward_id=ward_id))
     store.slots.slots[user.id] = Slot.wrap(user.id, username, password, store.key, store.kdf)
     return user
+
+
+@contextmanager
+def _slots_guard(store: Store) -> Iterator[None]:
+    """Undo key-slot changes (in memory and on disk) if the transaction that made them does not commit.
+
+    Slots are wrapped before the audit row and the commit; without this a rolled-back action would leave
+    its slot behind in memory, and the next slot-file save would write it out.
+    """
+    before = dict(store.slots.slots)
+    try:
+        yield
+    except BaseException:
+        if store.slots.slots != before:
+            store.slots.slots = before
+            if store.is_open:
+                store.save_slots()
+        raise
 
 
 # ----- store creation --------------------------------------------------------
@@ -200,7 +220,7 @@ def change_password(store: Store, actor: Actor, old_password: str, new_password:
     check_password(new_password, username=actor.username)
     if new_password == old_password:
         raise ValidationError({"password": "Choose a password different from the old one."})
-    with unit_of_work(store) as session:
+    with _slots_guard(store), unit_of_work(store) as session:
         user = _get_user(session, actor.user_id)
         user.must_change_password = False
         audit.record(session, actor, "password.change", entity_type="user", entity_id=actor.user_id)
@@ -215,7 +235,7 @@ def reset_password(store: Store, actor: Actor, user_id: str) -> str:
     """An administrator gives an account a new temporary password (to be changed at first sign-in)."""
     require(actor, "users.manage")
     temp = temporary_password()
-    with unit_of_work(store) as session:
+    with _slots_guard(store), unit_of_work(store) as session:
         user = _get_user(session, user_id)
         user.must_change_password = True
         audit.record(session, actor, "password.reset", entity_type="user", entity_id=user_id)
@@ -256,7 +276,7 @@ def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_id
     chosen = password if password is not None else temporary_password()
     if password is not None:
         check_password(password, username=username)
-    with unit_of_work(store) as session:
+    with _slots_guard(store), unit_of_work(store) as session:
         user = _add_user(session, store, username=username, role=role, password=chosen, ward_ids=ward_ids,
                          display_name=display_name, must_change=must_change)
         audit.record(session, actor, "user.create", entity_type="user", entity_id=user.id,
@@ -302,7 +322,7 @@ def deactivate_user(store: Store, actor: Actor, user_id: str) -> UserInfo:
     require(actor, "users.manage")
     if user_id == actor.user_id:
         raise PermissionDenied("You cannot switch off your own account.")
-    with unit_of_work(store) as session:
+    with _slots_guard(store), unit_of_work(store) as session:
         user = _get_user(session, user_id)
         user.active = False
         audit.record(session, actor, "user.deactivate", entity_type="user", entity_id=user_id)
