@@ -17,14 +17,14 @@ import zipfile
 from pathlib import Path
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 import core
 from core.clock import now_db
 from core.db import migrate
 from core.db.engine import DB_FILE_NAME
 from core.db.location import check_store_location
-from core.db.models import AuditEvent, Incident
+from core.db.models import AuditEvent
 from core.db.store import Store, unit_of_work
 from core.dto import Actor, CheckResult
 from core.errors import LanternError, StorageFailure, StoreDamaged, ValidationError
@@ -126,10 +126,16 @@ def backup_store(store: Store, actor: Actor, out_file: Path) -> dict:
         finally:
             target.close()
             raw.close()
-        with unit_of_work(store, write=False) as session:
-            incidents = session.scalar(select(func.count()).select_from(Incident))
-            head = session.scalar(select(func.max(AuditEvent.id)))
-            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        # Count from the copy itself: another process may commit between the backup and a second read.
+        counted = _keyed(copy, store.key)
+        try:
+            incidents = counted.execute("SELECT count(*) FROM incidents").fetchone()[0]
+            head = counted.execute("SELECT max(id) FROM audit_events").fetchone()[0]
+            revision = counted.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        except sqlcipher.DatabaseError:
+            raise StoreDamaged("The backup copy could not be read back, so it was not kept. Try again.") from None
+        finally:
+            counted.close()
         slot_bytes = store.slots.to_bytes()
         manifest = {
             "format": BACKUP_FORMAT, "version": 1, "app_version": core.__version__, "created_at": now_db(),
@@ -146,11 +152,15 @@ def backup_store(store: Store, actor: Actor, out_file: Path) -> dict:
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(partial, out_file)
-    verify_backup(out_file, store.key)
-    with unit_of_work(store) as session:
-        audit.record(session, actor, "backup.create", entity_type="backup", entity_id=manifest["db_sha256"][:40],
-                     detail={"incidents": incidents})
-        session.commit()
+    try:
+        verify_backup(out_file, store.key)
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "backup.create", entity_type="backup", entity_id=manifest["db_sha256"][:40],
+                         detail={"incidents": incidents})
+            session.commit()
+    except BaseException:
+        out_file.unlink(missing_ok=True)  # an unverified or unaudited backup is not kept
+        raise
     return manifest
 
 
