@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import sys
 
+QT_PROBE = "--qt-probe"
+
+
+def _qt_check() -> str:
+    """The self-test's Qt check: this same program (script or bundle) in a child process."""
+    from core.selftest import qt_probe_in_subprocess
+
+    own = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, __file__]
+    return qt_probe_in_subprocess([*own, QT_PROBE])
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from core.logs import setup_logging
 
     setup_logging()
+    if argv == [QT_PROBE]:  # run by --self-test in a child process
+        from ui.qt_probe import qt_probe
+
+        return qt_probe()
     if argv and not argv[0].startswith("--store") or "--version" in argv or "-h" in argv or "--help" in argv:
         from core.cli import run
 
-        return run(argv)
+        return run(argv, qt_check=_qt_check)
     from ui.app import run_gui
 
     return run_gui(argv)

@@ -33,6 +33,7 @@ def _read_password(stdin: TextIO, what: str = "password") -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="main.py", description="Lantern: sexual-safety incident recording for wards.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--self-test", action="store_true", help="check this installation works, then exit")
     parser.add_argument("--store", help="open the app on this store folder")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -74,13 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str], stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
-    """Run one CLI command. Returns the exit code."""
+def run(argv: list[str], stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+        *, qt_check=None) -> int:
+    """Run one CLI command. Returns the exit code. `qt_check` is the self-test's Qt check (main.py passes it)."""
     try:
         args = build_parser().parse_args(argv)
         if args.version:
             print(f"Lantern {core.__version__}", file=stdout)
             return EXIT_OK
+        if args.self_test:
+            from core.selftest import run_self_test
+
+            return EXIT_OK if run_self_test(stdout, qt_check) == 0 else EXIT_PROBLEM
         return _dispatch(args, stdin, stdout, stderr)
     except LanternError as err:
         print(f"lantern: {err.message}", file=stderr)
