@@ -7,12 +7,14 @@ Which values are confirmed national codes and which are labels only is set out i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from core.clock import local
 from core.dto import ActionInfo, IncidentDetail, PersonDraft
 from core.errors import LanternError
+from core.privacy import KINDS as PID_KINDS
+from core.privacy import find_pid
 from core.taxonomy import PD09_LABELS, Taxonomy, derive_pd09, pair_label
 
 SCHEMA_VERSION = "1.0"
@@ -233,6 +235,30 @@ def local_date_time(moment: datetime | None) -> tuple[str, str]:
         return "", ""
     at = local(moment)
     return at.date().isoformat(), at.strftime("%H:%M")
+
+
+def redact_text(text: str, today: date | None = None) -> tuple[str, int]:
+    """Replace what looks like an identifier (core.privacy, the form's guard) with '[removed: ...]'."""
+    findings = find_pid(text or "", today=today)
+    for f in reversed(findings):
+        text = f"{text[:f.start]}[removed: {PID_KINDS[f.kind]}]{text[f.end:]}"
+    return text, len(findings)
+
+
+def redact_detail(detail: IncidentDetail, today: date | None = None) -> tuple[IncidentDetail, int]:
+    """A copy of an incident with identifier-like text removed from the description, the immediate
+    actions and the action notes; also how many pieces were removed."""
+    description, n1 = redact_text(detail.draft.description, today)
+    immediate, n2 = redact_text(detail.draft.immediate_actions, today)
+    actions, n3 = [], 0
+    for a in detail.actions:
+        note, n = redact_text(a.note, today)
+        actions.append(replace(a, note=note) if n else a)
+        n3 += n
+    if not n1 + n2 + n3:
+        return detail, 0
+    draft = replace(detail.draft, description=description, immediate_actions=immediate)
+    return replace(detail, draft=draft, actions=tuple(actions)), n1 + n2 + n3
 
 
 # ----- the record ----------------------------------------------------------------------------------------

@@ -71,17 +71,26 @@ def validate(root: etree._Element) -> None:
     if xsd.validate(root):
         return
     error = xsd.error_log.last_error
-    where = _plain_path(error.path) if error is not None else "the document"
+    where = _describe(root, error.path if error is not None else None)
     raise ExportError(f"The export did not pass its schema check at {where}, so nothing was written. "
                       "This is a fault in Lantern, not in the records: please report it to your administrator.")
 
 
-def _plain_path(path: str | None) -> str:
-    """'/ns:NRLSExport/ns:Incident[3]/ns:IN01' -> 'NRLSExport/Incident[3]/IN01' (element names only)."""
-    if not path:
+def _describe(root: etree._Element, path: str | None) -> str:
+    """'RM04 in record 1 (LAN-2026-00001)': element name and incident reference only, never a value."""
+    found = root.getroottree().xpath(path) if path else []
+    if not found or not isinstance(found[0], etree._Element):
         return "the document"
-    parts = [part.split(":")[-1] for part in path.strip("/").split("/")]
-    return "/".join(parts)
+    element = found[0]
+    where = etree.QName(element).localname
+    incident = next((el for el in element.iterancestors() if el.tag == _N + "Incident"), None)
+    if element.tag == _N + "Incident":
+        incident = element
+    if incident is not None:
+        number = root.findall(_N + "Incident").index(incident) + 1
+        reference = incident.findtext(_N + "TRUSTINCIDENTID") or "no reference"
+        where += f" in record {number} ({reference})"
+    return where
 
 
 # ----- elements -------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from core.db.store import Store, unit_of_work
 from core.dto import Actor, IncidentDetail, IncidentDraft, PersonDraft
 from core.errors import NotFound, ValidationError
 from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
-from core.exports.mapping import ExportContext, ExportError, to_record
+from core.exports.mapping import ExportContext, ExportError, redact_detail, to_record
 from core.exports.summary import summarise
+from core.privacy import KINDS as PID_KINDS
+from core.privacy import find_pid
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, require, require_ward
 from core.services.incidents import _action_info, _detail, _load_visible, can_view
@@ -52,17 +54,41 @@ class ExportResult:
     sha256: str
     size_bytes: int
     free_text_included: bool
+    identifiers_found: int = 0
+    identifiers_redacted: bool = True
     notice: str = PLAINTEXT_NOTICE
+
+
+@dataclass(frozen=True)
+class IdentifierHit:
+    """Something in an incident's free text that looks like a personal identifier, for the user to judge."""
+
+    incident_id: str
+    reference: str
+    field: str  # description | immediate_actions | action_note
+    kind: str  # core.privacy.KINDS key
+    kind_label: str
+    excerpt: str  # the matched text with a little context; shown on screen only, never logged
+
+
+@dataclass(frozen=True)
+class _Privacy:
+    include_free_text: bool
+    redact_identifiers: bool
+    found: int = 0
 
 
 # ----- services ------------------------------------------------------------------------------------------
 
 def export_incidents(store: Store, actor: Actor, kind: str, *, out_path: str | os.PathLike, ward_id: int | None = None,
                      date_from: date | None = None, date_to: date | None = None, include_free_text: bool = True,
-                     now: datetime | None = None) -> ExportResult:
+                     redact_identifiers: bool = True, now: datetime | None = None) -> ExportResult:
     """Export the submitted incidents the actor may see (one ward or all theirs, over a period) as
-    `nrls-xml`, `nrls-csv` or `lfpse-json`. `include_free_text=False` withholds the description and
-    immediate actions (the unattended 'redact all' choice). The period is inclusive, in UK local dates."""
+    `nrls-xml`, `nrls-csv` or `lfpse-json`. The period is inclusive, in UK local dates.
+
+    Privacy: `redact_identifiers` (the default) replaces text that looks like an identifier (core.privacy)
+    with '[removed: ...]'; pass False only after the user has seen `find_identifiers` and confirmed the
+    hits are not identifying. `include_free_text=False` leaves all free text out. Both choices are audited."""
     require(actor, "export.run")
     if kind not in DATASET_KINDS:
         raise ValidationError({"kind": f"Choose one of: {', '.join(DATASET_KINDS)}."})
@@ -71,15 +97,17 @@ def export_incidents(store: Store, actor: Actor, kind: str, *, out_path: str | o
     with unit_of_work(store) as session:
         details = _visible_details(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
                                    now=generated)
+        details, privacy = _apply_privacy(details, include_free_text, redact_identifiers, generated)
         ctx = _context(session, generated, date_from, date_to, include_free_text)
         tax = load_taxonomy()
         data = DATASET_KINDS[kind]((to_record(d, ctx, tax) for d in details), ctx)
         return _finish(session, actor, kind, out_path, data, [d.incident_id for d in details],
-                       period=(date_from, date_to), ward_id=ward_id, free_text=include_free_text)
+                       period=(date_from, date_to), ward_id=ward_id, privacy=privacy)
 
 
 def incident_pdf(store: Store, actor: Actor, incident_id: str, out_path: str | os.PathLike, *,
-                 include_free_text: bool = True, now: datetime | None = None) -> ExportResult:
+                 include_free_text: bool = True, redact_identifiers: bool = True,
+                 now: datetime | None = None) -> ExportResult:
     """A pseudonymous incident summary PDF for handing to a safeguarding team (actions and their status)."""
     require(actor, "export.run")
     generated = now or utcnow()
@@ -87,11 +115,12 @@ def incident_pdf(store: Store, actor: Actor, incident_id: str, out_path: str | o
         inc = _load_visible(session, actor, incident_id)
         if inc.status == "draft":
             raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
-        detail = _detail(session, inc, generated)
+        [detail], privacy = _apply_privacy([_detail(session, inc, generated)], include_free_text,
+                                           redact_identifiers, generated)
         data = pdf.incident_summary(detail, load_taxonomy(), generated_at=generated,
                                     include_free_text=include_free_text)
         return _finish(session, actor, PDF_INCIDENT, out_path, data, [detail.incident_id],
-                       period=(None, None), ward_id=inc.ward_id, free_text=include_free_text)
+                       period=(None, None), ward_id=inc.ward_id, privacy=privacy)
 
 
 def ward_report_pdf(store: Store, actor: Actor, *, ward_id: int, date_from: date, date_to: date,
@@ -112,7 +141,49 @@ def ward_report_pdf(store: Store, actor: Actor, *, ward_id: int, date_from: date
                             now=generated)
         data = pdf.ward_report(summary, generated_at=generated)
         return _finish(session, actor, PDF_WARD, out_path, data, [d.incident_id for d in details],
-                       period=(date_from, date_to), ward_id=ward_id, free_text=False)
+                       period=(date_from, date_to), ward_id=ward_id, privacy=_Privacy(False, True))
+
+
+def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
+                     date_to: date | None = None, incident_id: str | None = None,
+                     now: datetime | None = None) -> list[IdentifierHit]:
+    """Before exporting: what in the free text of the chosen incidents looks like a personal identifier,
+    so the user can redact it (the default) or confirm it. Audited as a count, without the text."""
+    require(actor, "export.run")
+    _check_period(date_from, date_to)
+    generated = now or utcnow()
+    with unit_of_work(store) as session:
+        if incident_id is not None:
+            inc = _load_visible(session, actor, incident_id)
+            details = [] if inc.status == "draft" else [_detail(session, inc, generated)]
+        else:
+            details = _visible_details(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
+                                       now=generated)
+        hits = [hit for d in details for hit in _hits(d, generated.date())]
+        audit.record(session, actor, "export.scan", entity_type="incident" if incident_id else "",
+                     entity_id=incident_id or "", detail={"incidents": len(details), "hits": len(hits)})
+        session.commit()
+        return hits
+
+
+def _hits(detail: IncidentDetail, today: date):
+    texts = [("description", detail.draft.description), ("immediate_actions", detail.draft.immediate_actions)]
+    texts += [("action_note", a.note) for a in detail.actions if a.note]
+    for field, text in texts:
+        for f in find_pid(text or "", today=today):
+            excerpt = text[max(0, f.start - 20):f.end + 20].replace("\n", " ")
+            yield IdentifierHit(detail.incident_id, detail.reference, field, f.kind, PID_KINDS[f.kind], excerpt)
+
+
+def _apply_privacy(details: list[IncidentDetail], include_free_text: bool, redact_identifiers: bool,
+                   generated: datetime) -> tuple[list[IncidentDetail], _Privacy]:
+    """Redact identifier-like text unless the user confirmed it; count what was found either way."""
+    found, out = 0, []
+    for d in details:
+        redacted, n = redact_detail(d, generated.date())
+        found += n
+        out.append(redacted if redact_identifiers else d)
+    return out, _Privacy(include_free_text, redact_identifiers, found)
 
 
 # ----- loading --------------------------------------------------------------------------------------------
@@ -226,7 +297,7 @@ def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
 
 
 def _finish(session, actor: Actor, kind: str, out_path, data: bytes, incident_ids: list[str], *,
-            period: tuple[date | None, date | None], ward_id: int | None, free_text: bool) -> ExportResult:
+            period: tuple[date | None, date | None], ward_id: int | None, privacy: _Privacy) -> ExportResult:
     """Write the file, then record the batch and the audit event in the caller's transaction and commit.
     If the record cannot be saved, the file is removed again: no export goes unaudited."""
     digest = hashlib.sha256(data).hexdigest()
@@ -242,10 +313,14 @@ def _finish(session, actor: Actor, kind: str, out_path, data: bytes, incident_id
                      entity_id=str(batch.id), detail={
                          "kind": kind, "count": len(incident_ids), "incident_ids": incident_ids,
                          "ward_id": ward_id, "period_from": batch.period_from, "period_to": batch.period_to,
-                         "free_text": "included" if free_text else "withheld", "file": dest.name,
+                         "free_text": "included" if privacy.include_free_text else "withheld",
+                         "identifiers_found": privacy.found,
+                         "identifiers": "redacted" if privacy.redact_identifiers else "kept_by_user",
+                         "file": dest.name,
                          "sha256": digest, "bytes": len(data)})
         session.commit()
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    return ExportResult(batch.id, kind, dest, len(incident_ids), digest, len(data), free_text)
+    return ExportResult(batch.id, kind, dest, len(incident_ids), digest, len(data), privacy.include_free_text,
+                        privacy.found, privacy.redact_identifiers)

@@ -1,0 +1,270 @@
+"""Pure tests of the export formats over hand-built IncidentDetail DTOs: shape, schema, CSV safety, LFPSE, PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from core.dto import ActionInfo, IncidentDetail, IncidentDraft, PersonDraft
+from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
+from core.exports.mapping import (
+    EXT_NS,
+    NRLS_NS,
+    ExportContext,
+    ExportError,
+    age_days,
+    clean_text,
+    redact_detail,
+    to_record,
+)
+from core.exports.summary import summarise
+from core.taxonomy import load_taxonomy
+
+TAX = load_taxonomy()
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+N = {"n": NRLS_NS, "x": EXT_NS}
+
+
+def _action(rule_id: str, status: str = "open", due_days: float = 1, note: str = "") -> ActionInfo:
+    return ActionInfo(1, "id-1", "LAN-2026-00001", rule_id, f"Do {rule_id}", "", "", "", "ward_manager",
+                      "Ward manager", None, True, "hours", NOW + timedelta(days=due_days), status, note, "", None)
+
+
+def detail(reference="LAN-2026-00001", *, description="Patient A touched patient B over clothing in the lounge.",
+           immediate="Separated; enhanced observations.", status="submitted", perpetrator="patient",
+           affected_type="patient", precision="exact", actions=None) -> IncidentDetail:
+    people = (
+        PersonDraft(role="affected", person_type=affected_type, local_ref="AB-1", sex="female", age_years=33,
+                    detained=True, harm_physical="none", harm_psychological="low"),
+        PersonDraft(role="alleged_perpetrator", person_type=perpetrator, local_ref="CD-2", sex="male",
+                    age_band="26_45"),
+    )
+    draft = IncidentDraft(ward_id=1, types=("SS-SA",), occurred_at=datetime(2026, 3, 14, 21, 40, tzinfo=UTC),
+                          occurred_precision=precision, shift="night" if precision == "approximate" else None,
+                          location="lounge", people=people, flags=("physical_contact",), description=description,
+                          immediate_actions=immediate)
+    if actions is None:
+        actions = (_action("adult-safeguarding-concern"), _action("cqc-notification", "done"),
+                   _action("duty-of-candour", "not_applicable"))
+    return IncidentDetail("id-" + reference, reference, 1, "Oak Ward", status, "reporter-id", draft, NOW, NOW, None,
+                          f"{perpetrator}_on_{affected_type}", "none", "low", 2, perpetrator == "staff", False, "",
+                          1, tuple(actions))
+
+
+def ctx(**kw) -> ExportContext:
+    return ExportContext(ods_code="RXX", generated_at=NOW, period_start=date(2026, 3, 1),
+                         period_end=date(2026, 3, 31), ward_service_types={1: "adult_acute"}, **kw)
+
+
+def records(*details, **kw):
+    c = ctx(**kw)
+    return [to_record(d, c, TAX) for d in details], c
+
+
+# ----- NRLS XML -------------------------------------------------------------------------------------------
+
+def test_nrls_xml_golden_shape_and_schema():
+    recs, c = records(detail(), detail("LAN-2026-00002", perpetrator="staff", precision="approximate"))
+    data = nrls_xml.render(recs, c)
+    root = etree.fromstring(data)
+    assert nrls_xml.schema().validate(root)
+    assert root.get("schemaVersion") == "1.0" and root.get("nrlsCodeListStatus") == "partial"
+    batch = root.find("n:Batch", N)
+    assert batch.get("recordCount") == "2" and batch.get("organisationCode") == "RXX"
+    inc = root.findall("n:Incident", N)
+    assert [i.findtext("n:TRUSTINCIDENTID", namespaces=N) for i in inc] == ["LAN-2026-00001", "LAN-2026-00002"]
+    first = inc[0]
+    assert first.find("n:RM04", N).attrib == {"code": "3", "label": "LRMS"}
+    assert first.find("n:IN04", N).attrib == {"code": "1", "label": "England"}
+    assert first.find("n:RP02", N).get("code") == ""  # care-setting code unknown: label only
+    assert first.findtext("n:IN01", namespaces=N) == "2026-03-14"
+    assert first.findtext("n:IN02", namespaces=N) == "21:40"
+    assert first.find("n:IN05", N).get("lvl1Label").startswith("Disruptive, aggressive behaviour")
+    assert first.find("n:PD09", N).attrib == {"code": "2", "label": "Low harm"}
+    patient = first.find("n:Patient", N)
+    assert patient.find("n:DV01", N).get("lfpseAgeBracket") == "9"
+    assert patient.find("n:LFPSE_OT001", N).get("code") == "5"
+    assert patient.find("n:LFPSE_OT002", N).get("code") == "3"
+    ext = first.find("x:SexualSafety", N)
+    assert ext.get("safeguardingReferral") == "true" and ext.get("cqcNotifiable") == "true"
+    assert ext.get("dutyOfCandour") == "false"  # marked not applicable
+    assert ext.get("detainedUnderMHA") == "true"
+    assert ext.find("x:Type", N).get("code") == "SS-SA"
+    second = inc[1]
+    assert second.find("n:IN02", N) is None  # approximate time: no IN02, shift in the extension
+    assert second.find("n:IN05", N).get("lvl1Label") == "Patient abuse (by staff / third party)"
+    assert second.find("x:SexualSafety/x:Shift", N).get("code") == "night"
+
+
+def test_no_local_references_in_national_formats():
+    recs, c = records(detail())
+    for render in (nrls_xml.render, nrls_csv.render, lfpse_json.render):
+        out = render(recs, c).decode("utf-8-sig")
+        assert "AB-1" not in out and "CD-2" not in out and "reporter-id" not in out
+
+
+def test_broken_document_is_refused_without_quoting_values():
+    recs, c = records(detail())
+    root = nrls_xml.build_tree(recs, c)
+    root.find("n:Incident/n:RM04", N).set("code", "4")
+    with pytest.raises(ExportError) as err:
+        nrls_xml.validate(root)
+    assert "RM04" in str(err.value) and "nothing was written" in str(err.value)
+
+
+def test_drafts_are_never_mapped():
+    with pytest.raises(ExportError):
+        to_record(detail(status="draft"), ctx(), TAX)
+
+
+def test_withheld_free_text():
+    recs, c = records(detail(description="SECRET-TEXT-1"), include_free_text=False)
+    xml = nrls_xml.render(recs, c)
+    assert b"SECRET-TEXT-1" not in xml
+    root = etree.fromstring(xml)
+    assert nrls_xml.schema().validate(root)
+    assert root.find("n:Incident/n:IN07", N).get("withheld") == "true"
+    assert b"SECRET-TEXT-1" not in lfpse_json.render(recs, c)
+
+
+# ----- CSV -------------------------------------------------------------------------------------------------
+
+def test_csv_bom_header_and_one_row_per_incident():
+    recs, c = records(detail(), detail("LAN-2026-00002"))
+    data = nrls_csv.render(recs, c)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert tuple(rows[0]) == nrls_csv.HEADER
+    assert len(rows) == 3 and all(len(r) == len(nrls_csv.HEADER) for r in rows)
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["TRUSTINCIDENTID"] == "LAN-2026-00001" and row["RM04"] == "3" and row["IN04"] == "1"
+    assert row["PD09"] == "2" and row["LFPSE_OT001"] == "5" and row["AGE_YEARS"] == "33"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_formula_injection_is_neutralised(start):
+    evil = start + "HYPERLINK(\"http://x\",\"click\")"
+    recs, c = records(detail(description=evil, immediate=evil))
+    rows = list(csv.reader(io.StringIO(nrls_csv.render(recs, c).decode("utf-8-sig"), newline="")))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    expected = clean_text(evil)
+    assert row["IN07"] == "'" + expected or row["IN07"] == expected and not expected.startswith(
+        nrls_csv.FORMULA_STARTS)
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows[1:] for cell in r)
+
+
+AWKWARD = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200) | st.sampled_from(
+    ['a "quoted", text', "line1\nline2\r\nline3", "<b>&amp;</b>", "emoji 😀🙂", "=1+1", "@SUM(A1)", "-5", "\x00\x01"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(AWKWARD)
+def test_awkward_text_round_trips_safely(text):
+    recs, c = records(detail(description=text))
+    rows = list(csv.reader(io.StringIO(nrls_csv.render(recs, c).decode("utf-8-sig"), newline="")))
+    cell = dict(zip(rows[0], rows[1], strict=True))["IN07"]
+    cleaned = clean_text(text)
+    assert cell == (("'" + cleaned) if cleaned.startswith(nrls_csv.FORMULA_STARTS) else cleaned)
+    root = etree.fromstring(nrls_xml.render(recs, c))  # validated inside render
+    assert (root.findtext("n:Incident/n:IN07", namespaces=N) or "") == cleaned
+    event = json.loads(lfpse_json.render(recs, c))["entry"][0]["resource"]
+    assert event["description"] == cleaned
+
+
+@given(st.text(max_size=50))
+def test_safe_cell(text):
+    out = nrls_csv.safe_cell(text)
+    assert not out.startswith(nrls_csv.FORMULA_STARTS)
+    assert out in (text, "'" + text)
+
+
+# ----- LFPSE ------------------------------------------------------------------------------------------------
+
+def _sub(extensions, profile):
+    block = next(e for e in extensions if e["url"].endswith("/" + profile))
+    return {e["url"]: next(v for k, v in e.items() if k.startswith("value")) for e in block["extension"]}
+
+
+def test_lfpse_bundle_structure_and_codes():
+    recs, c = records(detail(), detail("LAN-2026-00002", perpetrator="staff", affected_type="staff"))
+    doc = json.loads(lfpse_json.render(recs, c))
+    assert doc["resourceType"] == "Bundle" and doc["type"] == "collection" and len(doc["entry"]) == 2
+    event = doc["entry"][0]["resource"]
+    assert event["resourceType"] == "AdverseEvent"
+    assert event["meta"]["profile"] == [lfpse_json.PROFILE_BASE + "patient-safety-adverse-event-5"]
+    patient = next(r for r in event["contained"] if r["resourceType"] == "Patient")
+    info = {e["url"]: next(v for k, v in e.items() if k.startswith("value"))
+            for e in patient["extension"][0]["extension"]}
+    assert info == {"PatientSequence": 1, "AgeAtTimeOfIncidentDays": 12276,
+                    "Gender": "1", "PhysicalHarm": "5", "PsychologicalHarm": "3"}
+    location = next(r for r in event["contained"] if r["resourceType"] == "Location")
+    loc = {e["url"]: e["valueCode"] for e in location["extension"][0]["extension"]}
+    assert loc["ServiceArea"] == "4" and loc["LocationWithinService"] == "10" and loc["ResponsibleSpecialty"] == "3"
+    assert _sub(event["extension"], "adverse-event-agent-5") == {"InvolvedAgents": "10", "InvolvedPersonsActions": "2"}
+    gov = _sub(event["extension"], "adverse-event-governance-5")
+    assert gov == {"LocalAuthoritySafeguarding": True, "CqcNotify": True, "CqcCriteria": "3", "DutyOfCandour": False,
+                   "DesignationsMentalHealth": True}
+    ref = _sub(event["extension"], "adverse-event-reference-metadata-5")
+    assert ref == {"ReferenceNumber": "LAN-2026-00001", "DataSharingOptOut": False}
+    assert event["date"] == "2026-03-14T21:40:00+00:00"
+    staff_event = doc["entry"][1]["resource"]
+    assert not [r for r in staff_event["contained"] if r["resourceType"] == "Patient"]  # a staff victim
+    assert _sub(staff_event["extension"], "adverse-event-agent-5")["InvolvedPersonsActions"] == "1"
+
+
+def test_age_in_days_and_bracket():
+    assert age_days(33) == 12276
+    recs, _ = records(detail())
+    assert recs[0].patients[0].age_bracket.code == 9
+
+
+# ----- redaction ------------------------------------------------------------------------------------------------
+
+def test_identifier_like_text_is_redacted():
+    d = detail(description="Seen with NHS number 943 476 5919 on the ward.")
+    redacted, n = redact_detail(d, NOW.date())
+    assert n == 1 and "943 476 5919" not in redacted.draft.description
+    assert "[removed: an NHS number]" in redacted.draft.description
+
+
+# ----- PDF ------------------------------------------------------------------------------------------------------
+
+def _text(data: bytes) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_incident_pdf_contents():
+    long = "Patient A said something. " * 300  # forces a second page
+    data = pdf.incident_summary(detail(description=long + " <b>&"), TAX, generated_at=NOW)
+    assert data.startswith(b"%PDF")
+    text = _text(data)
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= 2 and all("OFFICIAL-SENSITIVE" in p for p in pages)
+    assert f"Page 1 of {len(pages)}" in pages[0]
+    for expected in ("LAN-2026-00001", "Sexual assault (touching)", "AB-1", "Lounge", "Low harm", "Oak Ward",
+                     "Do adult-safeguarding-concern", "Not applicable", "<b>&"):
+        assert expected in text
+    assert "reporter-id" not in text
+
+
+def test_ward_report_pdf_figures():
+    details = [detail(f"LAN-2026-{i:05d}", actions=(_action("police-discuss", due_days=-2),)) for i in range(1, 4)]
+    summary = summarise(details, TAX, ward_name="Oak Ward", period=(date(2026, 1, 1), date(2026, 3, 31)), now=NOW)
+    assert summary.total == 3 and dict(summary.by_month)["Mar 2026"] == 3 and len(summary.overdue) == 3
+    assert dict(summary.by_pd09)["Low harm"] == 3
+    text = _text(pdf.ward_report(summary, generated_at=NOW))
+    for expected in ("OFFICIAL-SENSITIVE", "Oak Ward", "Sexual assault (touching)", "Patient on patient",
+                     "Do police-discuss", "1 Jan 2026 to 31 Mar 2026"):
+        assert expected in text
+    assert "Patient A touched" not in text  # the ward report carries no incident text

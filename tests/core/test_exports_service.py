@@ -1,0 +1,224 @@
+"""Export services on real encrypted stores: permissions, visibility, drafts, batches, audit, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from core.db.models import AuditEvent, ExportBatch
+from core.db.store import unit_of_work
+from core.dto import IncidentDraft, PersonDraft
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.exports import nrls_xml
+from core.exports.mapping import NRLS_NS, ExportError
+from core.services import exports, incidents
+
+N = {"n": NRLS_NS}
+MARKER = "MARKER-7731-DESCRIPTION"
+NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check; synthetic
+
+
+def _draft(ward_id, *, perpetrator="patient", linked=None, text=MARKER, when=None) -> IncidentDraft:
+    return IncidentDraft(
+        ward_id=ward_id, types=("SS-SA",), occurred_at=when or datetime.now(UTC) - timedelta(hours=3),
+        location="lounge", flags=("physical_contact",), description=f"{text} said {NHS_NUMBER} was theirs.",
+        immediate_actions=f"=SUM(A1) {MARKER}",
+        people=(PersonDraft(role="affected", person_type="patient", local_ref="AB-1", sex="female", age_years=33,
+                            harm_physical="none", harm_psychological="moderate"),
+                PersonDraft(role="alleged_perpetrator", person_type=perpetrator, local_ref="CD-2",
+                            linked_user_id=linked)))
+
+
+@pytest.fixture
+def world(make_store):
+    """Oak: one patient-on-patient incident, one restricted (Oak manager named), one draft. Elm: one incident."""
+    store, actors, _recovery, wards = make_store()
+    oak, elm = wards["Oak Ward"], wards["Elm Ward"]
+    nurse, lead = actors["nurse"], actors["lead"]
+    ids = {}
+    ids["oak"] = incidents.submit(store, nurse, incidents.create_draft(store, nurse, _draft(oak)).incident_id)
+    restricted = _draft(oak, perpetrator="staff", linked=actors["manager"].user_id)
+    ids["restricted"] = incidents.submit(store, nurse, incidents.create_draft(store, nurse, restricted).incident_id)
+    ids["draft"] = incidents.create_draft(store, nurse, _draft(oak))
+    ids["elm"] = incidents.submit(store, lead, incidents.create_draft(store, lead, _draft(elm)).incident_id)
+    return store, actors, wards, ids
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    """Where exports go: a folder of its own (the store lives elsewhere under tmp_path)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    return folder
+
+
+def _refs(xml_bytes: bytes) -> set[str]:
+    root = etree.fromstring(xml_bytes)
+    assert nrls_xml.schema().validate(root)
+    return {el.text for el in root.iterfind("n:Incident/n:TRUSTINCIDENTID", N)}
+
+
+def _audit(store, action_prefix="export."):
+    with unit_of_work(store, write=False) as s:
+        return [(e.action, json.loads(e.detail)) for e in s.scalars(select(AuditEvent)) if e.action.startswith(
+            action_prefix)]
+
+
+def test_lead_exports_every_submitted_incident_never_drafts(world, out_dir):
+    store, actors, _wards, ids = world
+    out = out_dir / "nrls.xml"
+    result = exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out)
+    refs = _refs(out.read_bytes())
+    assert refs == {ids["oak"].reference, ids["restricted"].reference, ids["elm"].reference}
+    assert ids["draft"].reference not in refs and result.incident_count == 3
+    assert "not encrypted" in result.notice
+
+
+def test_manager_only_their_wards_and_not_records_naming_them(world, out_dir):
+    store, actors, wards, ids = world
+    out = out_dir / "oak.xml"
+    exports.export_incidents(store, actors["manager"], "nrls-xml", out_path=out)
+    assert _refs(out.read_bytes()) == {ids["oak"].reference}  # restricted one names this manager
+    with pytest.raises(PermissionDenied):
+        exports.export_incidents(store, actors["manager"], "nrls-xml", out_path=out_dir / "elm.xml",
+                                 ward_id=wards["Elm Ward"])
+    assert not (out_dir / "elm.xml").exists()
+    exports.export_incidents(store, actors["manager_elm"], "nrls-xml", out_path=out)
+    assert _refs(out.read_bytes()) == {ids["elm"].reference}
+
+
+@pytest.mark.parametrize("who", ["nurse", "admin"])
+def test_nurse_and_admin_refused(world, out_dir, who):
+    store, actors, _wards, ids = world
+    with pytest.raises(PermissionDenied):
+        exports.export_incidents(store, actors[who], "nrls-csv", out_path=out_dir / "x.csv")
+    with pytest.raises(PermissionDenied):
+        exports.incident_pdf(store, actors[who], ids["oak"].incident_id, out_dir / "x.pdf")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_batch_and_audit_written_without_text(world, out_dir):
+    store, actors, _wards, ids = world
+    lead = actors["lead"]
+    for kind, name in (("nrls-xml", "a.xml"), ("nrls-csv", "a.csv"), ("lfpse-json", "a.json")):
+        exports.export_incidents(store, lead, kind, out_path=out_dir / name)
+    exports.incident_pdf(store, lead, ids["oak"].incident_id, out_dir / "a.pdf")
+    today = datetime.now(UTC).date()
+    exports.ward_report_pdf(store, lead, ward_id=ids["oak"].ward_id, date_from=today - timedelta(days=365),
+                            date_to=today, out_path=out_dir / "w.pdf")
+    with unit_of_work(store, write=False) as s:
+        batches = s.scalars(select(ExportBatch).order_by(ExportBatch.id)).all()
+        assert [b.kind for b in batches] == ["nrls-xml", "nrls-csv", "lfpse-json", "pdf-incident", "pdf-ward"]
+        assert [b.incident_count for b in batches] == [3, 3, 3, 1, 2]
+        assert all(len(b.sha256) == 64 and b.created_by == lead.user_id for b in batches)
+        raw = [e.detail for e in s.scalars(select(AuditEvent))]
+    events = _audit(store)
+    assert [a for a, _ in events] == ["export.nrls_xml", "export.nrls_csv", "export.lfpse_json",
+                                      "export.pdf_incident", "export.pdf_ward"]
+    first = events[0][1]
+    assert first["count"] == 3 and ids["oak"].incident_id in first["incident_ids"]
+    assert first["identifiers"] == "redacted" and first["identifiers_found"] >= 3
+    assert not any(MARKER in d or NHS_NUMBER in d or "AB-1" in d for d in raw)
+
+
+def test_csv_is_safe_and_redacted(world, out_dir):
+    store, actors, _wards, _ids = world
+    out = out_dir / "a.csv"
+    exports.export_incidents(store, actors["lead"], "nrls-csv", out_path=out)
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and NHS_NUMBER.encode() not in data
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert len(rows) == 3
+    assert all(r["IMMEDIATE_ACTIONS"].startswith("'=SUM(A1)") for r in rows)
+    assert all("[removed: an NHS number]" in r["IN07"] for r in rows)
+
+
+def test_identifiers_kept_only_when_the_user_confirms(world, out_dir):
+    store, actors, _wards, ids = world
+    hits = exports.find_identifiers(store, actors["lead"], incident_id=ids["oak"].incident_id)
+    assert [(h.reference, h.field, h.kind) for h in hits] == [(ids["oak"].reference, "description", "nhs_number")]
+    out = out_dir / "kept.json"
+    result = exports.export_incidents(store, actors["lead"], "lfpse-json", out_path=out, redact_identifiers=False)
+    assert NHS_NUMBER in out.read_text() and result.identifiers_redacted is False
+    assert _audit(store)[-1][1]["identifiers"] == "kept_by_user"
+    assert all(MARKER not in json.dumps(d) for _a, d in _audit(store))
+
+
+def test_withhold_all_free_text(world, out_dir):
+    store, actors, _wards, _ids = world
+    out = out_dir / "w.xml"
+    exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out, include_free_text=False)
+    assert MARKER.encode() not in out.read_bytes()
+    assert _audit(store)[-1][1]["free_text"] == "withheld"
+
+
+def test_period_filter(world, out_dir):
+    store, actors, wards, _ids = world
+    past = datetime.now(UTC).date() - timedelta(days=400)
+    result = exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "p.xml",
+                                      date_from=past, date_to=past + timedelta(days=30))
+    assert result.incident_count == 0 and _refs((out_dir / "p.xml").read_bytes()) == set()
+    with pytest.raises(ValidationError):
+        exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "q.xml",
+                                 date_from=past, date_to=past - timedelta(days=1))
+
+
+def test_failed_schema_validation_writes_nothing(world, out_dir, monkeypatch):
+    store, actors, _wards, _ids = world
+    real = nrls_xml.build_tree
+
+    def broken(records, ctx):
+        root = real(records, ctx)
+        root.find("n:Incident/n:IN04", N).set("code", "97")
+        return root
+
+    monkeypatch.setattr(nrls_xml, "build_tree", broken)
+    with pytest.raises(ExportError):
+        exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "bad.xml")
+    assert list(out_dir.iterdir()) == []
+    with unit_of_work(store, write=False) as s:
+        assert s.scalars(select(ExportBatch)).all() == []
+    assert _audit(store) == []
+
+
+def test_writes_only_beside_the_destination(world, out_dir, monkeypatch):
+    store, actors, _wards, _ids = world
+    dest_dir = out_dir / "chosen"
+    dest_dir.mkdir()
+    made = []
+    real = tempfile.mkstemp
+
+    def spy(*args, **kwargs):
+        made.append(kwargs.get("dir"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
+    exports.export_incidents(store, actors["lead"], "nrls-csv", out_path=dest_dir / "e.csv")
+    assert made == [dest_dir.absolute()]
+    assert [p.name for p in dest_dir.iterdir()] == ["e.csv"]  # the temporary file is gone
+
+
+def test_missing_folder_is_a_plain_error(world, out_dir):
+    store, actors, _wards, _ids = world
+    with pytest.raises(ExportError, match="does not exist"):
+        exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "nope" / "e.xml")
+    assert _audit(store) == []
+
+
+def test_incident_pdf_rules(world, out_dir):
+    store, actors, _wards, ids = world
+    out = out_dir / "i.pdf"
+    exports.incident_pdf(store, actors["manager"], ids["oak"].incident_id, out)
+    assert out.read_bytes().startswith(b"%PDF")
+    with pytest.raises(NotFound):  # the restricted record names this manager: same answer as missing
+        exports.incident_pdf(store, actors["manager"], ids["restricted"].incident_id, out_dir / "r.pdf")
+    with pytest.raises(ValidationError):
+        exports.incident_pdf(store, actors["lead"], ids["draft"].incident_id, out_dir / "d.pdf")
+    assert sorted(p.name for p in out_dir.iterdir()) == ["i.pdf"]
