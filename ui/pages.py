@@ -15,10 +15,14 @@ PageFactory = Callable[[AppContext], QWidget]
 def page_registry() -> list[tuple[str, str, PageFactory]]:
     from ui.admin import AdminPage
     from ui.home import HomePage
+    from ui.incident_form import IncidentFormPage
+    from ui.my_incidents import MyIncidentsPage
 
     pages: list[tuple[str, str, PageFactory]] = [
         ("&Home", "store.check", HomePage),
         # PAGES: screens add themselves below this line, one line each
+        ("&Report an incident", "incident.create", IncidentFormPage),
+        ("&My incidents", "incident.create", MyIncidentsPage),
         ("A&dministration", "users.manage", AdminPage),
     ]
     return pages

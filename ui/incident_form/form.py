@@ -1,0 +1,357 @@
+"""The guided incident form (ui layer): one topic per page, progress, autosave, submit and the prompts.
+
+The form builds an IncidentDraft from its pages, shows core's validation messages next to the fields,
+autosaves the form every 10 seconds and at lock (core.services.drafts), and at submit creates the
+incident, runs core's submit and shows the safeguarding prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from core.clock import local
+from core.dto import Changes, IncidentDraft
+from core.errors import ValidationError
+from core.services import accounts, drafts, incidents
+from ui.context import AppContext
+from ui.errors import message_for
+from ui.incident_form.people import HarmStep, PeopleStep
+from ui.incident_form.prompts import PromptsDialog
+from ui.incident_form.steps import DescriptionStep, SummaryStep, TypesStep, WhenWhereStep
+
+AUTOSAVE_MS = 10_000
+
+
+def _submit_and_clear(store, actor, incident_id: str):
+    detail = incidents.submit(store, actor, incident_id)
+    drafts.discard_form(store, actor, submitted=True)
+    return detail
+
+
+class IncidentFormPage(QWidget):
+    submitted = Signal(object)  # core.dto.IncidentDetail
+
+    def __init__(self, ctx: AppContext):
+        super().__init__()
+        self.ctx = ctx
+        self.setAccessibleName("Report an incident")
+        self.incident_id: str | None = None
+        self.dirty = False
+        self.visited: set[int] = set()
+        self.submit_attempted = False
+        self.prompts: PromptsDialog | None = None
+        self.default_ward = ctx.actor.ward_ids[0] if ctx.actor.ward_ids else None
+        self.ward_names: dict[int, str] = {}
+        self.types, self.when, self.people = TypesStep(), WhenWhereStep(), PeopleStep()
+        self.harm, self.description, self.summary = HarmStep(), DescriptionStep(), SummaryStep()
+        self.steps = [self.types, self.when, self.people, self.harm, self.description, self.summary]
+
+        layout = QVBoxLayout(self)
+        self.progress = QLabel("")
+        self.progress.setObjectName("progress")
+        self.progress.setAccessibleName("Progress")
+        font = self.progress.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.progress.setFont(font)
+        layout.addWidget(self.progress)
+        trail = QHBoxLayout()
+        self.step_buttons: list[QPushButton] = []
+        for index, step in enumerate(self.steps):
+            button = QPushButton()
+            button.setFlat(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keyboard users move with Alt+N / Alt+B
+            button.setAccessibleName(f"Go to step {index + 1}: {step.title}")
+            button.clicked.connect(lambda _c=False, i=index: self.go(i))
+            trail.addWidget(button)
+            self.step_buttons.append(button)
+        trail.addStretch(1)
+        layout.addLayout(trail)
+        self.banner = QLabel("")
+        self.banner.setObjectName("hint")
+        self.banner.setWordWrap(True)
+        self.banner.setAccessibleName("Notice")
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        for step in self.steps:
+            self.stack.addWidget(step)
+            step.changed.connect(self.on_step_changed)
+        layout.addWidget(self.stack, 1)
+        footer = QHBoxLayout()
+        self.discard = QPushButton("Throw away this report…")
+        self.discard.clicked.connect(self.on_discard_clicked)
+        self.saved = QLabel("")
+        self.saved.setAccessibleName("Saved state")
+        self.back = QPushButton("← &Back")
+        self.back.setAccessibleName("Back (Alt+B or Page Up)")
+        self.back.clicked.connect(lambda: self.go(self.stack.currentIndex() - 1))
+        self.next = QPushButton("&Next →")
+        self.next.setAccessibleName("Next (Alt+N or Page Down)")
+        self.next.clicked.connect(lambda: self.go(self.stack.currentIndex() + 1))
+        footer.addWidget(self.discard)
+        footer.addWidget(self.saved, 1)
+        footer.addWidget(self.back)
+        footer.addWidget(self.next)
+        layout.addLayout(footer)
+
+        self.summary.submit_requested.connect(self.submit)
+        self.summary.go_to.connect(self.go_to_field)
+        for keys, slot in (((Qt.Key.Key_PageDown,), lambda: self.go(self.stack.currentIndex() + 1)),
+                           ((Qt.Key.Key_PageUp,), lambda: self.go(self.stack.currentIndex() - 1)),
+                           (("Ctrl+Return", "Ctrl+Enter"), self.on_ctrl_enter)):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(slot)
+        self.autosave = QTimer(self)
+        self.autosave.setInterval(AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.save_now)
+        self.autosave.start()
+        ctx.locked.connect(self.save_now)
+        self.new_report_action = QAction("New incident report", self)
+        self.new_report_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_report_action.triggered.connect(self.start_new)
+        QTimer.singleShot(0, self._attach_to_window)
+        self.go(0, focus=False)
+        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
+        ctx.call(drafts.load_form, self._alive(self._restore), parent=self)
+
+    # ----- wiring ----------------------------------------------------------------
+    def _alive(self, fn):
+        """Results from the database lane can arrive after a lock has deleted this page: drop them then."""
+        return lambda value: fn(value) if isValid(self) else None
+
+    def _attach_to_window(self) -> None:
+        if isValid(self) and self.window() is not self:
+            self.window().addAction(self.new_report_action)
+
+    def _wards_loaded(self, wards) -> None:
+        mine = [w for w in wards if w.active and (not self.ctx.actor.ward_ids or w.ward_id in self.ctx.actor.ward_ids)]
+        self.ward_names = {w.ward_id: w.name for w in wards}
+        if self.default_ward is None and mine:
+            self.default_ward = mine[0].ward_id
+        self.when.set_wards(mine, self.when.ward_id() or self.default_ward)
+
+    # ----- the draft ---------------------------------------------------------------
+    def current_draft(self) -> IncidentDraft:
+        people = []
+        for editor, person in self.people.entries():
+            if person is not None:
+                people.append(replace(person, **dict(zip(("harm_physical", "harm_psychological"),
+                                                         self.harm.grades(editor.key), strict=True)))
+                              if person.role == "affected" else person)
+        values = {**self.types.values(), **self.when.values(), **self.description.values()}
+        return IncidentDraft(ward_id=self.when.ward_id() or self.default_ward, people=tuple(people), **values)
+
+    def problems(self, draft: IncidentDraft | None = None) -> dict[str, str]:
+        errors = incidents.validate_draft(draft or self.current_draft(), for_submit=True)
+        if self.when.time_problem:
+            errors["occurred_at"] = "Type the time as hours and minutes, for example 21:40."
+        return errors
+
+    def has_content(self) -> bool:
+        draft = self.current_draft()
+        return bool(draft.types or draft.flags or self.when.time.text().strip() or draft.location
+                    or draft.description.strip() or draft.immediate_actions.strip()
+                    or any(p.local_ref or p.person_type for p in draft.people))
+
+    def load(self, draft: IncidentDraft, ui: dict | None = None) -> None:
+        ui = ui or {}
+        self.types.load(draft)
+        self.when.load(draft, ui.get("time", ""))
+        self.people.load(draft.people)
+        for editor, person in zip(self.people.editors, draft.people, strict=False):
+            self.harm.set_grades(editor.key, person.harm_physical, person.harm_psychological)
+        self.description.load(draft)
+        self.visited = set(range(int(ui.get("step", 0))))
+        self.go(min(int(ui.get("step", 0)), len(self.steps) - 1))
+
+    # ----- navigation -----------------------------------------------------------------
+    def go(self, index: int, focus: bool = True) -> None:
+        if not 0 <= index < len(self.steps):
+            return
+        current = self.stack.currentIndex()
+        if index != current:
+            self.visited.add(current)
+        if index == self.steps.index(self.harm):
+            self.harm.sync(self.people.entries())
+        self.stack.setCurrentIndex(index)
+        self.refresh()
+        if focus:
+            self.steps[index].focus_first()
+
+    def go_to_field(self, key: str) -> None:
+        for index, step in enumerate(self.steps):
+            if step.owns(key):
+                self.go(index)
+                step.focus_field(key)
+                return
+
+    def on_ctrl_enter(self) -> None:
+        if self.stack.currentWidget() is self.summary:
+            self.submit()
+        else:
+            self.go(len(self.steps) - 1)
+
+    def start_new(self) -> None:
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QTabWidget):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.setCurrentWidget(self)
+        if self.has_content():
+            self.show_banner("You already have a report open. Send it, or throw it away, before starting another.")
+            self.steps[self.stack.currentIndex()].focus_first()
+        else:
+            self.go(0)
+
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def on_step_changed(self) -> None:
+        self.dirty = True
+        self.saved.setText("")
+        self.refresh()
+
+    def refresh(self) -> None:
+        draft = self.current_draft()
+        errors = self.problems(draft)
+        index = self.stack.currentIndex()
+        for n, step in enumerate(self.steps):
+            if n in self.visited or self.submit_attempted:
+                step.show_errors({k: v for k, v in errors.items() if step.owns(k)})
+            done = n in self.visited and n != index and not any(step.owns(k) for k in errors)
+            button = self.step_buttons[n]
+            button.setText(f"{'▶ ' if n == index else ''}{n + 1}. {step.title}{' ✓' if done and n < 5 else ''}")
+            font = QFont(button.font())
+            font.setBold(n == index)
+            font.setUnderline(n == index)
+            button.setFont(font)
+        self.progress.setText(f"Step {index + 1} of {len(self.steps)}: {self.steps[index].title}")
+        self.back.setEnabled(index > 0)
+        self.next.setEnabled(index < len(self.steps) - 1)
+        if self.stack.currentWidget() is self.summary:
+            self.summary.show_summary(draft, errors, self.ward_names.get(draft.ward_id, ""))
+
+    # ----- autosave --------------------------------------------------------------------
+    def save_now(self) -> None:
+        if not self.dirty or not self.ctx.session.is_open:
+            return
+        payload = {"draft": drafts.draft_to_payload(self.current_draft()),
+                   "ui": {"step": self.stack.currentIndex(), "time": self.when.time.text()}}
+        incident_id = self.incident_id
+        self.dirty = False
+        self.ctx.call(lambda store, actor: drafts.save_form(store, actor, payload, incident_id),
+                      self._alive(self._saved), self._alive(self._save_failed))
+
+    def _saved(self, saved) -> None:
+        self.saved.setText(f"Draft saved at {local(saved.updated_at):%H:%M}")
+
+    def _save_failed(self, err: BaseException) -> None:
+        self.dirty = True
+        self.saved.setText(f"Draft not saved yet: {message_for(err)}")
+
+    def _restore(self, saved) -> None:
+        if saved is None or self.has_content():
+            return
+        draft = drafts.draft_from_payload(saved.payload.get("draft", {}), self.default_ward)
+        self.load(draft, saved.payload.get("ui", {}))
+        self.incident_id = saved.incident_id
+        self.dirty = False
+        self.show_banner(f"Your unfinished report is back, as last saved at {local(saved.updated_at):%H:%M}. "
+                         "Carry on where you left off.")
+
+    # ----- submit -----------------------------------------------------------------------
+    def submit(self) -> None:
+        draft = self.current_draft()
+        errors = self.problems(draft)
+        self.submit_attempted = True
+        if errors:
+            self.go(len(self.steps) - 1)
+            self.summary.message.setText("The report cannot be sent yet: complete the items listed above.")
+            return
+        self.summary.submit.setEnabled(False)
+        self.summary.message.setText("Sending…")
+        incident_id = self.incident_id
+
+        def save(store, actor):
+            if incident_id is None:
+                return incidents.create_draft(store, actor, draft).incident_id
+            incidents.update_incident(store, actor, incident_id, draft)
+            return incident_id
+
+        self.ctx.call(save, self._alive(self._created), self._alive(self._submit_failed))
+
+    def _created(self, incident_id: str) -> None:
+        self.incident_id = incident_id
+        self.ctx.call(lambda store, actor: _submit_and_clear(store, actor, incident_id),
+                      self._alive(self._submitted), self._alive(self._submit_failed))
+
+    def _submit_failed(self, err: BaseException) -> None:
+        self.summary.submit.setEnabled(True)
+        if isinstance(err, ValidationError):
+            self.submit_attempted = True
+            self.refresh()
+        self.summary.message.setText(f"Not sent. {message_for(err)}")
+
+    def _submitted(self, detail) -> None:
+        self.reset()
+        self.ctx.changed.emit(Changes(incidents=True, actions=True, ids=(detail.incident_id,)))
+        self.submitted.emit(detail)
+        self.prompts = PromptsDialog(detail, parent=self)
+        self.prompts.done_requested.connect(self.complete_action)
+        self.prompts.open()
+
+    def complete_action(self, action_id: int, note: str) -> None:
+        dialog = self.prompts
+
+        def done(action):
+            if isValid(dialog):
+                dialog.mark_done(action)
+            self.ctx.changed.emit(Changes(actions=True, ids=(action.incident_id,)))
+
+        self.ctx.call(lambda store, actor: incidents.complete_action(store, actor, action_id, note),
+                      self._alive(done),
+                      self._alive(lambda err: isValid(dialog) and dialog.show_problem(action_id, message_for(err))))
+
+    def reset(self) -> None:
+        empty = IncidentDraft(ward_id=self.default_ward)
+        self.types.load(empty)
+        self.when.load(empty)
+        self.people.reset()
+        self.harm.harm.clear()
+        self.description.load(empty)
+        self.incident_id = None
+        self.visited.clear()
+        self.submit_attempted = False
+        self.summary.submit.setEnabled(True)
+        self.summary.message.setText("")
+        self.show_banner("")
+        self.go(0, focus=False)
+        self.dirty = False
+        self.saved.setText("")
+
+    def on_discard_clicked(self) -> None:
+        answer = QMessageBox.question(self, "Throw away this report?",
+                                      "Throw away this report? What you typed will be deleted and cannot be got back.",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.reset()
+            self.ctx.call(lambda store, actor: drafts.discard_form(store, actor), parent=self)

@@ -1,0 +1,346 @@
+"""Who was involved, and the harm to each person affected (ui layer): the people editor and harm page."""
+
+from __future__ import annotations
+
+from itertools import count
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.dto import PersonDraft
+from core.taxonomy import load_taxonomy
+from ui.incident_form.steps import Step, combo, error_label, heading, set_combo
+from ui.incident_form.wording import esc
+
+REF_HINT = "Initials or hospital number, never a name"
+_keys = count(1)
+
+
+def yes_no(name: str) -> QComboBox:
+    box = QComboBox()
+    box.setAccessibleName(name)
+    for text, value in (("Not known", None), ("Yes", True), ("No", False)):
+        box.addItem(text, value)
+    return box
+
+
+class PersonEditor(QGroupBox):
+    """One person: role, type and reference up front; the facts the rules use under 'More about them'."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+
+    def __init__(self, role: str, number: int):
+        super().__init__()
+        tax = load_taxonomy()
+        self.key = next(_keys)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.role = combo("Role", tax.person_roles)
+        set_combo(self.role, role)
+        form.addRow("Role", self.role)
+        self.person_type = combo("Patient, staff or visitor", tax.person_types, "Choose…")
+        form.addRow("Patient, staff or visitor?", self.person_type)
+        self.type_error = error_label("this person")
+        form.addRow("", self.type_error)
+        self.ref = QLineEdit()
+        self.ref.setMaxLength(40)
+        self.ref.setPlaceholderText(REF_HINT)
+        self.ref.setAccessibleName("Reference")
+        self.ref.setAccessibleDescription(REF_HINT)
+        form.addRow("Reference", self.ref)
+        layout.addLayout(form)
+        self.more = QToolButton()
+        self.more.setCheckable(True)
+        self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more.setArrowType(Qt.ArrowType.RightArrow)
+        self.more.setText("More about them (optional: age, sex, detention, capacity, police)")
+        self.more.setAccessibleName("More about them")
+        self.more.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.more.toggled.connect(self._toggle)
+        layout.addWidget(self.more)
+        self.details = QWidget()
+        details = QFormLayout(self.details)
+        self.sex = combo("Sex", tax.sexes, "Not known")
+        details.addRow("Sex", self.sex)
+        self.age = QSpinBox()
+        self.age.setRange(-1, 120)
+        self.age.setSpecialValueText("Not known")
+        self.age.setValue(-1)
+        self.age.setAccessibleName("Age in years")
+        details.addRow("Age (years)", self.age)
+        self.detained = yes_no("Detained under the Mental Health Act")
+        details.addRow("Detained under the Mental Health Act?", self.detained)
+        self.capacity = yes_no("Concern about their capacity")
+        details.addRow("Concern about their capacity?", self.capacity)
+        self.needs = yes_no("Care and support needs")
+        details.addRow("Care and support needs?", self.needs)
+        self.police = combo("Their wishes about the police", tax.police_wishes, "Not asked yet")
+        details.addRow("Their wishes about the police", self.police)
+        self.details.hide()
+        layout.addWidget(self.details)
+        self.remove = QPushButton("Remove this person")
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.remove)
+        layout.addLayout(row)
+        for signal in (self.role.currentIndexChanged, self.person_type.currentIndexChanged, self.ref.textChanged,
+                       self.sex.currentIndexChanged, self.age.valueChanged, self.detained.currentIndexChanged,
+                       self.capacity.currentIndexChanged, self.needs.currentIndexChanged,
+                       self.police.currentIndexChanged):
+            signal.connect(lambda *_: self.changed.emit())
+        self.role.currentIndexChanged.connect(lambda *_: self.renumber(self.number))
+        self.renumber(number)
+
+    def _toggle(self, on: bool) -> None:
+        self.details.setVisible(on)
+        self.more.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+    def renumber(self, number: int) -> None:
+        self.number = number
+        title = f"Person {number}: {self.role.currentText().lower()}"
+        self.setTitle(title)
+        self.setAccessibleName(title)
+        self.remove.setAccessibleName(f"Remove person {number}")
+
+    def person(self, harm: tuple[str | None, str | None] = (None, None)) -> PersonDraft | None:
+        if self.person_type.currentData() is None:
+            return None
+        role = self.role.currentData()
+        return PersonDraft(
+            role=role, person_type=self.person_type.currentData(), local_ref=self.ref.text().strip(),
+            sex=self.sex.currentData(), age_years=None if self.age.value() < 0 else self.age.value(),
+            detained=self.detained.currentData(), capacity_concern=self.capacity.currentData(),
+            care_support_needs=self.needs.currentData(), police_wishes=self.police.currentData(),
+            harm_physical=harm[0] if role == "affected" else None,
+            harm_psychological=harm[1] if role == "affected" else None)
+
+    def load(self, p: PersonDraft) -> None:
+        set_combo(self.role, p.role)
+        set_combo(self.person_type, p.person_type)
+        self.ref.setText(p.local_ref)
+        set_combo(self.sex, p.sex)
+        self.age.setValue(-1 if p.age_years is None else p.age_years)
+        set_combo(self.detained, p.detained)
+        set_combo(self.capacity, p.capacity_concern)
+        set_combo(self.needs, p.care_support_needs)
+        set_combo(self.police, p.police_wishes)
+        if any(v is not None for v in (p.sex, p.age_years, p.detained, p.capacity_concern, p.care_support_needs,
+                                       p.police_wishes)):
+            self.more.setChecked(True)
+
+
+class PeopleStep(Step):
+    title = "Who was involved"
+
+    def __init__(self):
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Who was involved?",
+                                 "Say who was affected and who is alleged to have done it. 'Not known' is fine. "
+                                 "Add witnesses or others if you like."))
+        self.errors["people"] = error_label("the person affected")
+        self.errors["people.perpetrator"] = error_label("the alleged perpetrator")
+        layout.addWidget(self.errors["people"])
+        layout.addWidget(self.errors["people.perpetrator"])
+        self.list_widget = QWidget()
+        self.column = QVBoxLayout(self.list_widget)
+        self.column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.list_widget)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll = scroll
+        layout.addWidget(scroll, 1)
+        self.add = QPushButton("&Add another person")
+        self.add.clicked.connect(lambda: self.add_person("witness", focus=True))
+        row = QHBoxLayout()
+        row.addWidget(self.add)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.editors: list[PersonEditor] = []
+        self.reset()
+
+    def reset(self) -> None:
+        for editor in list(self.editors):
+            self._remove(editor, emit=False)
+        self.add_person("affected")
+        self.add_person("alleged_perpetrator")
+
+    def add_person(self, role: str, focus: bool = False) -> PersonEditor:
+        editor = PersonEditor(role, len(self.editors) + 1)
+        editor.changed.connect(self.changed.emit)
+        editor.remove_requested.connect(self._remove)
+        self.column.insertWidget(self.column.count() - 1, editor)
+        self.editors.append(editor)
+        self._fix_tab_order()
+        if focus:
+            editor.role.setFocus()
+            self.scroll.ensureWidgetVisible(editor)
+        self.changed.emit()
+        return editor
+
+    def _remove(self, editor: PersonEditor, emit: bool = True) -> None:
+        index = self.editors.index(editor)
+        self.editors.remove(editor)
+        editor.setParent(None)
+        editor.deleteLater()
+        for n, e in enumerate(self.editors, start=1):
+            e.renumber(n)
+        self._fix_tab_order()
+        if emit:
+            (self.editors[min(index, len(self.editors) - 1)].role if self.editors else self.add).setFocus()
+            self.changed.emit()
+
+    def _fix_tab_order(self) -> None:
+        widgets = [w for e in self.editors for w in (e.role, e.person_type, e.ref, e.more, e.sex, e.age, e.detained,
+                                                     e.capacity, e.needs, e.police, e.remove)]
+        widgets.append(self.add)
+        for first, second in zip(widgets, widgets[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def focus_first(self) -> None:
+        (self.editors[0].person_type if self.editors else self.add).setFocus()
+
+    def focus_field(self, key: str) -> None:
+        if key.startswith("people.") and key.split(".")[1].isdigit():
+            n = int(key.split(".")[1]) - 1
+            if n < len(self.editors):
+                self.editors[n].person_type.setFocus()
+                return
+        wanted = "alleged_perpetrator" if key == "people.perpetrator" else "affected"
+        editor = next((e for e in self.editors if e.role.currentData() == wanted), None)
+        if editor:
+            editor.person_type.setFocus()
+        else:
+            self.add.setFocus()
+
+    def entries(self) -> list[tuple[PersonEditor, PersonDraft | None]]:
+        return [(e, e.person()) for e in self.editors]
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        super().show_errors(errors)
+        for n, editor in enumerate(self.editors, start=1):
+            message = errors.get(f"people.{n}")
+            if message is None and editor.person_type.currentData() is None and editor.role.currentData() in (
+                    "affected", "alleged_perpetrator"):
+                message = "say whether they are a patient, staff member, visitor or not known."
+            editor.type_error.setText(f"Needed: {message}" if message else "")
+            editor.type_error.setVisible(bool(message))
+
+    def load(self, people) -> None:
+        for editor in list(self.editors):
+            self._remove(editor, emit=False)
+        for p in people:
+            self.add_person(p.role).load(p)
+        if not people:
+            self.reset()
+
+
+class HarmStep(Step):
+    title = "Harm"
+
+    def __init__(self):
+        super().__init__()
+        self.tax = load_taxonomy()
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("How much harm was done?",
+                                 "Grade physical and psychological harm for each person affected."))
+        warning = QLabel("<b>Sexual incidents are often graded too low.</b> Being touched without agreement is not "
+                         "'no harm' just because there is no mark. Ask the person how they feel; do not assume. "
+                         "If you are unsure between two levels, choose the higher one: your ward manager reviews it.")
+        warning.setWordWrap(True)
+        warning.setObjectName("hint")
+        layout.addWidget(warning)
+        self.errors["harm"] = error_label("harm")
+        layout.addWidget(self.errors["harm"])
+        self.body = QWidget()
+        self.column = QVBoxLayout(self.body)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.body)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(scroll, 1)
+        self.harm: dict[int, list] = {}  # person editor key -> [physical, psychological]
+        self.groups: dict[tuple[int, str], QButtonGroup] = {}
+        self.empty = QLabel("Add the person affected on the 'Who was involved' page first.")
+
+    def sync(self, entries) -> None:
+        """Rebuild one block per affected person, keeping grades already chosen."""
+        while self.column.count():
+            widget = self.column.takeAt(0).widget()
+            if widget is not None and widget is not self.empty:
+                widget.deleteLater()
+        self.groups.clear()
+        affected = [(e, p) for e, p in entries if e.role.currentData() == "affected"]
+        for editor, person in affected:
+            self.harm.setdefault(editor.key, [None, None])
+            described = f"Person {editor.number}"
+            if person is not None:
+                described += f": {self.tax.label('person_types', person.person_type).lower()}"
+                if person.local_ref:
+                    described += f" {person.local_ref}"
+            box = QGroupBox(f"Harm to {described}")
+            box.setAccessibleName(f"Harm to {described}")
+            inner = QHBoxLayout(box)
+            for index, scale in enumerate(("physical", "psychological")):
+                inner.addWidget(self._scale(editor.key, index, scale), 1)
+            self.column.addWidget(box)
+        if not affected:
+            self.column.addWidget(self.empty)
+        self.column.addStretch(1)
+
+    def _scale(self, key: int, index: int, scale: str) -> QGroupBox:
+        box = QGroupBox(f"{scale.capitalize()} harm")
+        box.setAccessibleName(f"{scale.capitalize()} harm")
+        column = QVBoxLayout(box)
+        group = QButtonGroup(box)
+        group.setExclusive(True)
+        for level in getattr(self.tax, f"harm_{scale}"):
+            radio = QRadioButton(level.label)
+            radio.setAccessibleName(level.label)
+            radio.setAccessibleDescription(level.guidance)
+            radio.setProperty("code", level.code)
+            radio.setChecked(self.harm[key][index] == level.code)
+            group.addButton(radio)
+            column.addWidget(radio)
+            guide = QLabel(esc(level.guidance))
+            guide.setWordWrap(True)
+            guide.setContentsMargins(24, 0, 0, 6)
+            column.addWidget(guide)
+
+        def chosen(button, checked, k=key, i=index):
+            if checked:
+                self.harm[k][i] = button.property("code")
+                self.changed.emit()
+
+        group.buttonToggled.connect(chosen)
+        self.groups[(key, scale)] = group
+        return box
+
+    def grades(self, key: int) -> tuple[str | None, str | None]:
+        return tuple(self.harm.get(key, (None, None)))
+
+    def set_grades(self, key: int, physical: str | None, psychological: str | None) -> None:
+        self.harm[key] = [physical, psychological]
+
+    def focus_first(self) -> None:
+        group = next(iter(self.groups.values()), None)
+        if group:
+            (group.checkedButton() or group.buttons()[0]).setFocus()

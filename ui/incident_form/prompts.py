@@ -1,0 +1,138 @@
+"""The safeguarding prompts shown at submit (ui layer): the reference to quote and what must happen next.
+
+The dialog collects input only: ticking an immediate action emits `done_requested(action_id, note)`;
+the caller runs the service and calls `mark_done` or `show_problem`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.clock import local
+from ui.incident_form.wording import GROUPS, due_text, esc, owner_text
+
+
+class _ActionRow(QFrame):
+    def __init__(self, action, now: datetime, can_tick: bool):
+        super().__init__()
+        self.action = action
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        grid = QGridLayout(self)
+        title = QLabel(f"<b>{esc(action.title)}</b>")
+        title.setWordWrap(True)
+        grid.addWidget(title, 0, 0, 1, 2)
+        due = QLabel(f"<b>{due_text(action.due_at, now)}</b>  ·  Who: {esc(owner_text(action.owner_role, action.owner_label))}")
+        due.setWordWrap(True)
+        grid.addWidget(due, 1, 0, 1, 2)
+        why = QLabel(f"Why: {esc(action.why)}" if action.why else "")
+        why.setWordWrap(True)
+        grid.addWidget(why, 2, 0, 1, 2)
+        self.note = self.tick = None
+        self.state = QLabel("")
+        self.state.setAccessibleName(f"Progress: {action.title}")
+        if can_tick:
+            self.note = QLineEdit()
+            self.note.setPlaceholderText("What you did (optional), e.g. 'separated, AB moved to room 9'")
+            self.note.setAccessibleName(f"Note for: {action.title}")
+            self.tick = QCheckBox("Done")
+            self.tick.setAccessibleName(f"Mark done: {action.title}")
+            grid.addWidget(self.note, 3, 0)
+            grid.addWidget(self.tick, 3, 1)
+        grid.addWidget(self.state, 4, 0, 1, 2)
+        self.setAccessibleName(action.title)
+
+
+class PromptsDialog(QDialog):
+    done_requested = Signal(int, str)
+
+    def __init__(self, detail, now: datetime | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        now = now or detail.submitted_at
+        self.detail = detail
+        self.setWindowTitle(f"Report {detail.reference} sent: what happens next")
+        self.resize(760, 720)
+        layout = QVBoxLayout(self)
+        sent = QLabel(f"Report sent on {local(detail.submitted_at):%a %d %b at %H:%M}. Quote this reference:")
+        layout.addWidget(sent)
+        self.reference = QLabel(detail.reference)
+        self.reference.setObjectName("reference")
+        self.reference.setStyleSheet("font-size: 28pt; font-weight: bold; font-family: monospace;")
+        self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                               | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.reference.setAccessibleName("Incident reference")
+        layout.addWidget(self.reference)
+        intro = QLabel("These safeguarding steps follow from what you reported. Tick the ones you have already "
+                       "done; the rest go to the person named, and your ward manager sees them all.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        self.rows: dict[int, _ActionRow] = {}
+        open_actions = [a for a in detail.actions if a.status == "open"]
+        for group, heading in GROUPS:
+            actions = [a for a in open_actions if a.group == group]
+            if not actions:
+                continue
+            label = QLabel(f"<h3>{heading} ({len(actions)})</h3>")
+            label.setAccessibleName(heading)
+            column.addWidget(label)
+            for action in actions:
+                row = _ActionRow(action, now, can_tick=group == "now")
+                if row.tick:
+                    row.tick.toggled.connect(lambda on, r=row: on and self._tick(r))
+                self.rows[action.action_id] = row
+                column.addWidget(row)
+        if not open_actions:
+            column.addWidget(QLabel("No safeguarding steps are needed for this report. Your ward manager will "
+                                    "review it."))
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(scroll, 1)
+        self.message = QLabel("")
+        self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Finish")
+        buttons.rejected.connect(self.accept)
+        layout.addWidget(buttons)
+        first = next((r.note for r in self.rows.values() if r.note), None)
+        (first or buttons.button(QDialogButtonBox.StandardButton.Close)).setFocus()
+
+    def _tick(self, row: _ActionRow) -> None:
+        row.tick.setEnabled(False)
+        row.note.setEnabled(False)
+        row.state.setText("Saving…")
+        self.done_requested.emit(row.action.action_id, row.note.text().strip())
+
+    def mark_done(self, action) -> None:
+        row = self.rows[action.action_id]
+        row.state.setText(f"Done at {local(action.completed_at):%H:%M}. Thank you." if action.completed_at
+                          else "Done.")
+
+    def show_problem(self, action_id: int, text: str) -> None:
+        row = self.rows[action_id]
+        row.tick.blockSignals(True)
+        row.tick.setChecked(False)
+        row.tick.blockSignals(False)
+        row.tick.setEnabled(True)
+        row.note.setEnabled(True)
+        row.state.setText("")
+        self.message.setText(text)
