@@ -108,6 +108,12 @@ def _sha256(path: Path) -> str:
 def backup_store(store: Store, actor: Actor, out_file: Path) -> dict:
     """Write an encrypted, verified backup of a live store to `out_file`. Returns the manifest."""
     require(actor, "backup.run")
+    return write_backup(store, actor, out_file)
+
+
+def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "backup.create") -> dict:
+    """The backup itself, audited as `action`. For callers that have already decided it may run
+    (core.services.backups runs the administrator's automatic backup at anyone's sign-out)."""
     out_file = Path(out_file).resolve()
     if out_file.is_relative_to(store.folder.resolve()):
         raise ValidationError({"out": "Keep backups outside the store folder, so one failure cannot take both."})
@@ -155,7 +161,7 @@ def backup_store(store: Store, actor: Actor, out_file: Path) -> dict:
     try:
         verify_backup(out_file, store.key)
         with unit_of_work(store) as session:
-            audit.record(session, actor, "backup.create", entity_type="backup", entity_id=manifest["db_sha256"][:40],
+            audit.record(session, actor, action, entity_type="backup", entity_id=manifest["db_sha256"][:40],
                          detail={"incidents": incidents})
             session.commit()
     except BaseException:
