@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from core import paths
 from core.errors import LanternError
-from core.services import accounts
+from core.services import accounts, backups
 from core.services import settings as store_settings
 from ui.context import AppContext
 from ui.errors import install_excepthook, message_for, show_error
@@ -116,6 +116,8 @@ class AppController(QObject):
         self.idle.stop()
         if self.ctx:
             self.ctx.locked.emit()  # screens save their drafts now
+        if self.session and how == "sign_out":
+            self._automatic_backup()
         self.runner.wait()
         if self.window:
             self.window.hide()
@@ -131,6 +133,12 @@ class AppController(QObject):
             self.session = None
         self.ctx = None
         return username
+
+    def _automatic_backup(self) -> None:
+        """The administrator's automatic backup, on the database lane after the drafts, before the store closes."""
+        store, actor = self.session.store, self.session.actor
+        self.runner.run(lambda: backups.run_automatic(store, actor), lambda _outcome: None, message_for)
+        self.runner.wait(600_000)  # a large store takes a while; closing it mid-backup would lose the backup
 
     def lock(self) -> None:
         if self.session is None:
