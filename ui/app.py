@@ -202,11 +202,18 @@ def run_gui(argv: list[str]) -> int:
     options = parse_gui_args(argv)
     hint, banner = "", ""
     folder = options["store"] or (None if options["demo"] else paths.configured_store())
-    if folder is None:
+    if folder is None and options["demo"]:
         folder = _prepare_demo()
         if folder is None:
             return 1
         hint, banner = DEMO_HINT, "DEMO STORE: made-up data only"
+    elif folder is None:  # first run on this computer: set up a new store or find an existing one
+        from ui.setup_wizard import FirstRun
+
+        first_run = FirstRun(TaskRunner())
+        if not first_run.wizard.exec():
+            return 0
+        folder = first_run.folder()
     if not (Path(folder) / "keyslots.json").exists():
         QMessageBox.warning(None, "Lantern", f"There is no Lantern store in {folder}. Check the folder, or ask "
                                              "your administrator where the ward's store is.")
