@@ -94,6 +94,12 @@ def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool 
         except sqlcipher.DatabaseError:
             raise StoreDamaged() from None
 
+    @event.listens_for(engine, "engine_connect")
+    def _never_echo(conn):
+        # hide_parameters covers bound values only: at INFO/DEBUG SQLAlchemy would still log result
+        # rows (patient text). Whatever the logging configuration, this engine logs no statements or rows.
+        conn._echo = False
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if conn.get_execution_options().get(WRITE_OPTION):
