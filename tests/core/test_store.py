@@ -205,11 +205,11 @@ def _rewrite_slots(folder, change):
     path.write_text(json.dumps(doc))
 
 
-def test_wrong_password(template):
+def test_wrong_password(fresh):
     with pytest.raises(WrongPassword):
-        accounts.sign_in(template.folder, "nurse", PASSWORD + "x")
+        accounts.sign_in(fresh.folder, "nurse", PASSWORD + "x")
     with pytest.raises(WrongPassword):
-        accounts.sign_in(template.folder, "nobody-here", PASSWORD)
+        accounts.sign_in(fresh.folder, "nobody-here", PASSWORD)
 
 
 def test_damaged_database_first_page(fresh):
