@@ -153,5 +153,5 @@ def bundle(records: Iterable[ExportRecord], ctx: ExportContext) -> dict:
 
 
 def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
-    """UTF-8 JSON, keys in a stable order, non-ASCII kept as is."""
-    return json.dumps(bundle(records, ctx), ensure_ascii=False, indent=1).encode("utf-8")
+    """Compact UTF-8 JSON (the C encoder; indenting is several times slower), non-ASCII kept as is."""
+    return json.dumps(bundle(records, ctx), ensure_ascii=False, separators=(",", ":")).encode("utf-8")

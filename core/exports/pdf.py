@@ -31,6 +31,7 @@ NAVY = colors.HexColor("#1F3A5F")
 LIGHT = colors.HexColor("#E8EEF5")
 RED = colors.HexColor("#B00020")
 MARGIN = 18 * mm
+MAX_OVERDUE_ROWS = 60  # the ward report lists the longest overdue actions; the app holds the full list
 
 _base = getSampleStyleSheet()
 STYLES = {
@@ -329,9 +330,12 @@ def ward_report(s: WardSummary, *, generated_at: datetime) -> bytes:
         Paragraph("Overdue safeguarding actions", STYLES["h2"]),
     ]
     rows = [[_p(h, "cellb") for h in ("Incident", "Action", "Owner", "Was due")]]
-    for a in s.overdue:
+    for a in s.overdue[:MAX_OVERDUE_ROWS]:
         rows.append([_p(a.reference), _p(a.title), _p(a.owner), _p(_when(a.due_at))])
     if len(rows) == 1:
         rows.append([_p("None"), _p(""), _p(""), _p("")])
     story.append(_table(rows, [30 * mm, width - 100 * mm, 40 * mm, 30 * mm]))
+    if len(s.overdue) > MAX_OVERDUE_ROWS:
+        story.append(_p(f"The {MAX_OVERDUE_ROWS} longest overdue are shown; {len(s.overdue) - MAX_OVERDUE_ROWS} "
+                        "more are overdue. See the action list in Lantern for all of them.", "small"))
     return _build(story, title=f"Ward report {s.ward_name}", generated_at=generated_at)
