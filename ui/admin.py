@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.dto import UserInfo, WardInfo
 from core.security.permissions import ROLE_LABELS, ROLES
-from core.services import accounts, maintenance
+from core.services import accounts, backups, maintenance
 from core.services import settings as store_settings
 from ui.context import AppContext
 
@@ -123,6 +123,7 @@ class AdminPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.wards: list[WardInfo] = []
+        self.store_id = ""
         layout = QVBoxLayout(self)
         intro = QLabel("<h2>Administration</h2>Accounts, wards, the lock timeout and backups. Administrators "
                        "cannot see incident content.")
@@ -170,7 +171,7 @@ class AdminPage(QWidget):
             wards_layout.addWidget(widget)
         layout.addWidget(wards_box)
 
-        settings_box = QGroupBox("Lock and backups")
+        settings_box = QGroupBox("Lock")
         settings_layout = QHBoxLayout(settings_box)
         settings_layout.addWidget(QLabel("Lock after"))
         self.lock_minutes = QSpinBox()
@@ -178,11 +179,11 @@ class AdminPage(QWidget):
         self.lock_minutes.setSuffix(" minutes without use")
         self.lock_minutes.setAccessibleName("Lock after minutes without use")
         self.save_lock_button = QPushButton("&Save")
-        self.backup_button = QPushButton("Make a &backup now…")
-        for widget in (self.lock_minutes, self.save_lock_button, self.backup_button):
+        for widget in (self.lock_minutes, self.save_lock_button):
             settings_layout.addWidget(widget)
         settings_layout.addStretch(1)
         layout.addWidget(settings_box)
+        layout.addWidget(self._backup_box())
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Administration message")
@@ -197,23 +198,83 @@ class AdminPage(QWidget):
         self.add_ward_button.clicked.connect(self.on_add_ward_clicked)
         self.save_lock_button.clicked.connect(self.on_save_lock_clicked)
         self.backup_button.clicked.connect(self.on_backup_clicked)
+        self.backup_browse_button.clicked.connect(self.on_backup_browse_clicked)
+        self.save_backups_button.clicked.connect(self.on_save_backups_clicked)
+        self.restore_button.clicked.connect(self.on_restore_clicked)
         self.refresh()
+
+    def _backup_box(self) -> QGroupBox:
+        box = QGroupBox("Backups")
+        form = QFormLayout(box)
+        self.backup_status = QLabel("")
+        self.backup_status.setWordWrap(True)
+        self.backup_status.setAccessibleName("Backup status")
+        self.backup_warning = QLabel("")
+        self.backup_warning.setObjectName("error")
+        self.backup_warning.setWordWrap(True)
+        self.backup_warning.setAccessibleName("Backup warning")
+        self.backup_folder = QLineEdit()
+        self.backup_folder.setAccessibleName("Backup folder")
+        self.backup_folder.setPlaceholderText("Empty: automatic backups are off")
+        self.backup_browse_button = QPushButton("Bro&wse…")
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.backup_folder, 1)
+        folder_row.addWidget(self.backup_browse_button)
+        self.backup_when = QComboBox()
+        self.backup_when.setAccessibleName("When automatic backups are made")
+        for value, label in backups.WHEN_CHOICES.items():
+            self.backup_when.addItem(label, value)
+        self.backup_keep = QSpinBox()
+        self.backup_keep.setRange(*backups.KEEP_RANGE)
+        self.backup_keep.setSuffix(" automatic backups")
+        self.backup_keep.setAccessibleName("Number of automatic backups to keep")
+        self.backup_warn_days = QSpinBox()
+        self.backup_warn_days.setRange(*backups.WARN_RANGE)
+        self.backup_warn_days.setSuffix(" days")
+        self.backup_warn_days.setAccessibleName("Warn when the last good backup is older than this many days")
+        self.save_backups_button = QPushButton("Save backup settings")
+        self.backup_button = QPushButton("Make a &backup now…")
+        self.restore_button = QPushButton("Restore a bac&kup…")
+        buttons = QHBoxLayout()
+        for button in (self.save_backups_button, self.backup_button, self.restore_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        form.addRow(self.backup_status)
+        form.addRow(self.backup_warning)
+        form.addRow("Backup &folder", folder_row)
+        form.addRow("Make them", self.backup_when)
+        form.addRow("&Keep the last", self.backup_keep)
+        form.addRow("Warn when the last good\nbackup is older than", self.backup_warn_days)
+        form.addRow(buttons)
+        return box
 
     # ----- data ---------------------------------------------------------------
     def refresh(self) -> None:
         def load(store, actor):
             return (accounts.list_users(store, actor), accounts.list_wards(store, actor),
-                    store_settings.lock_minutes(store))
+                    store_settings.lock_minutes(store), backups.backup_status(store, actor))
 
         self.ctx.call(load, self._loaded, parent=self)
 
     def _loaded(self, result) -> None:
-        users, wards, minutes = result
+        users, wards, minutes, backup_status = result
         self.wards = wards
         self.model.set_rows(users, wards)
         self.table.resizeColumnsToContents()
         self.ward_list.setText("Wards: " + ", ".join(w.name for w in wards))
         self.lock_minutes.setValue(minutes)
+        self._show_backup_status(backup_status)
+
+    def _show_backup_status(self, status: backups.BackupStatus) -> None:
+        settings = status.settings
+        self.store_id = status.store_id
+        self.backup_folder.setText(settings.folder)
+        self.backup_when.setCurrentIndex(max(0, self.backup_when.findData(settings.when)))
+        self.backup_keep.setValue(settings.keep)
+        self.backup_warn_days.setValue(settings.warn_days)
+        self.backup_status.setText(status.last_good_text)
+        self.backup_warning.setText(status.warning)
+        self.backup_warning.setVisible(bool(status.warning))
 
     def _selected(self) -> UserInfo | None:
         rows = self.table.selectionModel().selectedRows()
@@ -275,8 +336,31 @@ class AdminPage(QWidget):
                       self._done(f"Lantern will lock after {minutes} minutes without use (from the next sign-in)."),
                       parent=self)
 
+    def on_backup_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the backup folder", self.backup_folder.text())
+        if folder:
+            self.backup_folder.setText(folder)
+
+    def on_save_backups_clicked(self) -> None:
+        values = dict(folder=self.backup_folder.text(), keep=self.backup_keep.value(),
+                      warn_days=self.backup_warn_days.value(), when=self.backup_when.currentData())
+        self.ctx.call(lambda store, actor: backups.set_backup_settings(store, actor, **values),
+                      self._done(lambda s: f"Backup settings saved. Automatic backups go to {s.folder}."
+                                 if s.folder else "Backup settings saved. Automatic backups are off."), parent=self)
+
+    def on_restore_clicked(self) -> None:
+        from ui.restore_wizard import RestoreWizard
+
+        wizard = RestoreWizard(self.ctx, self.store_id, self.backup_folder.text(), self)
+        wizard.switched.connect(lambda folder: self.message.setText(
+            f"Lantern will open the restored store in {folder} the next time it starts on this computer. "
+            "Sign out and close Lantern to switch now."))
+        self.wizard = wizard
+        wizard.open()
+
     def on_backup_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save backup as", str(Path.home() / "lantern-backup.lantern"),
+        start = Path(self.backup_folder.text() or Path.home()) / "lantern-backup.lantern"
+        path, _ = QFileDialog.getSaveFileName(self, "Save backup as", str(start),
                                               "Lantern backups (*.lantern)")
         if path:
             self.ctx.call(lambda store, actor: maintenance.backup_store(store, actor, Path(path)),

@@ -51,6 +51,7 @@ class BackupStatus:
     settings: BackupSettings
     last_good_at: datetime | None
     warning: str  # "" when all is well
+    store_id: str = ""
 
     @property
     def last_good_text(self) -> str:
@@ -170,7 +171,7 @@ def backup_status(store: Store, actor: Actor, *, now: datetime | None = None) ->
     require(actor, "settings.manage")
     settings = get_backup_settings(store)
     last = last_good_backup(store)
-    return BackupStatus(settings, last, backup_warning(settings, last, now or utcnow()))
+    return BackupStatus(settings, last, backup_warning(settings, last, now or utcnow()), store.slots.store_id)
 
 
 def backup_warning(settings: BackupSettings, last: datetime | None, now: datetime) -> str:
