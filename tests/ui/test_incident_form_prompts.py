@@ -1,0 +1,53 @@
+"""The prompts at submit: grouped now/today/later with due times, owners and why; tick done with a note."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+
+from core.services import incidents
+from tests.ui.nurse_helpers import WAIT, focused, keyboard_report, press, sign_in, type_text
+from ui.app import AppController
+from ui.incident_form.wording import due_text, owner_text
+
+
+def test_due_text_in_london_time():
+    now = datetime(2026, 12, 28, 12, 0, tzinfo=UTC)
+    assert due_text(datetime(2026, 12, 28, 14, 30, tzinfo=UTC), now) == "by 14:30 today"
+    assert due_text(datetime(2026, 12, 29, 9, 0, tzinfo=UTC), now) == "by 09:00 tomorrow"
+    assert due_text(datetime(2026, 12, 31, 17, 0, tzinfo=UTC), now) == "by Thu 31 Dec"
+    assert due_text(datetime(2027, 1, 4, 17, 0, tzinfo=UTC), now) == "by Mon 4 Jan 2027"
+    assert due_text(datetime(2026, 12, 28, 11, 0, tzinfo=UTC), now) == "overdue since 11:00 today"
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)  # British Summer Time: UTC+1
+    assert due_text(datetime(2026, 7, 1, 13, 30, tzinfo=UTC), summer) == "by 14:30 today"
+    assert owner_text("ward_manager", "") == "Ward manager"
+    assert owner_text("nurse", "Nurse in charge") == "Nurse in charge"
+
+
+def test_prompts_grouped_and_ticked_by_keyboard(qtbot, make_store):
+    store, _actors, _recovery, _wards = make_store()
+    store.close()
+    controller = AppController(store.folder)
+    window = sign_in(qtbot, controller)
+    form = keyboard_report(qtbot, window)
+    qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
+    dialog = form.prompts
+    assert dialog.reference.text() == dialog.detail.reference
+    assert dialog.reference.font().pointSize() >= 20 or "28pt" in dialog.reference.styleSheet()
+    groups = {a.group for a in dialog.detail.actions}
+    assert "now" in groups
+    for action_id, row in dialog.rows.items():
+        action = next(a for a in dialog.detail.actions if a.action_id == action_id)
+        assert (row.tick is not None) == (action.group == "now")
+    first_now = next(row for row in dialog.rows.values() if row.tick)
+    assert focused() is first_now.note
+    type_text(qtbot, "Separated; AB moved to a room on the other corridor.")
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is first_now.tick
+    press(qtbot, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: first_now.state.text().startswith("Done at"), timeout=WAIT)
+    detail = incidents.get_incident(controller.session.store, controller.session.actor, dialog.detail.incident_id)
+    done = next(a for a in detail.actions if a.action_id == first_now.action.action_id)
+    assert done.status == "done" and done.note.startswith("Separated")
+    controller.shutdown()
