@@ -216,3 +216,13 @@ class FormDraft(Base):
     payload: Mapped[str] = mapped_column(Text)  # JSON: the form's fields as typed so far
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
+
+
+class ExportBatchItem(Base):
+    """One incident in an export batch, at the version it was exported: the basis of the re-export flag."""
+
+    __tablename__ = "export_batch_items"
+    batch_id: Mapped[int] = mapped_column(ForeignKey("export_batches.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+    incident_version: Mapped[int] = mapped_column(Integer)
