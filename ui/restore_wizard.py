@@ -130,8 +130,7 @@ class ChooseFolderPage(QWizardPage):
         self.problem.setObjectName("error")
         layout.addWidget(self.problem)
         layout.addStretch(1)
-        self.setCommitPage(True)
-        self.setButtonText(QWizard.WizardButton.CommitButton, "&Restore")
+        self.setButtonText(QWizard.WizardButton.NextButton, "&Restore")
         self.path.textChanged.connect(self.completeChanged)
         self.path.textChanged.connect(lambda _text: self.problem.clear())
         self.browse.clicked.connect(self.on_browse_clicked)
@@ -162,6 +161,7 @@ class RestorePage(QWizardPage):
         self.owner = wizard
         self.done = False
         self.setTitle("Restoring")
+        self.setSubTitle("The current store is not changed.")
         layout = QVBoxLayout(self)
         self.result = _label("Restoring the backup…", "Restore result")
         layout.addWidget(self.result)
@@ -170,8 +170,18 @@ class RestorePage(QWizardPage):
         layout.addWidget(self.switch)
         layout.addStretch(1)
 
+    def _show_back_and_cancel(self, show: bool) -> None:
+        """After a restore there is nothing to go back to or cancel; after a failure there is."""
+        self.owner.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, not show)
+        self.owner.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, not show)
+
     def initializePage(self) -> None:
         self.done = False
+        self.setTitle("Restoring")
+        self.result.setObjectName("")
+        self.result.setText("Restoring the backup…")
+        self.switch.setVisible(False)
+        self._show_back_and_cancel(False)
         backup_file, folder = self.owner.backup_file, self.owner.new_folder
         self.owner.ctx.call(lambda store, actor: backups.restore_backup(store, actor, backup_file, folder),
                             self.on_restored, self.on_failed)
@@ -194,6 +204,7 @@ class RestorePage(QWizardPage):
         self.result.setText(f"{message_for(err)}<br><br>Nothing was changed. Go back to choose another backup "
                             "or folder.")
         self.result.setObjectName("error")
+        self._show_back_and_cancel(True)
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -214,7 +225,6 @@ class RestoreWizard(QWizard):
         self.new_folder: Path | None = None
         self.setWindowTitle("Restore a backup")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
-        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.resize(640, 420)
         self.choose_page = ChooseBackupPage(self)
         self.checked_page = BackupCheckedPage(self)

@@ -34,7 +34,7 @@ def test_admin_page_warns_when_there_is_no_backup_and_saves_settings(admin_ctx, 
     ctx, store, _actors, tmp_path = admin_ctx
     page = AdminPage(ctx)
     qtbot.addWidget(page)
-    qtbot.waitUntil(lambda: page.backup_status.text() != "", timeout=10000)
+    qtbot.waitUntil(lambda: page.backup_warning.text() != "", timeout=10000)
     assert "no good backup" in page.backup_warning.text() and "Automatic backups are off" in page.backup_warning.text()
 
     page.backup_folder.setText(str(tmp_path / "ward-backups"))
@@ -54,7 +54,7 @@ def test_a_backup_folder_inside_the_store_gets_a_plain_message(admin_ctx, qtbot,
     monkeypatch.setattr("ui.context.show_error", lambda parent, err: shown.append(str(err)))
     page = AdminPage(ctx)
     qtbot.addWidget(page)
-    qtbot.waitUntil(lambda: page.backup_status.text() != "", timeout=10000)
+    qtbot.waitUntil(lambda: page.backup_warning.text() != "", timeout=10000)
     page.backup_folder.setText(str(store.folder / "backups"))
     qtbot.mouseClick(page.save_backups_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
@@ -74,7 +74,8 @@ def test_the_wizard_checks_restores_and_switches_the_store(admin_ctx, qtbot):
     assert "backup of <b>this</b> store" in wizard.checked_page.summary.text()
     wizard.next()
     wizard.folder_page.path.setText(str(tmp_path / "restored"))
-    wizard.next()  # the commit page's "Restore" button
+    assert wizard.button(RestoreWizard.WizardButton.NextButton).text() == "&Restore"
+    wizard.next()
     qtbot.waitUntil(lambda: wizard.restore_page.done, timeout=20000)
     assert "Every page was checked" in wizard.restore_page.result.text()
     with qtbot.waitSignal(wizard.switched, timeout=10000):
@@ -106,6 +107,32 @@ def test_the_wizard_refuses_a_damaged_file_and_a_folder_in_use(admin_ctx, qtbot)
     wizard.next()
     assert wizard.currentPage() is wizard.folder_page
     assert "is not an empty folder" in wizard.folder_page.problem.text()
+
+
+def test_a_failed_restore_says_why_and_lets_the_administrator_go_back(admin_ctx, qtbot, monkeypatch):
+    from core.errors import StorageFailure
+
+    ctx, store, actors, tmp_path = admin_ctx
+    made = _backup(store, actors, tmp_path)
+
+    def full_disk(*_args):
+        raise StorageFailure("The disk is full. Free some space and try again.")
+
+    monkeypatch.setattr(backups, "restore_backup", full_disk)
+    wizard = RestoreWizard(ctx, store.slots.store_id)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.choose_page.path.setText(str(made))
+    wizard.next()
+    wizard.next()
+    wizard.folder_page.path.setText(str(tmp_path / "restored"))
+    wizard.next()
+    qtbot.waitUntil(lambda: "disk is full" in wizard.restore_page.result.text(), timeout=10000)
+    assert not wizard.restore_page.done and "Nothing was changed" in wizard.restore_page.result.text()
+    back = wizard.button(RestoreWizard.WizardButton.BackButton)
+    assert back.isVisible() and back.isEnabled()
+    wizard.back()
+    assert wizard.currentPage() is wizard.folder_page
 
 
 def test_sign_out_makes_the_automatic_backup_but_lock_does_not(make_store, tmp_path, qtbot):
