@@ -237,28 +237,53 @@ def local_date_time(moment: datetime | None) -> tuple[str, str]:
     return at.date().isoformat(), at.strftime("%H:%M")
 
 
-def redact_text(text: str, today: date | None = None) -> tuple[str, int]:
-    """Replace what looks like an identifier (core.privacy, the form's guard) with '[removed: ...]'."""
+def identifier_key(incident_id: str, field: str, start: int, end: int, kind: str) -> str:
+    """A stable name for one identifier-like hit, so the user's choice to keep it can be passed back."""
+    return f"{incident_id}/{field}/{start}-{end}/{kind}"
+
+
+def redact_text(text: str, today: date | None = None, *, incident_id: str = "", field: str = "",
+                keep: frozenset[str] = frozenset()) -> tuple[str, int, int]:
+    """Replace what looks like an identifier (core.privacy, the form's guard) with '[removed: ...]', except
+    the hits whose identifier_key the user chose to keep. Returns (text, found, kept)."""
     findings = find_pid(text or "", today=today)
+    kept = 0
     for f in reversed(findings):
+        if keep and identifier_key(incident_id, field, f.start, f.end, f.kind) in keep:
+            kept += 1
+            continue
         text = f"{text[:f.start]}[removed: {PID_KINDS[f.kind]}]{text[f.end:]}"
-    return text, len(findings)
+    return text, len(findings), kept
 
 
-def redact_detail(detail: IncidentDetail, today: date | None = None) -> tuple[IncidentDetail, int]:
+def free_text_fields(detail: IncidentDetail) -> list[tuple[str, str, str]]:
+    """(key field, display field, text) for every free text an export carries: description, immediate
+    actions and each action's note (keyed by action id, shown as 'action_note')."""
+    fields = [("description", "description", detail.draft.description),
+              ("immediate_actions", "immediate_actions", detail.draft.immediate_actions)]
+    fields += [(f"action_note:{a.action_id}", "action_note", a.note) for a in detail.actions if a.note]
+    return fields
+
+
+def redact_detail(detail: IncidentDetail, today: date | None = None,
+                  keep: frozenset[str] = frozenset()) -> tuple[IncidentDetail, int, int]:
     """A copy of an incident with identifier-like text removed from the description, the immediate
-    actions and the action notes; also how many pieces were removed."""
-    description, n1 = redact_text(detail.draft.description, today)
-    immediate, n2 = redact_text(detail.draft.immediate_actions, today)
-    actions, n3 = [], 0
+    actions and the action notes, except the hits in `keep`; also how many were found and kept."""
+    def one(field: str, text: str) -> tuple[str, int, int]:
+        return redact_text(text, today, incident_id=detail.incident_id, field=field, keep=keep)
+
+    description, found, kept = one("description", detail.draft.description)
+    immediate, n, k = one("immediate_actions", detail.draft.immediate_actions)
+    found, kept = found + n, kept + k
+    actions = []
     for a in detail.actions:
-        note, n = redact_text(a.note, today)
-        actions.append(replace(a, note=note) if n else a)
-        n3 += n
-    if not n1 + n2 + n3:
-        return detail, 0
+        note, n, k = one(f"action_note:{a.action_id}", a.note)
+        found, kept = found + n, kept + k
+        actions.append(replace(a, note=note) if n > k else a)
+    if found == kept:
+        return detail, found, kept
     draft = replace(detail.draft, description=description, immediate_actions=immediate)
-    return replace(detail, draft=draft, actions=tuple(actions)), n1 + n2 + n3
+    return replace(detail, draft=draft, actions=tuple(actions)), found, kept
 
 
 # ----- the record ----------------------------------------------------------------------------------------

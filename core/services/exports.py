@@ -1,9 +1,12 @@
 """Export services: NRLS-dataset XML and CSV, LFPSE-aligned JSON, incident and ward PDFs (core layer).
 
-One function per user action, one transaction each. Each requires `export.run`, exports only submitted
-incidents the actor may see, builds the file in memory, writes it once to the chosen path (a temporary
-file beside it, fsync, replace; nothing anywhere else), then records an ExportBatch and an audit event
-`export.<kind>` holding counts, ids, the file name and its SHA-256, never incident text.
+One user action, one service call. Each requires `export.run`, exports only submitted incidents the actor
+may see, builds the file in memory, writes it once to the chosen path (a temporary file beside it, fsync,
+replace; nothing anywhere else), then records an ExportBatch with its items (incident and version) and an
+audit event `export.<kind>` holding counts, ids, the file name and its SHA-256, never incident text.
+Reading happens in a read transaction, so a long export never holds the write lock; the record is one
+short write transaction. `iter_export` is the long-running form: it yields Progress and honours a
+CancelToken (cancelling writes nothing); the CLI and the GUI both drive it.
 The file itself is NOT encrypted: callers must tell the user so (PLAINTEXT_NOTICE).
 """
 
@@ -14,19 +17,30 @@ import json
 import os
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
-from core.db.models import ExportBatch, Incident, IncidentType, Organisation, PersonInvolved, SafeguardingAction, Ward
+from core.db.models import (
+    ExportBatch,
+    ExportBatchItem,
+    Incident,
+    IncidentType,
+    Organisation,
+    PersonInvolved,
+    SafeguardingAction,
+    Ward,
+)
 from core.db.store import Store, unit_of_work
 from core.dto import Actor, IncidentDetail, IncidentDraft, PersonDraft
 from core.errors import NotFound, ValidationError
 from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
-from core.exports.mapping import ExportContext, ExportError, redact_detail, to_record
+from core.exports.mapping import ExportContext, ExportError, free_text_fields, identifier_key, redact_detail, to_record
+from core.exports.progress import CancelToken, Progress, drive
 from core.exports.summary import summarise
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
@@ -38,9 +52,32 @@ from core.taxonomy import load_taxonomy
 NRLS_XML, NRLS_CSV, LFPSE_JSON, PDF_INCIDENT, PDF_WARD = "nrls-xml", "nrls-csv", "lfpse-json", "pdf-incident", "pdf-ward"
 DATASET_KINDS = {NRLS_XML: nrls_xml.render, NRLS_CSV: nrls_csv.render, LFPSE_JSON: lfpse_json.render}
 KINDS = (NRLS_XML, NRLS_CSV, LFPSE_JSON, PDF_INCIDENT, PDF_WARD)
+KIND_LABELS = {NRLS_XML: "NRLS dataset (XML)", NRLS_CSV: "NRLS dataset (CSV spreadsheet)",
+               LFPSE_JSON: "LFPSE-aligned (FHIR JSON)", PDF_WARD: "Ward report (PDF)",
+               PDF_INCIDENT: "One incident, for a safeguarding team (PDF)"}
+FILE_SUFFIXES = {NRLS_XML: ".xml", NRLS_CSV: ".csv", LFPSE_JSON: ".json", PDF_WARD: ".pdf", PDF_INCIDENT: ".pdf"}
 PLAINTEXT_NOTICE = ("This export file is not encrypted. Anyone who can open the file can read it. Store it only "
                     "in a secure, access-controlled place, send it only by secure email, and delete it when it is "
                     "no longer needed.")
+PROGRESS_EVERY = 250  # records between progress reports and cancel checks
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What the user chose: the kind, the scope and the privacy choices. Dialogs and the CLI build one.
+
+    `keep_identifiers` names the identifier hits (IdentifierHit.key) the user looked at and confirmed are
+    not identifying; every other hit is redacted. `redact_identifiers=False` keeps every hit."""
+
+    kind: str
+    out_path: Path
+    ward_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    incident_id: str | None = None
+    include_free_text: bool = True
+    redact_identifiers: bool = True
+    keep_identifiers: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -56,6 +93,7 @@ class ExportResult:
     free_text_included: bool
     identifiers_found: int = 0
     identifiers_redacted: bool = True
+    identifiers_kept: int = 0
     notice: str = PLAINTEXT_NOTICE
 
 
@@ -69,6 +107,19 @@ class IdentifierHit:
     kind: str  # core.privacy.KINDS key
     kind_label: str
     excerpt: str  # the matched text with a little context; shown on screen only, never logged
+    key: str = ""  # pass back in ExportRequest.keep_identifiers to keep this hit
+
+
+@dataclass(frozen=True)
+class ReexportFlag:
+    """A submitted incident changed after it was last exported as this kind."""
+
+    incident_id: str
+    reference: str
+    exported_version: int
+    current_version: int
+    exported_at: datetime
+    batch_id: int
 
 
 @dataclass(frozen=True)
@@ -76,72 +127,118 @@ class _Privacy:
     include_free_text: bool
     redact_identifiers: bool
     found: int = 0
+    kept: int = 0
 
 
 # ----- services ------------------------------------------------------------------------------------------
 
+def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: CancelToken | None = None,
+                now: datetime | None = None) -> Generator[Progress, None, ExportResult]:
+    """Make one export of any kind, yielding Progress as it goes; returns the ExportResult (use
+    `core.exports.progress.drive`). Cancelling (the token) stops before the file is written: nothing is
+    written and nothing recorded. The period is inclusive, in UK local dates."""
+    require(actor, "export.run")
+    cancel = cancel or CancelToken()
+    kind = request.kind
+    if kind not in KINDS:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(KINDS)}."})
+    _check_period(request.date_from, request.date_to)
+    if kind == PDF_WARD and (request.ward_id is None or request.date_from is None or request.date_to is None):
+        raise ValidationError({"period": "Choose a ward and the first and last day of the report."})
+    if kind == PDF_INCIDENT and not request.incident_id:
+        raise ValidationError({"incident": "Choose the incident to export."})
+    generated = now or utcnow()
+    yield Progress(0, 0, "Reading the records")
+    with unit_of_work(store, write=False) as session:
+        if kind == PDF_INCIDENT:
+            inc = _load_visible(session, actor, request.incident_id)
+            if inc.status == "draft":
+                raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
+            details = [_detail(session, inc, generated)]
+            ward_id = inc.ward_id
+        else:
+            ward_id = request.ward_id
+            if kind == PDF_WARD and session.get(Ward, ward_id) is None:
+                raise NotFound("That ward does not exist.")
+            details = _visible_details(session, actor, ward_id=ward_id, date_from=request.date_from,
+                                       date_to=request.date_to, now=generated)
+        ctx = _context(session, generated, request.date_from, request.date_to, request.include_free_text)
+        ward_name = session.get(Ward, ward_id).name if kind == PDF_WARD else ""
+    cancel.check()
+    total = len(details)
+    tax = load_taxonomy()
+    if kind == PDF_WARD:
+        privacy = _Privacy(False, True)
+        yield Progress(0, total, "Counting")
+        summary = summarise(details, tax, ward_name=ward_name, period=(request.date_from, request.date_to),
+                            now=generated)
+        cancel.check()
+        yield Progress(0, 0, "Drawing the report")
+        data = pdf.ward_report(summary, generated_at=generated)
+    else:
+        keep = _keep_for(request)
+        prepared, found, kept = [], 0, 0
+        for done, detail in enumerate(details):
+            if done % PROGRESS_EVERY == 0:
+                cancel.check()
+                yield Progress(done, total, "Checking and preparing the records")
+            if keep is None:  # the user confirmed every hit: count them, remove none
+                n = k = sum(1 for _f in _findings(detail, generated.date()))
+            else:
+                detail, n, k = redact_detail(detail, generated.date(), keep)
+            found, kept = found + n, kept + k
+            prepared.append(detail if kind == PDF_INCIDENT else to_record(detail, ctx, tax))
+        privacy = _Privacy(request.include_free_text, request.redact_identifiers, found, kept)
+        cancel.check()
+        if kind == PDF_INCIDENT:
+            yield Progress(0, 0, "Drawing the summary")
+            data = pdf.incident_summary(prepared[0], tax, generated_at=generated,
+                                        include_free_text=request.include_free_text)
+        else:
+            yield Progress(0, 0, "Building the file" + (" and checking it against the schema"
+                                                        if kind == NRLS_XML else ""))
+            data = DATASET_KINDS[kind](prepared, ctx)
+    cancel.check()
+    yield Progress(total, total, "Saving the file")
+    cancel.check()
+    return _finish(store, actor, kind, request.out_path, data, details, period=(request.date_from, request.date_to),
+                   ward_id=ward_id, privacy=privacy)
+
+
 def export_incidents(store: Store, actor: Actor, kind: str, *, out_path: str | os.PathLike, ward_id: int | None = None,
                      date_from: date | None = None, date_to: date | None = None, include_free_text: bool = True,
-                     redact_identifiers: bool = True, now: datetime | None = None) -> ExportResult:
+                     redact_identifiers: bool = True, keep_identifiers: frozenset[str] = frozenset(),
+                     now: datetime | None = None) -> ExportResult:
     """Export the submitted incidents the actor may see (one ward or all theirs, over a period) as
-    `nrls-xml`, `nrls-csv` or `lfpse-json`. The period is inclusive, in UK local dates.
+    `nrls-xml`, `nrls-csv` or `lfpse-json`, in one go (see iter_export for progress and cancel).
 
     Privacy: `redact_identifiers` (the default) replaces text that looks like an identifier (core.privacy)
-    with '[removed: ...]'; pass False only after the user has seen `find_identifiers` and confirmed the
-    hits are not identifying. `include_free_text=False` leaves all free text out. Both choices are audited."""
-    require(actor, "export.run")
+    with '[removed: ...]', except the hits in `keep_identifiers`; pass False only after the user has seen
+    `find_identifiers` and confirmed every hit. `include_free_text=False` leaves all free text out. Both
+    choices are audited."""
     if kind not in DATASET_KINDS:
+        require(actor, "export.run")
         raise ValidationError({"kind": f"Choose one of: {', '.join(DATASET_KINDS)}."})
-    _check_period(date_from, date_to)
-    generated = now or utcnow()
-    with unit_of_work(store) as session:
-        details = _visible_details(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
-                                   now=generated)
-        details, privacy = _apply_privacy(details, include_free_text, redact_identifiers, generated)
-        ctx = _context(session, generated, date_from, date_to, include_free_text)
-        tax = load_taxonomy()
-        data = DATASET_KINDS[kind]((to_record(d, ctx, tax) for d in details), ctx)
-        return _finish(session, actor, kind, out_path, data, [d.incident_id for d in details],
-                       period=(date_from, date_to), ward_id=ward_id, privacy=privacy)
+    request = ExportRequest(kind, Path(out_path), ward_id, date_from, date_to, None, include_free_text,
+                            redact_identifiers, frozenset(keep_identifiers))
+    return drive(iter_export(store, actor, request, now=now))
 
 
 def incident_pdf(store: Store, actor: Actor, incident_id: str, out_path: str | os.PathLike, *,
                  include_free_text: bool = True, redact_identifiers: bool = True,
-                 now: datetime | None = None) -> ExportResult:
+                 keep_identifiers: frozenset[str] = frozenset(), now: datetime | None = None) -> ExportResult:
     """A pseudonymous incident summary PDF for handing to a safeguarding team (actions and their status)."""
-    require(actor, "export.run")
-    generated = now or utcnow()
-    with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
-        if inc.status == "draft":
-            raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
-        [detail], privacy = _apply_privacy([_detail(session, inc, generated)], include_free_text,
-                                           redact_identifiers, generated)
-        data = pdf.incident_summary(detail, load_taxonomy(), generated_at=generated,
-                                    include_free_text=include_free_text)
-        return _finish(session, actor, PDF_INCIDENT, out_path, data, [detail.incident_id],
-                       period=(None, None), ward_id=inc.ward_id, privacy=privacy)
+    request = ExportRequest(PDF_INCIDENT, Path(out_path), incident_id=incident_id,
+                            include_free_text=include_free_text, redact_identifiers=redact_identifiers,
+                            keep_identifiers=frozenset(keep_identifiers))
+    return drive(iter_export(store, actor, request, now=now))
 
 
 def ward_report_pdf(store: Store, actor: Actor, *, ward_id: int, date_from: date, date_to: date,
                     out_path: str | os.PathLike, now: datetime | None = None) -> ExportResult:
     """A ward report PDF over a period: counts by type, pair and month, harm, and open and overdue actions."""
-    require(actor, "export.run")
-    _check_period(date_from, date_to)
-    if date_from is None or date_to is None:
-        raise ValidationError({"period": "Choose the first and last day of the report."})
-    generated = now or utcnow()
-    with unit_of_work(store) as session:
-        ward = session.get(Ward, ward_id)
-        if ward is None:
-            raise NotFound("That ward does not exist.")
-        details = _visible_details(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
-                                   now=generated)
-        summary = summarise(details, load_taxonomy(), ward_name=ward.name, period=(date_from, date_to),
-                            now=generated)
-        data = pdf.ward_report(summary, generated_at=generated)
-        return _finish(session, actor, PDF_WARD, out_path, data, [d.incident_id for d in details],
-                       period=(date_from, date_to), ward_id=ward_id, privacy=_Privacy(False, True))
+    request = ExportRequest(PDF_WARD, Path(out_path), ward_id=ward_id, date_from=date_from, date_to=date_to)
+    return drive(iter_export(store, actor, request, now=now))
 
 
 def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
@@ -166,24 +263,55 @@ def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, 
         return hits
 
 
+def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id: int | None = None,
+                               date_from: date | None = None, date_to: date | None = None) -> list[ReexportFlag]:
+    """Submitted incidents the actor may see that changed (a newer version, or updated later) after the
+    latest export of this kind that held them: they should be exported again. Oldest export first."""
+    require(actor, "export.run")
+    if kind not in KINDS:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(KINDS)}."})
+    _check_period(date_from, date_to)
+    with unit_of_work(store, write=False) as session:
+        latest = (select(ExportBatchItem.incident_id, func.max(ExportBatchItem.batch_id).label("batch_id"))
+                  .join(ExportBatch, ExportBatch.id == ExportBatchItem.batch_id)
+                  .where(ExportBatch.kind == kind).group_by(ExportBatchItem.incident_id).subquery())
+        stmt = (select(Incident, ExportBatchItem.incident_version, ExportBatch.created_at, ExportBatch.id)
+                .join(latest, latest.c.incident_id == Incident.id)
+                .join(ExportBatchItem, (ExportBatchItem.incident_id == Incident.id)
+                      & (ExportBatchItem.batch_id == latest.c.batch_id))
+                .join(ExportBatch, ExportBatch.id == ExportBatchItem.batch_id)
+                .where((Incident.version > ExportBatchItem.incident_version)
+                       | (Incident.updated_at > ExportBatch.created_at)))
+        rows = session.execute(_scope(stmt, actor, ward_id, date_from, date_to)
+                               .order_by(ExportBatch.created_at, Incident.reference)).all()
+        flags = []
+        for inc, version, created_at, batch_id in rows:
+            if can_view(actor, inc, _named(session, inc.id)):
+                flags.append(ReexportFlag(inc.id, inc.reference, version, inc.version, from_db(created_at), batch_id))
+        return flags
+
+
+def _named(session, incident_id: str) -> set[str]:
+    return set(session.scalars(select(PersonInvolved.linked_user_id).where(
+        PersonInvolved.incident_id == incident_id, PersonInvolved.linked_user_id.is_not(None))))
+
+
+def _keep_for(request: ExportRequest) -> frozenset[str] | None:
+    """The hits to keep, or None when the user confirmed every hit (nothing is redacted)."""
+    return request.keep_identifiers if request.redact_identifiers else None
+
+
+def _findings(detail: IncidentDetail, today: date):
+    for _key_field, _field, text in free_text_fields(detail):
+        yield from find_pid(text or "", today=today)
+
+
 def _hits(detail: IncidentDetail, today: date):
-    texts = [("description", detail.draft.description), ("immediate_actions", detail.draft.immediate_actions)]
-    texts += [("action_note", a.note) for a in detail.actions if a.note]
-    for field, text in texts:
+    for key_field, field_name, text in free_text_fields(detail):
         for f in find_pid(text or "", today=today):
             excerpt = text[max(0, f.start - 20):f.end + 20].replace("\n", " ")
-            yield IdentifierHit(detail.incident_id, detail.reference, field, f.kind, PID_KINDS[f.kind], excerpt)
-
-
-def _apply_privacy(details: list[IncidentDetail], include_free_text: bool, redact_identifiers: bool,
-                   generated: datetime) -> tuple[list[IncidentDetail], _Privacy]:
-    """Redact identifier-like text unless the user confirmed it; count what was found either way."""
-    found, out = 0, []
-    for d in details:
-        redacted, n = redact_detail(d, generated.date())
-        found += n
-        out.append(redacted if redact_identifiers else d)
-    return out, _Privacy(include_free_text, redact_identifiers, found)
+            yield IdentifierHit(detail.incident_id, detail.reference, field_name, f.kind, PID_KINDS[f.kind], excerpt,
+                                identifier_key(detail.incident_id, key_field, f.start, f.end, f.kind))
 
 
 # ----- loading --------------------------------------------------------------------------------------------
@@ -296,31 +424,36 @@ def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
     return dest
 
 
-def _finish(session, actor: Actor, kind: str, out_path, data: bytes, incident_ids: list[str], *,
+def _finish(store: Store, actor: Actor, kind: str, out_path, data: bytes, details: list[IncidentDetail], *,
             period: tuple[date | None, date | None], ward_id: int | None, privacy: _Privacy) -> ExportResult:
-    """Write the file, then record the batch and the audit event in the caller's transaction and commit.
+    """Write the file, then record the batch, its items and the audit event in one write transaction.
     If the record cannot be saved, the file is removed again: no export goes unaudited."""
     digest = hashlib.sha256(data).hexdigest()
+    incident_ids = [d.incident_id for d in details]
     dest = write_atomically(out_path, data)
     try:
-        batch = ExportBatch(kind=kind, created_by=actor.user_id, created_at=now_db(), incident_count=len(incident_ids),
-                            period_from=period[0].isoformat() if period[0] else None,
-                            period_to=period[1].isoformat() if period[1] else None,
-                            filename=str(dest)[:260], sha256=digest)
-        session.add(batch)
-        session.flush()
-        audit.record(session, actor, "export." + kind.replace("-", "_"), entity_type="export_batch",
-                     entity_id=str(batch.id), detail={
-                         "kind": kind, "count": len(incident_ids), "incident_ids": incident_ids,
-                         "ward_id": ward_id, "period_from": batch.period_from, "period_to": batch.period_to,
-                         "free_text": "included" if privacy.include_free_text else "withheld",
-                         "identifiers_found": privacy.found,
-                         "identifiers": "redacted" if privacy.redact_identifiers else "kept_by_user",
-                         "file": dest.name,
-                         "sha256": digest, "bytes": len(data)})
-        session.commit()
+        with unit_of_work(store) as session:
+            batch = ExportBatch(kind=kind, created_by=actor.user_id, created_at=now_db(),
+                                incident_count=len(incident_ids),
+                                period_from=period[0].isoformat() if period[0] else None,
+                                period_to=period[1].isoformat() if period[1] else None,
+                                filename=str(dest)[:260], sha256=digest)
+            session.add(batch)
+            session.flush()
+            session.add_all(ExportBatchItem(batch_id=batch.id, incident_id=d.incident_id, incident_version=d.version)
+                            for d in details)
+            identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
+                           "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
+            audit.record(session, actor, "export." + kind.replace("-", "_"), entity_type="export_batch",
+                         entity_id=str(batch.id), detail={
+                             "kind": kind, "count": len(incident_ids), "incident_ids": incident_ids,
+                             "ward_id": ward_id, "period_from": batch.period_from, "period_to": batch.period_to,
+                             "free_text": "included" if privacy.include_free_text else "withheld",
+                             "identifiers_found": privacy.found, "identifiers_kept": privacy.kept,
+                             "identifiers": identifiers, "file": dest.name, "sha256": digest, "bytes": len(data)})
+            session.commit()
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
     return ExportResult(batch.id, kind, dest, len(incident_ids), digest, len(data), privacy.include_free_text,
-                        privacy.found, privacy.redact_identifiers)
+                        privacy.found, privacy.redact_identifiers, privacy.kept)

@@ -231,8 +231,8 @@ def test_age_in_days_and_bracket():
 
 def test_identifier_like_text_is_redacted():
     d = detail(description="Seen with NHS number 943 476 5919 on the ward.")
-    redacted, n = redact_detail(d, NOW.date())
-    assert n == 1 and "943 476 5919" not in redacted.draft.description
+    redacted, n, kept = redact_detail(d, NOW.date())
+    assert (n, kept) == (1, 0) and "943 476 5919" not in redacted.draft.description
     assert "[removed: an NHS number]" in redacted.draft.description
 
 
