@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
 
+from core.diagnostics import diagnostic_report
 from core.security.permissions import ROLE_LABELS
 from ui.context import AppContext
 from ui.pages import pages_for
@@ -44,6 +45,19 @@ class MainWindow(QMainWindow):
         sign_out = QAction("&Sign out", self)
         sign_out.triggered.connect(self.sign_out_requested.emit)
         menu.addAction(sign_out)
+        menu.addSeparator()
+        self.report_action = QAction("Copy &diagnostic report (for IT)", self)
+        self.report_action.triggered.connect(self.on_report_triggered)
+        menu.addAction(self.report_action)
+
+    def on_report_triggered(self) -> None:
+        """Versions, settings and the store's set-up on the clipboard: never incident data or keys."""
+        self.ctx.call(lambda store, _actor: diagnostic_report(store), self._report_ready, parent=self)
+
+    def _report_ready(self, text: str) -> None:
+        QApplication.clipboard().setText(text)
+        self.statusBar().showMessage("Diagnostic report copied: versions and settings only, no incident data. "
+                                     "Paste it into your message to IT.", 20000)
 
     def page(self, cls):
         """The first tab that is an instance of `cls` (tests and shortcuts use this)."""
