@@ -2,7 +2,9 @@
 
 Pure: DTOs in, PDF bytes out, built in memory. Pseudonymous: people appear by role and local reference,
 never the reporter. Every page says OFFICIAL-SENSITIVE and carries the page number and when it was made.
-Uses reportlab's standard Helvetica fonts (nothing to ship); characters outside their Latin set show as a box.
+Fonts: Bitstream Vera, the TrueType family that reportlab ships, registered here and embedded (subset) in
+every PDF, so it looks the same on any machine; no unembedded base-14 font (Helvetica) is used. Characters
+outside Vera's Latin set (for example emoji) show as a box.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -27,6 +31,22 @@ from core.exports.summary import WardSummary
 from core.taxonomy import PD09_LABELS, Taxonomy, pair_label
 
 MARKING = "OFFICIAL-SENSITIVE"
+FONT, FONT_BOLD = "LanternVera", "LanternVera-Bold"
+FONT_FILES = {FONT: "Vera.ttf", FONT_BOLD: "VeraBd.ttf", "LanternVera-Italic": "VeraIt.ttf",
+              "LanternVera-BoldItalic": "VeraBI.ttf"}
+
+
+def register_fonts() -> None:
+    """Register the Vera TrueType fonts reportlab ships (once); TrueType fonts are always embedded."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    for name, filename in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, filename))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic="LanternVera-Italic",
+                                  boldItalic="LanternVera-BoldItalic")
+
+
+register_fonts()
 NAVY = colors.HexColor("#1F3A5F")
 LIGHT = colors.HexColor("#E8EEF5")
 RED = colors.HexColor("#B00020")
@@ -35,19 +55,19 @@ MAX_OVERDUE_ROWS = 60  # the ward report lists the longest overdue actions; the 
 
 _base = getSampleStyleSheet()
 STYLES = {
-    "title": ParagraphStyle("title", parent=_base["Title"], fontName="Helvetica-Bold", fontSize=16, leading=20,
+    "title": ParagraphStyle("title", parent=_base["Title"], fontName=FONT_BOLD, fontSize=16, leading=20,
                             spaceAfter=2, alignment=0, textColor=NAVY),
-    "ref": ParagraphStyle("ref", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=13, leading=16,
+    "ref": ParagraphStyle("ref", parent=_base["Normal"], fontName=FONT_BOLD, fontSize=13, leading=16,
                           spaceAfter=4),
-    "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontName="Helvetica-Bold", fontSize=11.5, leading=14,
-                         spaceBefore=9, spaceAfter=4, textColor=NAVY),
-    "body": ParagraphStyle("body", parent=_base["Normal"], fontName="Helvetica", fontSize=9.5, leading=12.5),
-    "small": ParagraphStyle("small", parent=_base["Normal"], fontName="Helvetica", fontSize=8, leading=10),
-    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontName="Helvetica", fontSize=8.5, leading=10.5),
-    "cellb": ParagraphStyle("cellb", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8.5, leading=10.5),
-    "notice": ParagraphStyle("notice", parent=_base["Normal"], fontName="Helvetica", fontSize=8.5, leading=11,
+    "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontName=FONT_BOLD, fontSize=11.5, leading=14,
+                         spaceBefore=9, spaceAfter=4, textColor=NAVY, keepWithNext=1),
+    "body": ParagraphStyle("body", parent=_base["Normal"], fontName=FONT, fontSize=9.5, leading=12.5),
+    "small": ParagraphStyle("small", parent=_base["Normal"], fontName=FONT, fontSize=8, leading=10),
+    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontName=FONT, fontSize=8.5, leading=10.5),
+    "cellb": ParagraphStyle("cellb", parent=_base["Normal"], fontName=FONT_BOLD, fontSize=8.5, leading=10.5),
+    "notice": ParagraphStyle("notice", parent=_base["Normal"], fontName=FONT, fontSize=8.5, leading=11,
                              backColor=LIGHT, borderPadding=(4, 5, 4, 5), spaceBefore=2, spaceAfter=6),
-    "centre": ParagraphStyle("centre", parent=_base["Normal"], fontName="Helvetica", fontSize=8.5,
+    "centre": ParagraphStyle("centre", parent=_base["Normal"], fontName=FONT, fontSize=8.5,
                              alignment=TA_CENTER),
 }
 STATUS_LABELS = {"submitted": "Submitted", "in_review": "In review", "closed": "Closed", "draft": "Draft"}
@@ -79,11 +99,11 @@ def _numbered_canvas(generated: str, title: str):
             width, height = A4
             self.saveState()
             self.setFillColor(RED)
-            self.setFont("Helvetica-Bold", 10)
+            self.setFont(FONT_BOLD, 10)
             self.drawCentredString(width / 2, height - 11 * mm, MARKING)
             self.drawCentredString(width / 2, 7 * mm, MARKING)
             self.setFillColor(colors.black)
-            self.setFont("Helvetica", 7.5)
+            self.setFont(FONT, 7.5)
             self.drawString(MARGIN, height - 11 * mm, title)
             self.drawRightString(width - MARGIN, height - 11 * mm, f"Page {self._pageNumber} of {total}")
             self.drawString(MARGIN, 12 * mm, f"Generated {generated} by Lantern. Pseudonymous: no names.")
@@ -101,7 +121,8 @@ def _build(story: list, *, title: str, generated_at: datetime) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm,
                             bottomMargin=20 * mm, title=title, author="Lantern", subject=MARKING,
-                            creator="Lantern", invariant=True)
+                            creator="Lantern", invariant=True,
+                            initialFontName=FONT)  # else each page's preamble names Helvetica
     doc.build(story, canvasmaker=_numbered_canvas(_when(generated_at), title))
     return buf.getvalue()
 
@@ -126,7 +147,8 @@ def _when(moment: datetime | None, *, with_time: bool = True) -> str:
 
 def _table(rows: list[list], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+    style = [("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
              ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
              ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]
     if header:
@@ -142,7 +164,8 @@ def _facts(rows: list[tuple[str, object]]) -> Table:
     width = A4[0] - 2 * MARGIN
     cells = [[_p(k, "cellb"), v if isinstance(v, Paragraph) else _p(str(v))] for k, v in rows]
     table = Table(cells, colWidths=[46 * mm, width - 46 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (0, -1), LIGHT),
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("BACKGROUND", (0, 0), (0, -1), LIGHT),
                                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
     return table
@@ -248,7 +271,7 @@ def incident_summary(detail: IncidentDetail, tax: Taxonomy, *, generated_at: dat
         actions.append([_p(title), _p(a.owner_label or a.owner_role), _p(_when(a.due_at)), status_cell, _p(note)])
     if len(actions) == 1:
         actions.append([_p("No actions recorded")] + [_p("")] * 4)
-    story.append(_table(actions, [54 * mm, 34 * mm, 30 * mm, 24 * mm, width - 142 * mm]))
+    story.append(_table(actions, [50 * mm, 32 * mm, 30 * mm, 30 * mm, width - 142 * mm]))
     open_count = sum(1 for a in detail.actions if a.status == "open")
     overdue = sum(1 for a in detail.actions if _action_status(a, generated_at) == "OVERDUE")
     story.append(Spacer(1, 4))
@@ -275,23 +298,24 @@ def _count_table(title: str, rows: tuple[tuple[str, int], ...], total: int, *, s
 def _month_chart(rows: tuple[tuple[str, int], ...]) -> Drawing:
     width = A4[0] - 2 * MARGIN
     drawing = Drawing(width, 62 * mm)
+    drawing.initialFontName = FONT  # the renderer's starting font, else Helvetica
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 12 * mm, 12 * mm, width - 18 * mm, 45 * mm
     chart.data = [[count for _, count in rows] or [0]]
     chart.categoryAxis.categoryNames = [label for label, _ in rows] or [""]
-    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 30 if len(rows) > 8 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(rows) > 8 else "n"
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontName = "Helvetica"
+    chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 7
     top = max((count for _, count in rows), default=0)
     chart.valueAxis.valueMax = max(top, 1) * 1.15
     chart.valueAxis.valueStep = max(1, round(max(top, 1) / 5))
     chart.bars[0].fillColor = NAVY
     chart.barLabelFormat = lambda value: f"{value:.0f}" if value else ""
-    chart.barLabels.fontName = "Helvetica"
+    chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 6.5
     chart.barLabels.nudge = 5
     drawing.add(chart)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from pypdf import PdfReader
 
 from core.dto import ActionInfo, IncidentDetail, IncidentDraft, PersonDraft
 from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
@@ -238,20 +237,35 @@ def test_identifier_like_text_is_redacted():
 
 # ----- PDF ------------------------------------------------------------------------------------------------------
 
+def _pages(data: bytes) -> list[str]:
+    """The text of each page, extracted with pypdf (pure Python: no poppler needed)."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
 def _text(data: bytes) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return "\n".join(_pages(data))
+
+
+def _fonts(data: bytes) -> set[tuple[str, bool]]:
+    """(base font name, embedded?) for every font any page uses."""
+    fonts = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
+            fonts.add((str(font["/BaseFont"]), embedded))
+    return fonts
 
 
 def test_incident_pdf_contents():
     long = "Patient A said something. " * 300  # forces a second page
     data = pdf.incident_summary(detail(description=long + " <b>&"), TAX, generated_at=NOW)
     assert data.startswith(b"%PDF")
-    text = _text(data)
-    pages = [p for p in text.split("\f") if p.strip()]
+    pages = _pages(data)
+    text = " ".join(" ".join(pages).split())
     assert len(pages) >= 2 and all("OFFICIAL-SENSITIVE" in p for p in pages)
-    assert f"Page 1 of {len(pages)}" in pages[0]
+    assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, start=1))
     for expected in ("LAN-2026-00001", "Sexual assault (touching)", "AB-1", "Lounge", "Low harm", "Oak Ward",
                      "Do adult-safeguarding-concern", "Not applicable", "<b>&"):
         assert expected in text
@@ -263,8 +277,21 @@ def test_ward_report_pdf_figures():
     summary = summarise(details, TAX, ward_name="Oak Ward", period=(date(2026, 1, 1), date(2026, 3, 31)), now=NOW)
     assert summary.total == 3 and dict(summary.by_month)["Mar 2026"] == 3 and len(summary.overdue) == 3
     assert dict(summary.by_pd09)["Low harm"] == 3
-    text = _text(pdf.ward_report(summary, generated_at=NOW))
-    for expected in ("OFFICIAL-SENSITIVE", "Oak Ward", "Sexual assault (touching)", "Patient on patient",
-                     "Do police-discuss", "1 Jan 2026 to 31 Mar 2026"):
+    data = pdf.ward_report(summary, generated_at=NOW)
+    pages = _pages(data)
+    assert all("OFFICIAL-SENSITIVE" in p and f"of {len(pages)}" in p for p in pages)
+    text = "\n".join(pages)
+    for expected in ("Oak Ward", "Sexual assault (touching)", "Patient on patient", "Do police-discuss",
+                     "1 Jan 2026 to 31 Mar 2026", "Low harm", "Mar 2026"):
         assert expected in text
+    facts = " ".join(text.split())
+    assert "Incidents 3" in facts and "Of which overdue 3" in facts  # the report's figures
     assert "Patient A touched" not in text  # the ward report carries no incident text
+
+
+def test_pdfs_embed_their_fonts_and_use_no_base_font():
+    summary = summarise([detail()], TAX, ward_name="Oak Ward", period=(date(2026, 1, 1), date(2026, 3, 31)), now=NOW)
+    for data in (pdf.incident_summary(detail(), TAX, generated_at=NOW), pdf.ward_report(summary, generated_at=NOW)):
+        fonts = _fonts(data)
+        assert fonts and all(embedded for _name, embedded in fonts), fonts
+        assert all("Vera" in name for name, _ in fonts) and not any("Helvetica" in name for name, _ in fonts)
