@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     rc = rules_sub.add_parser("check", help="print the actions an incident (JSON) would create")
     rc.add_argument("file")
     rc.add_argument("--override", help="a trust-local rules override file to apply")
+
+    from core.exports.cli import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -172,7 +176,12 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
 
         return rules_check(args.file, stdout, stderr, override_path=args.override)
 
-    raise ValidationError("Name a command: init, demo, check, backup, restore, recover or rules check. "
+    if args.command == "export":
+        from core.exports.cli import run_export
+
+        return run_export(args, _read_password(stdin), stdout, stderr)
+
+    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, rules check or export. "
                           "Run 'python main.py --help' for the list.")
 
 

@@ -291,6 +291,16 @@ def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id
         return flags
 
 
+def incident_id_for_reference(store: Store, actor: Actor, reference: str) -> str:
+    """The id of a submitted incident the actor may export, from its reference (e.g. LAN-2026-00012)."""
+    require(actor, "export.run")
+    with unit_of_work(store, write=False) as session:
+        inc = session.scalar(select(Incident).where(Incident.reference == reference.strip().upper()))
+        if inc is None or not can_view(actor, inc, _named(session, inc.id)):
+            raise NotFound(f"There is no incident {reference.strip()} that you can export.")
+        return inc.id
+
+
 def _named(session, incident_id: str) -> set[str]:
     return set(session.scalars(select(PersonInvolved.linked_user_id).where(
         PersonInvolved.incident_id == incident_id, PersonInvolved.linked_user_id.is_not(None))))
