@@ -5,19 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from core.db.models import AuditEvent, ExportBatch
+from core.db.models import AuditEvent, ExportBatch, ExportBatchItem
 from core.db.store import unit_of_work
 from core.dto import IncidentDraft, PersonDraft
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.exports import nrls_xml
 from core.exports.mapping import NRLS_NS, ExportError
+from core.exports.progress import Cancelled, CancelToken, Progress, drive
 from core.services import exports, incidents
 
 N = {"n": NRLS_NS}
@@ -222,3 +225,126 @@ def test_incident_pdf_rules(world, out_dir):
     with pytest.raises(ValidationError):
         exports.incident_pdf(store, actors["lead"], ids["draft"].incident_id, out_dir / "d.pdf")
     assert sorted(p.name for p in out_dir.iterdir()) == ["i.pdf"]
+
+
+# ----- progress, cancel, batch items, re-export flags, per-hit choices, stray files ------------------------
+
+def test_iter_export_yields_progress_and_returns_the_result(world, out_dir):
+    store, actors, _wards, _ids = world
+    request = exports.ExportRequest("nrls-xml", out_dir / "p.xml")
+    seen = []
+    result = drive(exports.iter_export(store, actors["lead"], request), seen.append)
+    assert result.incident_count == 3 and (out_dir / "p.xml").exists()
+    assert seen[0] == Progress(0, 0, "Reading the records") and seen[-1].stage == "Saving the file"
+    assert all(isinstance(p, Progress) and p.done <= max(p.total, p.done) for p in seen)
+
+
+@pytest.mark.parametrize("cancel_after", [0, 1, 2, 3])
+def test_cancelling_at_any_stage_writes_and_records_nothing(world, out_dir, cancel_after):
+    store, actors, _wards, _ids = world
+    token = CancelToken()
+    steps = exports.iter_export(store, actors["lead"], exports.ExportRequest("nrls-csv", out_dir / "c.csv"),
+                                cancel=token)
+    for _ in range(cancel_after + 1):
+        next(steps)
+    token.cancel()
+    with pytest.raises(Cancelled, match="Nothing was written"):
+        drive(steps)
+    assert list(out_dir.iterdir()) == []
+    with unit_of_work(store, write=False) as s:
+        assert s.scalars(select(ExportBatch)).all() == []
+    assert _audit(store) == []
+
+
+def test_batch_items_record_each_incident_and_its_version(world, out_dir):
+    store, actors, _wards, ids = world
+    result = exports.export_incidents(store, actors["manager"], "nrls-xml", out_path=out_dir / "a.xml")
+    with unit_of_work(store, write=False) as s:
+        items = s.scalars(select(ExportBatchItem).where(ExportBatchItem.batch_id == result.batch_id)).all()
+    assert [(i.incident_id, i.incident_version) for i in items] == [(ids["oak"].incident_id, ids["oak"].version)]
+
+
+def test_changed_incidents_are_flagged_for_reexport(world, out_dir):
+    store, actors, _wards, ids = world
+    lead = actors["lead"]
+    assert exports.incidents_needing_reexport(store, lead, "nrls-xml") == []  # never exported: nothing to redo
+    exports.export_incidents(store, lead, "nrls-xml", out_path=out_dir / "a.xml")
+    assert exports.incidents_needing_reexport(store, lead, "nrls-xml") == []
+    edited = _draft(ids["elm"].ward_id, text="Corrected after review")
+    changed = incidents.update_incident(store, lead, ids["elm"].incident_id, edited, reason="Time corrected")
+    flags = exports.incidents_needing_reexport(store, lead, "nrls-xml")
+    assert [f.reference for f in flags] == [ids["elm"].reference]
+    assert flags[0].exported_version == ids["elm"].version < changed.version == flags[0].current_version
+    assert exports.incidents_needing_reexport(store, lead, "nrls-csv") == []  # per kind
+    assert exports.incidents_needing_reexport(store, actors["manager"], "nrls-xml") == []  # not their ward
+    exports.export_incidents(store, lead, "nrls-xml", out_path=out_dir / "b.xml")
+    assert exports.incidents_needing_reexport(store, lead, "nrls-xml") == []  # exported again: flag cleared
+    incidents.start_review(store, lead, ids["oak"].incident_id)  # same version, updated later
+    assert [f.reference for f in exports.incidents_needing_reexport(store, lead, "nrls-xml")] == [
+        ids["oak"].reference]
+    with pytest.raises(PermissionDenied):
+        exports.incidents_needing_reexport(store, actors["nurse"], "nrls-xml")
+
+
+def test_each_hit_can_be_kept_or_redacted(world, out_dir):
+    store, actors, _wards, ids = world
+    lead = actors["lead"]
+    hits = exports.find_identifiers(store, lead)
+    assert len(hits) == 3 and len({h.key for h in hits}) == 3
+    keep = next(h for h in hits if h.incident_id == ids["elm"].incident_id)
+    result = exports.export_incidents(store, lead, "nrls-csv", out_path=out_dir / "k.csv",
+                                      keep_identifiers=frozenset({keep.key}))
+    rows = {r["TRUSTINCIDENTID"]: r for r in csv.DictReader(io.StringIO(
+        (out_dir / "k.csv").read_text(encoding="utf-8-sig"), newline=""))}
+    assert NHS_NUMBER in rows[ids["elm"].reference]["IN07"]
+    assert NHS_NUMBER not in rows[ids["oak"].reference]["IN07"]
+    assert (result.identifiers_found, result.identifiers_kept) == (3, 1)
+    detail = _audit(store)[-1][1]
+    assert detail["identifiers"] == "some_kept_by_user" and detail["identifiers_kept"] == 1
+
+
+def _snapshot(*folders):
+    return {p for folder in folders for p in folder.rglob("*")}
+
+
+def test_no_file_is_written_anywhere_but_the_destination(world, tmp_path, monkeypatch):
+    """Snapshot the temp folder, the store folder, the working folder and Lantern's log/settings folders
+    around an export of every kind: the only new file is the destination (besides SQLite's own WAL files).
+    tempfile fails loudly if used anywhere but beside the destination."""
+    store, actors, wards, ids = world
+    dest_dir = tmp_path / "dest"
+    dest_dir.mkdir()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    private_tmp = tmp_path / "tmp"  # the temp folder for this test, so other processes' files do not count
+    private_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    system_tmp = private_tmp
+    real_mkstemp = tempfile.mkstemp
+
+    def only_beside_destination(*args, **kwargs):
+        if Path(kwargs.get("dir") or system_tmp) != dest_dir:
+            raise AssertionError(f"a temporary file outside the destination folder: {kwargs.get('dir')}")
+        return real_mkstemp(*args, **kwargs)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("exports must not use tempfile except beside the destination")
+
+    monkeypatch.setattr(tempfile, "mkstemp", only_beside_destination)
+    for name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "mkdtemp", "TemporaryDirectory"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    lead, today = actors["lead"], datetime.now(UTC).date()
+    jobs = [exports.ExportRequest(kind, dest_dir / f"e.{kind}") for kind in ("nrls-xml", "nrls-csv", "lfpse-json")]
+    jobs += [exports.ExportRequest("pdf-incident", dest_dir / "i.pdf", incident_id=ids["oak"].incident_id),
+             exports.ExportRequest("pdf-ward", dest_dir / "w.pdf", ward_id=wards["Oak Ward"],
+                                   date_from=today - timedelta(days=30), date_to=today)]
+    lantern_home = Path(os.environ["LANTERN_LOG_DIR"]).parent  # logs, settings, data (conftest)
+    for request in jobs:
+        before = _snapshot(tmp_path, store.folder, lantern_home)
+        drive(exports.iter_export(store, lead, request))
+        new = _snapshot(tmp_path, store.folder, lantern_home) - before
+        sqlite_own = {p for p in new if p.parent == store.folder and p.name.startswith("lantern.db")}  # WAL/SHM
+        assert new - sqlite_own == {request.out_path}, new
+    assert list(private_tmp.iterdir()) == [] and list(cwd.iterdir()) == []
