@@ -83,7 +83,11 @@ def test_draft_saved_by_the_timer_too(qtbot, make_store):
     window = sign_in(qtbot, controller)
     form = start_typing(qtbot, window)
     form.save_now()  # what the 10-second timer does
-    qtbot.waitUntil(lambda: form.saved.text().startswith("Draft saved"), timeout=WAIT)
+    try:
+        qtbot.waitUntil(lambda: form.saved.text().startswith("Draft saved"), timeout=WAIT)
+    except Exception:
+        raise AssertionError(f"saved label: {form.saved.text()!r} dirty={form.dirty}") from None
+
     assert form.autosave.interval() <= 10_000 and form.autosave.isActive()
     nurse_store = controller.session.store
     saved = drafts.load_form(nurse_store, controller.session.actor)

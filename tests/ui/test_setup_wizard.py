@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QApplication, QWizard
 
 from core import paths
 from core.db.location import REFUSAL
@@ -23,7 +23,7 @@ def start(qtbot):
     wizard.show()
     qtbot.waitExposed(wizard)
     wizard.activateWindow()
-    qtbot.waitUntil(lambda: focused() is not None)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard and QApplication.focusWidget() is not None)
     return first_run, wizard, runner
 
 

@@ -70,6 +70,7 @@ class IncidentFormPage(QWidget):
         self.progress.setFont(font)
         layout.addWidget(self.progress)
         trail = QHBoxLayout()
+        trail.setSpacing(14)
         self.step_buttons: list[QPushButton] = []
         for index, step in enumerate(self.steps):
             button = QPushButton()
@@ -238,11 +239,13 @@ class IncidentFormPage(QWidget):
                 step.show_errors({k: v for k, v in errors.items() if step.owns(k)})
             done = n in self.visited and n != index and not any(step.owns(k) for k in errors)
             button = self.step_buttons[n]
-            button.setText(f"{'▶ ' if n == index else ''}{n + 1}. {step.title}{' ✓' if done and n < 5 else ''}")
             font = QFont(button.font())
             font.setBold(n == index)
             font.setUnderline(n == index)
             button.setFont(font)
+            # The current step is marked by an arrow and bold text, a finished one by a tick: never colour alone.
+            button.setText(f"{'► ' if n == index else ''}{n + 1}. {step.title}{' ✓' if done and n < 5 else ''}")
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 16)
         self.progress.setText(f"Step {index + 1} of {len(self.steps)}: {self.steps[index].title}")
         self.back.setEnabled(index > 0)
         self.next.setEnabled(index < len(self.steps) - 1)

@@ -35,15 +35,20 @@ class _ActionRow(QFrame):
         title = QLabel(f"<b>{esc(action.title)}</b>")
         title.setWordWrap(True)
         grid.addWidget(title, 0, 0, 1, 2)
-        due = QLabel(f"<b>{due_text(action.due_at, now)}</b>  ·  Who: {esc(owner_text(action.owner_role, action.owner_label))}")
+        when = "Straight away" if action.deadline_kind == "immediate" else due_text(action.due_at, now)
+        due = QLabel(f"<b>{when}</b>  ·  Who: {esc(owner_text(action.owner_role, action.owner_label))}")
         due.setWordWrap(True)
         grid.addWidget(due, 1, 0, 1, 2)
         why = QLabel(f"Why: {esc(action.why)}" if action.why else "")
         why.setWordWrap(True)
         grid.addWidget(why, 2, 0, 1, 2)
         self.note = self.tick = None
+        if action.guidance:
+            self.setToolTip(action.guidance)
+            title.setToolTip(action.guidance)
         self.state = QLabel("")
         self.state.setAccessibleName(f"Progress: {action.title}")
+        self.state.hide()
         if can_tick:
             self.note = QLineEdit()
             self.note.setPlaceholderText("What you did (optional), e.g. 'separated, AB moved to room 9'")
@@ -120,10 +125,12 @@ class PromptsDialog(QDialog):
         row.tick.setEnabled(False)
         row.note.setEnabled(False)
         row.state.setText("Saving…")
+        row.state.show()
         self.done_requested.emit(row.action.action_id, row.note.text().strip())
 
     def mark_done(self, action) -> None:
         row = self.rows[action.action_id]
+        row.state.show()
         row.state.setText(f"Done at {local(action.completed_at):%H:%M}. Thank you." if action.completed_at
                           else "Done.")
 
