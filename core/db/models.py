@@ -226,3 +226,4 @@ class ExportBatchItem(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
                                              index=True)
     incident_version: Mapped[int] = mapped_column(Integer)
+    incident_updated_at: Mapped[str] = mapped_column(String(32))  # the incident's updated_at as exported

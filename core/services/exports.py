@@ -164,6 +164,7 @@ def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: C
                                        date_to=request.date_to, now=generated)
         ctx = _context(session, generated, request.date_from, request.date_to, request.include_free_text)
         ward_name = session.get(Ward, ward_id).name if kind == PDF_WARD else ""
+        exported = _versions(session, [d.incident_id for d in details])
     cancel.check()
     total = len(details)
     tax = load_taxonomy()
@@ -201,7 +202,7 @@ def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: C
     cancel.check()
     yield Progress(total, total, "Saving the file")
     cancel.check()
-    return _finish(store, actor, kind, request.out_path, data, details, period=(request.date_from, request.date_to),
+    return _finish(store, actor, kind, request.out_path, data, exported, period=(request.date_from, request.date_to),
                    ward_id=ward_id, privacy=privacy)
 
 
@@ -281,7 +282,7 @@ def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id
                       & (ExportBatchItem.batch_id == latest.c.batch_id))
                 .join(ExportBatch, ExportBatch.id == ExportBatchItem.batch_id)
                 .where((Incident.version > ExportBatchItem.incident_version)
-                       | (Incident.updated_at > ExportBatch.created_at)))
+                       | (Incident.updated_at > ExportBatchItem.incident_updated_at)))
         rows = session.execute(_scope(stmt, actor, ward_id, date_from, date_to)
                                .order_by(ExportBatch.created_at, Incident.reference)).all()
         flags = []
@@ -299,6 +300,16 @@ def incident_id_for_reference(store: Store, actor: Actor, reference: str) -> str
         if inc is None or not can_view(actor, inc, _named(session, inc.id)):
             raise NotFound(f"There is no incident {reference.strip()} that you can export.")
         return inc.id
+
+
+def _versions(session, incident_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """incident id -> (version, updated_at) as read now, in export order."""
+    found = {}
+    for start in range(0, len(incident_ids), 500):  # SQLite's bound-parameter limit
+        chunk = incident_ids[start:start + 500]
+        found.update({i: (v, u) for i, v, u in session.execute(
+            select(Incident.id, Incident.version, Incident.updated_at).where(Incident.id.in_(chunk)))})
+    return {i: found[i] for i in incident_ids}
 
 
 def _named(session, incident_id: str) -> set[str]:
@@ -434,12 +445,13 @@ def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
     return dest
 
 
-def _finish(store: Store, actor: Actor, kind: str, out_path, data: bytes, details: list[IncidentDetail], *,
+def _finish(store: Store, actor: Actor, kind: str, out_path, data: bytes, exported: dict[str, tuple[int, str]], *,
             period: tuple[date | None, date | None], ward_id: int | None, privacy: _Privacy) -> ExportResult:
-    """Write the file, then record the batch, its items and the audit event in one write transaction.
-    If the record cannot be saved, the file is removed again: no export goes unaudited."""
+    """Write the file, then record the batch, its items (incident id -> version and updated_at as read) and
+    the audit event in one write transaction. If the record cannot be saved, the file is removed again:
+    no export goes unaudited."""
     digest = hashlib.sha256(data).hexdigest()
-    incident_ids = [d.incident_id for d in details]
+    incident_ids = list(exported)
     dest = write_atomically(out_path, data)
     try:
         with unit_of_work(store) as session:
@@ -450,8 +462,9 @@ def _finish(store: Store, actor: Actor, kind: str, out_path, data: bytes, detail
                                 filename=str(dest)[:260], sha256=digest)
             session.add(batch)
             session.flush()
-            session.add_all(ExportBatchItem(batch_id=batch.id, incident_id=d.incident_id, incident_version=d.version)
-                            for d in details)
+            session.add_all(ExportBatchItem(batch_id=batch.id, incident_id=i, incident_version=version,
+                                            incident_updated_at=updated_at)
+                            for i, (version, updated_at) in exported.items())
             identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
                            "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
             audit.record(session, actor, "export." + kind.replace("-", "_"), entity_type="export_batch",

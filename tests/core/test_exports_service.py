@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -279,6 +280,7 @@ def test_changed_incidents_are_flagged_for_reexport(world, out_dir):
     assert exports.incidents_needing_reexport(store, actors["manager"], "nrls-xml") == []  # not their ward
     exports.export_incidents(store, lead, "nrls-xml", out_path=out_dir / "b.xml")
     assert exports.incidents_needing_reexport(store, lead, "nrls-xml") == []  # exported again: flag cleared
+    time.sleep(1.05)  # times are stored to the second
     incidents.start_review(store, lead, ids["oak"].incident_id)  # same version, updated later
     assert [f.reference for f in exports.incidents_needing_reexport(store, lead, "nrls-xml")] == [
         ids["oak"].reference]

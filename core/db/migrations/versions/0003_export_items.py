@@ -19,6 +19,7 @@ def upgrade() -> None:
     sa.Column('batch_id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.String(length=36), nullable=False),
     sa.Column('incident_version', sa.Integer(), nullable=False),
+    sa.Column('incident_updated_at', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['export_batches.id'],
                             name=op.f('fk_export_batch_items_batch_id_export_batches'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'],
