@@ -66,9 +66,16 @@ def build_store(folder: Path) -> Template:
     return Template(folder, actors, recovery, wards)
 
 
+_TEMPLATE: list[Template] = []
+
+
 @pytest.fixture(scope="session", name="template")
 def template_fixture(tmp_path_factory) -> Template:
-    return build_store(tmp_path_factory.mktemp("template") / "store")
+    """Built once per test process. (Each test module imports this fixture, which pytest registers per
+    module, so the cache lives here rather than in the fixture scope.) Tests must not write to it."""
+    if not _TEMPLATE:
+        _TEMPLATE.append(build_store(tmp_path_factory.mktemp("template") / "store"))
+    return _TEMPLATE[0]
 
 
 def copy_store(template: Template, dest: Path) -> Path:
