@@ -14,6 +14,7 @@ PageFactory = Callable[[AppContext], QWidget]
 
 def page_registry() -> list[tuple[str, str, PageFactory]]:
     from ui.admin import AdminPage
+    from ui.exports_page import ExportsPage
     from ui.home import HomePage
     from ui.incident_form import IncidentFormPage
     from ui.my_incidents import MyIncidentsPage
@@ -23,6 +24,7 @@ def page_registry() -> list[tuple[str, str, PageFactory]]:
         # PAGES: screens add themselves below this line, one line each
         ("&Report an incident", "incident.create", IncidentFormPage),
         ("&My incidents", "incident.create", MyIncidentsPage),
+        ("&Exports", "export.run", ExportsPage),
         ("A&dministration", "users.manage", AdminPage),
     ]
     return pages
