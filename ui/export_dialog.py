@@ -46,7 +46,8 @@ from ui.errors import show_error
 FIELD_LABELS = {"description": "What happened", "immediate_actions": "Immediate actions",
                 "action_note": "Action note"}
 COL_KEEP, COL_REFERENCE, COL_FIELD, COL_KIND, COL_TEXT = range(5)
-HIT_HEADERS = ("Keep as written", "Incident", "Where", "Looks like", "Text around it")
+HIT_HEADERS = ("In the file", "Incident", "Where", "Looks like", "Text around it")
+REMOVED, KEPT = "Will be removed", "Kept as written"
 NOT_ENCRYPTED = ("The file will <b>not be encrypted</b>. Save it only somewhere secure, send it only by "
                  "secure email, and delete it when it is no longer needed.")
 
@@ -123,8 +124,8 @@ class ExportDialog(QDialog):
 
         self.privacy = QGroupBox("Free text (what happened, immediate actions, action notes)")
         privacy = QVBoxLayout(self.privacy)
-        self.include_text = QRadioButton("Include it. Anything that looks like an NHS number, date of birth, phone "
-                                         "number, postcode or email is &removed unless you tick it below.")
+        self.include_text = QRadioButton("I&nclude it. Anything that looks like an NHS number, date of birth, phone "
+                                         "number, postcode or email is removed, unless you tick it below.")
         self.omit_text = QRadioButton("&Leave all free text out of the file")
         self.include_text.setChecked(True)
         group = QButtonGroup(self)
@@ -142,6 +143,7 @@ class ExportDialog(QDialog):
         self.hit_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.hit_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.hit_table.setTabKeyNavigation(False)
+        self.hit_table.itemChanged.connect(self.on_hit_changed)
         header = self.hit_table.horizontalHeader()
         for column in (COL_KEEP, COL_REFERENCE, COL_FIELD, COL_KIND):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -218,18 +220,18 @@ class ExportDialog(QDialog):
         self.hits = list(hits)
         self.hit_table.setRowCount(len(self.hits))
         for row, hit in enumerate(self.hits):
-            keep = QTableWidgetItem("Keep")
+            keep = QTableWidgetItem(REMOVED)
             keep.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
             keep.setCheckState(Qt.CheckState.Unchecked)
-            keep.setToolTip("Tick only if you have checked that this does not identify anyone")
+            keep.setToolTip("Tick to keep it as written, only if you are sure it does not identify anyone")
             self.hit_table.setItem(row, COL_KEEP, keep)
             for column, text in ((COL_REFERENCE, hit.reference), (COL_FIELD, FIELD_LABELS.get(hit.field, hit.field)),
                                  (COL_KIND, hit.kind_label), (COL_TEXT, f"…{hit.excerpt}…")):
                 self.hit_table.setItem(row, column, QTableWidgetItem(text))
         if self.hits:
             self.hits_status.setText(f"<b>{len(self.hits)} piece(s) of text look like identifiers.</b> Each is "
-                                     "removed from the file unless you tick <i>Keep</i>. Names cannot be found "
-                                     "automatically: read the file before it leaves.")
+                                     "removed from the file unless you tick it to keep it as written. Names cannot "
+                                     "be found automatically: read the file before it leaves.")
         else:
             self.hits_status.setText("Nothing that looks like an NHS number, date of birth, phone number, postcode "
                                      "or email was found. Names cannot be found automatically: read the file "
@@ -280,6 +282,12 @@ class ExportDialog(QDialog):
                                                     f"{suffix[1:].upper()} files (*{suffix})")
         if path:
             self.destination.setText(path if Path(path).suffix else path + suffix)
+
+    def on_hit_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == COL_KEEP:
+            text = KEPT if item.checkState() == Qt.CheckState.Checked else REMOVED
+            if item.text() != text:
+                item.setText(text)
 
     def _set_all_kept(self, kept: bool) -> None:
         state = Qt.CheckState.Checked if kept else Qt.CheckState.Unchecked
