@@ -176,8 +176,26 @@ def age_days(years: int) -> int:
     return years * LFPSE_AGE_DAYS_PER_YEAR
 
 
+_MEMO: dict[tuple, tuple[Taxonomy, Coded | None]] = {}
+
+
+def _memo(tax: Taxonomy, key: tuple, make) -> Coded | None:
+    """Coded values repeat from record to record: make each once per taxonomy. (A Taxonomy hashes slowly,
+    so the memo is keyed by its id and checks the object itself.)"""
+    hit = _MEMO.get((id(tax), *key))
+    if hit is not None and hit[0] is tax:
+        return hit[1]
+    value = make()
+    _MEMO[(id(tax), *key)] = (tax, value)
+    return value
+
+
 def age_bracket_for(person: PersonDraft, tax: Taxonomy) -> Coded | None:
     """The LFPSE age bracket: the recorded band, else the band that holds the age in years (1 year and over)."""
+    return _memo(tax, ("age", person.age_band, person.age_years), lambda: _age_bracket(person, tax))
+
+
+def _age_bracket(person: PersonDraft, tax: Taxonomy) -> Coded | None:
     if person.age_band and tax.has("age_bands", person.age_band):
         band = tax.age_band(person.age_band)
         return Coded(band.lfpse, band.label)
@@ -192,14 +210,23 @@ def age_bracket_for(person: PersonDraft, tax: Taxonomy) -> Coded | None:
 
 def harm_coded(tax: Taxonomy, scale: str, level: str | None) -> Coded | None:
     """LFPSE harm code and label for a level code ('none', 'low' ...) on the 'physical' or 'psychological' scale."""
-    if not level or not tax.has(f"harm_{scale}", level):
+    if not level:
+        return None
+    return _memo(tax, ("harm", scale, level), lambda: _harm(tax, scale, level))
+
+
+def _harm(tax: Taxonomy, scale: str, level: str) -> Coded | None:
+    if not tax.has(f"harm_{scale}", level):
         return None
     entry = tax.harm_level(scale, level)
     return Coded(entry.lfpse, entry.label)
 
 
+_PD09_CODED = {code: Coded(code, label) for code, label in PD09_LABELS.items()}
+
+
 def pd09_coded(pd09: int | None) -> Coded | None:
-    return Coded(pd09, PD09_LABELS[pd09]) if pd09 in PD09_LABELS else None
+    return _PD09_CODED.get(pd09)
 
 
 def perpetrator_type(people) -> str:
@@ -295,7 +322,7 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
         raise ExportError(f"{detail.reference} is a draft. Drafts are never exported.")
     occurred_date, occurred_time = local_date_time(draft.occurred_at)
     location_code = draft.location or "unknown"
-    location = Coded(location_code, tax.label("locations", location_code))
+    location = _label_coded(tax, "locations", location_code)
     perp = perpetrator_type(draft.people)
     patients = tuple(
         _patient(seq, p, tax)
@@ -314,12 +341,13 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
         occurred_iso=(local(draft.occurred_at).isoformat(timespec="seconds")
                       if draft.occurred_at and draft.occurred_precision == "exact" else occurred_date),
         precision=draft.occurred_precision,
-        shift=Coded(draft.shift, tax.label("shifts", draft.shift)) if draft.shift else None,
+        shift=_label_coded(tax, "shifts", draft.shift) if draft.shift else None,
         location=location,
         location_text=clean_text(f"{detail.ward_name} - {location.label}")[:255],
         in05_lvl1=in05_level1(perp),
-        types=tuple(Coded(code, tax.type_label(code)) for code in draft.types),
-        flags=tuple(Coded(code, tax.label("context_flags", code)) for code in draft.flags),
+        types=tuple(_memo(tax, ("type", code), lambda code=code: Coded(code, tax.type_label(code)))
+                    for code in draft.types),
+        flags=tuple(_label_coded(tax, "context_flags", code) for code in draft.flags),
         description=clean_text(draft.description) if free else None,
         immediate_actions=clean_text(draft.immediate_actions) if free else None,
         pd09=pd09_coded(detail.pd09),
@@ -340,11 +368,20 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
     )
 
 
+def _label_coded(tax: Taxonomy, section: str, code: str) -> Coded:
+    """Our own code with its taxonomy label."""
+    return _memo(tax, (section, code), lambda: Coded(code, tax.label(section, code)))
+
+
+def _sex(tax: Taxonomy, code: str) -> Coded | None:
+    if not tax.has("sexes", code):
+        return None
+    entry = tax.entry("sexes", code)
+    return Coded(entry.lfpse, entry.label)
+
+
 def _patient(sequence: int, p: PersonDraft, tax: Taxonomy) -> PatientRecord:
-    sex = None
-    if p.sex and tax.has("sexes", p.sex):
-        entry = tax.entry("sexes", p.sex)
-        sex = Coded(entry.lfpse, entry.label)
+    sex = _memo(tax, ("sex", p.sex), lambda: _sex(tax, p.sex)) if p.sex else None
     pd09 = None
     if p.harm_physical and p.harm_psychological:
         pd09 = pd09_coded(derive_pd09(p.harm_physical, p.harm_psychological))

@@ -120,6 +120,25 @@ def test_broken_document_is_refused_without_quoting_values():
     assert "RM04" in str(err.value) and "nothing was written" in str(err.value)
 
 
+def test_xml_values_are_escaped_and_the_bytes_written_are_the_bytes_checked():
+    nasty = 'a "quote", <b>tag</b> & amp; ]]> \t tab'
+    recs, c = records(detail(description=nasty, immediate=nasty))
+    data = nrls_xml.render(recs, c)
+    root = etree.fromstring(data)
+    assert nrls_xml.schema().validate(root)
+    assert root.findtext("n:Incident/n:IN07", namespaces=N) == nasty
+    assert root.findtext("n:Incident/x:SexualSafety/x:ImmediateActions", namespaces=N) == nasty
+    assert b"<b>" not in data
+
+
+def test_malformed_output_is_refused(monkeypatch):
+    recs, c = records(detail())
+    monkeypatch.setattr(nrls_xml, "_text_value", lambda value: value)  # a writer that forgot to escape
+    with pytest.raises(ExportError, match="not well-formed"):
+        nrls_xml.render(records(detail(description="a < b"))[0], c)
+    assert nrls_xml.render(recs, c)  # harmless text still passes
+
+
 def test_drafts_are_never_mapped():
     with pytest.raises(ExportError):
         to_record(detail(status="draft"), ctx(), TAX)

@@ -176,14 +176,12 @@ def test_period_filter(world, out_dir):
 
 def test_failed_schema_validation_writes_nothing(world, out_dir, monkeypatch):
     store, actors, _wards, _ids = world
-    real = nrls_xml.build_tree
+    real = nrls_xml.serialise
 
     def broken(records, ctx):
-        root = real(records, ctx)
-        root.find("n:Incident/n:IN04", N).set("code", "97")
-        return root
+        return real(records, ctx).replace(b'<IN04 code="1"', b'<IN04 code="97"')
 
-    monkeypatch.setattr(nrls_xml, "build_tree", broken)
+    monkeypatch.setattr(nrls_xml, "serialise", broken)
     with pytest.raises(ExportError):
         exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "bad.xml")
     assert list(out_dir.iterdir()) == []
