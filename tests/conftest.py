@@ -24,22 +24,23 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LANTERN_DATA_DIR", str(base / "data"))
 
 
-@pytest.fixture
-def make_store(tmp_path):
-    """Create a real SQLCipher store with two wards and one account per role.
+@pytest.fixture(scope="session")
+def _store_template(tmp_path_factory):
+    """One closed store with two wards and one account per role, built once per test session.
 
-    Uses the RFC 9106 minimum Argon2id cost to keep tests quick. Returns a function giving
-    (store, actors_by_role, recovery_key); every store is closed at teardown.
+    Building costs about 13 Argon2id derivations; each test copies the folder instead. A copy is a
+    real encrypted store (same key, slots and user ids), so the actors recorded here stay valid.
     """
-    opened = []
+    import os as _os
 
-    def _make(name: str = "store"):
-        folder = tmp_path / name
+    folder = tmp_path_factory.mktemp("template") / "store"
+    saved = _os.environ.get("LANTERN_LOG_DIR")
+    _os.environ["LANTERN_LOG_DIR"] = str(folder.parent / "logs")
+    try:
         store, admin, recovery = accounts.init_store(
             folder, ods_code="RXX", wards=["Oak Ward", "Elm Ward"], admin_username="admin",
             admin_password=PASSWORD, kdf=MINIMUM_KDF)
         wards = {w.name: w.ward_id for w in accounts.list_wards(store, admin)}
-        actors = {"administrator": admin}
         for username, role, ward_names in (("nurse", "nurse", ["Oak Ward"]),
                                            ("nurse2", "nurse", ["Oak Ward"]),
                                            ("manager", "ward_manager", ["Oak Ward"]),
@@ -48,13 +49,38 @@ def make_store(tmp_path):
             accounts.create_user(store, admin, username=username, role=role,
                                  ward_ids=[wards[w] for w in ward_names], password=PASSWORD, must_change=False)
         store.close()
+        actors = {"administrator": admin}
         for username in ("nurse", "nurse2", "manager", "manager_elm", "lead", "admin"):
             s, actor = accounts.sign_in(folder, username, PASSWORD)
             s.close()
             actors[username] = actor
+        (folder / "signin-failures.json").unlink(missing_ok=True)
+    finally:
+        if saved is None:
+            _os.environ.pop("LANTERN_LOG_DIR", None)
+        else:
+            _os.environ["LANTERN_LOG_DIR"] = saved
+    return folder, actors, recovery, wards
+
+
+@pytest.fixture
+def make_store(tmp_path, _store_template):
+    """Give a test its own real SQLCipher store: two wards and one account per role (minimum Argon2id cost).
+
+    Returns a function giving (store signed in as admin, actors by username and role, recovery key,
+    ward ids by name); every store is closed at teardown.
+    """
+    import shutil
+
+    template, actors, recovery, wards = _store_template
+    opened = []
+
+    def _make(name: str = "store"):
+        folder = tmp_path / name
+        shutil.copytree(template, folder)
         store, _ = accounts.sign_in(folder, "admin", PASSWORD)
         opened.append(store)
-        return store, actors, recovery, wards
+        return store, dict(actors), recovery, dict(wards)
 
     yield _make
     for store in opened:
