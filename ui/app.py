@@ -181,12 +181,14 @@ def _prepare_demo(parent=None) -> Path | None:
 
 
 def parse_gui_args(argv: list[str]) -> dict:
-    options = {"store": None, "demo": False}
+    options = {"store": None, "demo": False, "setup": False}
     args = list(argv)
     while args:
         arg = args.pop(0)
         if arg == "--demo":
             options["demo"] = True
+        elif arg == "--setup":
+            options["setup"] = True
         elif arg == "--store" and args:
             options["store"] = Path(args.pop(0))
         elif arg.startswith("--store="):
@@ -194,20 +196,42 @@ def parse_gui_args(argv: list[str]) -> dict:
     return options
 
 
+def check_domain_data() -> str:
+    """Load the taxonomy and the safeguarding rules (with any trust override) before anything else.
+
+    Returns "" when both are sound, else the plain message naming the file, the entry and the problem.
+    """
+    from core.errors import ConfigError
+    from core.services.incidents import active_rules
+    from core.taxonomy import load_taxonomy
+
+    try:
+        load_taxonomy()
+        active_rules()
+    except ConfigError as err:
+        return ("Lantern's incident types or safeguarding rules are not right, so it will not start (it "
+                f"could give wrong safeguarding prompts). Ask IT to fix this file:\n\n{err.message}")
+    return ""
+
+
 def run_gui(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("Lantern")
     app.setStyleSheet(STYLE)
     install_excepthook()
+    problem = check_domain_data()
+    if problem:
+        QMessageBox.critical(None, "Lantern cannot start", problem)
+        return 2
     options = parse_gui_args(argv)
     hint, banner = "", ""
-    folder = options["store"] or (None if options["demo"] else paths.configured_store())
+    folder = options["store"] or (None if options["demo"] or options["setup"] else paths.configured_store())
     if folder is None and options["demo"]:
         folder = _prepare_demo()
         if folder is None:
             return 1
         hint, banner = DEMO_HINT, "DEMO STORE: made-up data only"
-    elif folder is None:  # first run on this computer: set up a new store or find an existing one
+    elif folder is None:  # first run on this computer (or --setup): set up a new store or find an existing one
         from ui.setup_wizard import FirstRun
 
         first_run = FirstRun(TaskRunner())
