@@ -1,0 +1,209 @@
+"""Dashboard figures for one ward or every ward the user may see, over a period (core layer).
+
+The GUI dashboard and `main.py report summary` both call `dashboard()`. Counting happens in SQL
+(GROUP BY over the ward+status+date index); Python only folds the grouped rows into breakdowns.
+
+Definitions (also in docs/manager-guide.md):
+- An incident is counted once in the total; an incident coded with two types counts once under each, so
+  the by-type counts may add up to more than the total.
+- Months are Europe/London calendar months of when the incident happened.
+- Police referral rate: incidents referred to the police / all incidents. Referred means any person involved
+  wanted the police told (police_wishes "yes"), or the staff-allegation police action is done, or any police
+  action was completed with a crime reference recorded.
+- Repeat individuals: the same pseudonymous reference, in the same role and of the same type, in more than one
+  incident in the period.
+- Open and overdue actions: open actions of the incidents in the period, now.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import case, distinct, func, select
+
+from core.clock import LONDON, to_db, utcnow
+from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, Ward
+from core.db.store import Store, unit_of_work
+from core.dto import Actor
+from core.errors import ValidationError
+from core.security.permissions import SAFEGUARDING_LEAD, require
+from core.services.review import UNRECORDED, IncidentQuery, incident_filter, police_referred_clause
+from core.taxonomy import all_pairs, load_taxonomy, pair_label
+
+DIMENSIONS = ("type", "pair", "month", "shift", "location", "harm_physical", "harm_psychological")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bar: a code (the filter value for its incidents), what staff read, and how many."""
+
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class RepeatPerson:
+    local_ref: str
+    role: str
+    person_type: str
+    incidents: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    ward_id: int | None
+    ward_name: str
+    date_from: date
+    date_to: date
+    total: int
+    by_type: tuple[Bucket, ...]
+    by_pair: tuple[Bucket, ...]
+    by_month: tuple[Bucket, ...]
+    by_shift: tuple[Bucket, ...]
+    by_location: tuple[Bucket, ...]
+    harm_physical: tuple[Bucket, ...]
+    harm_psychological: tuple[Bucket, ...]
+    repeat_people: tuple[RepeatPerson, ...]
+    police_referred: int
+    open_actions: int
+    overdue_actions: int
+    harm_confirmation_pending: int
+
+    @property
+    def police_rate(self) -> float:
+        return self.police_referred / self.total if self.total else 0.0
+
+    def to_json(self, *, with_refs: bool = False) -> dict:
+        """Plain JSON for a board report. Pseudonymous references are left out unless asked for."""
+        data = asdict(self)
+        data["date_from"], data["date_to"] = self.date_from.isoformat(), self.date_to.isoformat()
+        data["police_referral_rate"] = round(self.police_rate, 4)
+        people = data.pop("repeat_people")
+        data["repeat_individuals"] = {"people": len(people), "incidents": sum(p["incidents"] for p in people)}
+        if with_refs:
+            data["repeat_individuals"]["list"] = people
+        return data
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last 12 months, ending today (Europe/London)."""
+    today = today or utcnow().astimezone(LONDON).date()
+    year, month = (today.year, today.month - 11) if today.month > 11 else (today.year - 1, today.month + 1)
+    return date(year, month, 1), today
+
+
+def _months(first: date, last: date) -> list[str]:
+    out, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = year + (month == 12), month % 12 + 1
+    return out
+
+
+def _month_label(code: str) -> str:
+    return date(int(code[:4]), int(code[5:]), 1).strftime("%b %Y")
+
+
+def _buckets(counter: Counter, order, label) -> tuple[Bucket, ...]:
+    known = [Bucket(code, label(code), counter.get(code, 0)) for code in order]
+    extra = [Bucket(code or UNRECORDED, "Not recorded" if code is None else label(code), n)
+             for code, n in counter.items() if code not in set(order) and n]
+    return tuple(known + sorted(extra, key=lambda b: b.label))
+
+
+def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
+              date_to: date | None = None, now: datetime | None = None) -> Dashboard:
+    """All the dashboard figures in one read transaction."""
+    require(actor, "report.view")
+    default_from, default_to = default_period()
+    date_from, date_to = date_from or default_from, date_to or default_to
+    if date_from > date_to:
+        raise ValidationError({"period": "The start date is after the end date."})
+    if ward_id is not None and actor.role != SAFEGUARDING_LEAD and ward_id not in actor.ward_ids:
+        raise ValidationError({"ward": "That ward is not one of yours."})
+    query = IncidentQuery(ward_id=ward_id, date_from=date_from, date_to=date_to)
+    tax = load_taxonomy()
+    now_text = to_db(now or utcnow())
+    with unit_of_work(store, write=False) as session:
+        where = incident_filter(session, actor, query)
+        ward_name = session.scalar(select(Ward.name).where(Ward.id == ward_id)) if ward_id else "All your wards"
+
+        # One pass for the single-valued breakdowns.
+        dims = (Incident.shift, Incident.location, Incident.pair, Incident.harm_physical, Incident.harm_psychological)
+        shift, location, pair, phys, psych = Counter(), Counter(), Counter(), Counter(), Counter()
+        total = pending = 0
+        for s, loc, p, hp, hs, pend, n in session.execute(
+                select(*dims, func.sum(Incident.harm_confirmation_needed), func.count())
+                .where(where).group_by(*dims)):
+            shift[s] += n
+            location[loc] += n
+            pair[p] += n
+            phys[hp] += n
+            psych[hs] += n
+            total += n
+            pending += pend or 0
+
+        # Months: group by UTC day, splitting off 23:00-23:59 UTC, which is the next London day in summer time.
+        months = Counter()
+        late = func.substr(Incident.occurred_at, 12, 2) == "23"
+        for day, is_late, n in session.execute(
+                select(func.substr(Incident.occurred_at, 1, 10), late, func.count()).where(where)
+                .group_by(func.substr(Incident.occurred_at, 1, 10), late)):
+            moment = datetime.fromisoformat(f"{day}T{'23:30' if is_late else '12:00'}+00:00").astimezone(LONDON)
+            months[f"{moment.year:04d}-{moment.month:02d}"] += n
+
+        types = Counter(dict(session.execute(
+            select(IncidentType.code, func.count()).join(Incident, Incident.id == IncidentType.incident_id)
+            .where(where).group_by(IncidentType.code)).all()))
+
+        repeats = session.execute(
+            select(PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type,
+                   func.count(distinct(PersonInvolved.incident_id)).label("n"))
+            .join(Incident, Incident.id == PersonInvolved.incident_id)
+            .where(where, PersonInvolved.local_ref != "")
+            .group_by(PersonInvolved.role, PersonInvolved.person_type, PersonInvolved.local_ref)
+            .having(func.count(distinct(PersonInvolved.incident_id)) > 1)
+            .order_by(func.count(distinct(PersonInvolved.incident_id)).desc(), PersonInvolved.local_ref)).all()
+
+        police = session.scalar(select(func.count()).select_from(Incident).where(where, police_referred_clause()))
+
+        open_actions, overdue = session.execute(
+            select(func.count(), func.sum(case((SafeguardingAction.due_at < now_text, 1), else_=0)))
+            .select_from(SafeguardingAction).join(Incident, Incident.id == SafeguardingAction.incident_id)
+            .where(where, SafeguardingAction.status == "open")).one()
+
+    return Dashboard(
+        ward_id=ward_id, ward_name=ward_name or "", date_from=date_from, date_to=date_to, total=total,
+        by_type=tuple(b for b in _buckets(types, tax.type_codes, tax.type_label) if b.count),
+        by_pair=tuple(b for b in _buckets(pair, all_pairs(), pair_label) if b.count),
+        by_month=_buckets(months, _months(date_from, date_to), _month_label),
+        by_shift=_buckets(shift, tax.codes("shifts"), lambda c: tax.label("shifts", c)),
+        by_location=tuple(b for b in _buckets(location, tax.codes("locations"), lambda c: tax.label("locations", c))
+                          if b.count),
+        harm_physical=_buckets(phys, tax.codes("harm_physical"), lambda c: tax.label("harm_physical", c)),
+        harm_psychological=_buckets(psych, tax.codes("harm_psychological"),
+                                    lambda c: tax.label("harm_psychological", c)),
+        repeat_people=tuple(RepeatPerson(*r) for r in repeats), police_referred=police or 0,
+        open_actions=open_actions or 0, overdue_actions=overdue or 0, harm_confirmation_pending=pending)
+
+
+def drill_down(board: Dashboard, dimension: str, code: str) -> IncidentQuery:
+    """The incident-list query behind one bar of a dashboard."""
+    if dimension not in DIMENSIONS:
+        raise ValidationError({"dimension": "Unknown breakdown."})
+    query = IncidentQuery(ward_id=board.ward_id, date_from=board.date_from, date_to=board.date_to)
+    field = {"type": "type_code", "pair": "pair"}.get(dimension, dimension)
+    return replace(query, **{field: code})
+
+
+def parse_day(text: str | None, what: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError({what: f"Give the {what} date as YYYY-MM-DD."}) from None
+
