@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("file")
     rc.add_argument("--override", help="a trust-local rules override file to apply")
 
+    p = sub.add_parser("report", help="figures for a board report")
+    report_sub = p.add_subparsers(dest="report_command", parser_class=_Parser)
+    rs = report_sub.add_parser("summary", help="print the dashboard figures (same as the GUI dashboard)")
+    rs.add_argument("--store", required=True)
+    rs.add_argument("--user", required=True)
+    rs.add_argument("--password-stdin", action="store_true", required=True)
+    rs.add_argument("--ward", help="one ward by name (default: every ward you may see)")
+    rs.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (default: 12 months ago)")
+    rs.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD (default: today)")
+    rs.add_argument("--format", choices=["json"], required=True)
+
     from core.exports.cli import add_export_parser
 
     add_export_parser(sub)
@@ -176,13 +187,38 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
 
         return rules_check(args.file, stdout, stderr, override_path=args.override)
 
+    if args.command == "report" and args.report_command == "summary":
+        return _report_summary(args, _read_password(stdin), stdout)
+
     if args.command == "export":
         from core.exports.cli import run_export
 
         return run_export(args, _read_password(stdin), stdout, stderr)
 
-    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, rules check or export. "
+    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, rules check, report summary "
+                          "or export. "
                           "Run 'python main.py --help' for the list.")
+
+
+def _report_summary(args, password: str, stdout: TextIO) -> int:
+    from core.services import accounts, queue, reports
+
+    date_from = reports.parse_day(args.date_from, "from")
+    date_to = reports.parse_day(args.date_to, "to")
+    store, actor = accounts.sign_in(Path(args.store), args.user, password)
+    try:
+        ward_id = None
+        if args.ward:
+            wards = {name.casefold(): ward for ward, name in queue.ward_choices(store, actor)}
+            ward_id = wards.get(args.ward.strip().casefold())
+            if ward_id is None:
+                raise ValidationError({"ward": f"There is no ward called {args.ward!r} that you can see."})
+        board = reports.dashboard(store, actor, ward_id=ward_id, date_from=date_from, date_to=date_to)
+    finally:
+        if store.is_open:
+            accounts.sign_out(store, actor)
+    print_json(board.to_json(), stdout)
+    return EXIT_OK
 
 
 def print_json(obj, stdout: TextIO) -> None:
