@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
+from shiboken6 import isValid
 
 from core.diagnostics import diagnostic_report
-from core.security.permissions import ROLE_LABELS
+from core.security.permissions import ROLE_LABELS, allowed
+from core.services import queue
 from ui.context import AppContext
 from ui.pages import pages_for
 
@@ -35,6 +37,12 @@ class MainWindow(QMainWindow):
         self.overdue_label = QLabel("")
         self.overdue_label.setAccessibleName("Overdue actions")
         self.statusBar().addPermanentWidget(self.overdue_label)
+        self.overdue_timer = QTimer(self)
+        self.overdue_timer.setInterval(60_000)
+        self.overdue_timer.timeout.connect(self.refresh_overdue)
+        self.overdue_timer.start()
+        ctx.changed.connect(lambda _changes: self.refresh_overdue())
+        self.refresh_overdue()
 
         menu = self.menuBar().addMenu("&Lantern")
         lock = QAction("&Lock now", self)
@@ -65,6 +73,17 @@ class MainWindow(QMainWindow):
             if isinstance(self.tabs.widget(i), cls):
                 return self.tabs.widget(i)
         return None
+
+    def refresh_overdue(self) -> None:
+        """Ask core for the overdue count (on sign-in, after any change, and every minute)."""
+        if not allowed(self.ctx.actor, "action.update"):
+            return
+
+        def show(count):
+            if isValid(self):
+                self.set_overdue(count)
+
+        self.ctx.call(queue.overdue_count, show, on_error=lambda _err: None, parent=self)
 
     def set_overdue(self, count: int) -> None:
         self.overdue_label.setText(f"Overdue actions: {count}" if count else "No overdue actions")

@@ -13,15 +13,21 @@ PageFactory = Callable[[AppContext], QWidget]
 
 
 def page_registry() -> list[tuple[str, str, PageFactory]]:
+    from ui.action_queue import ActionQueuePage
     from ui.admin import AdminPage
+    from ui.dashboard import DashboardPage
     from ui.exports_page import ExportsPage
     from ui.home import HomePage
     from ui.incident_form import IncidentFormPage
     from ui.my_incidents import MyIncidentsPage
+    from ui.review import ReviewPage
 
     pages: list[tuple[str, str, PageFactory]] = [
         ("&Home", "store.check", HomePage),
         # PAGES: screens add themselves below this line, one line each
+        ("&Actions", "action.manage", ActionQueuePage),
+        ("Re&view", "incident.review", ReviewPage),
+        ("Dash&board", "report.view", DashboardPage),
         ("&Report an incident", "incident.create", IncidentFormPage),
         ("&My incidents", "incident.create", MyIncidentsPage),
         ("&Exports", "export.run", ExportsPage),

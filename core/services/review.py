@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from core.clock import LONDON, from_db, to_db, utcnow
 from core.db.models import AuditEvent, Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
@@ -220,7 +220,7 @@ def list_incidents(store: Store, actor: Actor, query: IncidentQuery = IncidentQu
         if ids:
             for inc_id, n_open, n_overdue in session.execute(
                     select(SafeguardingAction.incident_id, func.count(),
-                           func.sum(SafeguardingAction.due_at < now_text))
+                           func.sum(case((SafeguardingAction.due_at < now_text, 1), else_=0)))
                     .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.status == "open")
                     .group_by(SafeguardingAction.incident_id)):
                 counts[inc_id] = (n_open, n_overdue or 0)

@@ -1,0 +1,1 @@
+"""Thin table models for the manager's and safeguarding lead's screens (ui layer)."""

@@ -1,0 +1,614 @@
+"""Incident review (ui layer): find an incident, read the whole record, its actions, versions and history;
+edit with a reason, confirm the harm grading, leave feedback for the reporter, close and reopen.
+
+Every opening of a record is audited by core (`incidents.get_incident`). The safeguarding lead also sees who
+opened each restricted record and when.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from core.dto import Changes
+from core.security.permissions import allowed
+from core.services import incidents, queue, review
+from core.services.review import IncidentQuery
+from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
+from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
+from ui.context import AppContext
+from ui.models.base import ROW_ROLE
+from ui.models.manager import (
+    STATUS_LABELS,
+    ActionListModel,
+    HistoryModel,
+    IncidentListModel,
+    VersionModel,
+    ViewLogModel,
+    when,
+)
+
+STATUS_CHOICES = (("Open (submitted or in review)", "open"), ("All", None), ("Submitted", "submitted"),
+                  ("In review", "in_review"), ("Closed", "closed"))
+HARM_BANNER = ("<b>Check the harm grading.</b> This is an assault, or penetration is alleged, but everyone affected "
+               "is graded no or low harm. CQC found harm is often under-recognised. Confirm or change the grading "
+               "(Confirm harm…) before closing.")
+
+
+def _table(model, name: str) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.setWordWrap(False)
+    return view
+
+
+def record_html(d, tax, reporter: str = "") -> str:
+    """The whole record as plain HTML for a read-only browser (escaped: free text is never markup)."""
+    e = html.escape
+    draft = d.draft
+    rows = [("Reference", d.reference), ("Ward", d.ward_name), ("Status", STATUS_LABELS.get(d.status, d.status)),
+            ("When it happened", when(draft.occurred_at) + (" (approximate)" if draft.occurred_precision ==
+                                                              "approximate" else "")),
+            ("Shift", tax.label("shifts", draft.shift) if draft.shift else "Not recorded"),
+            ("Where", tax.label("locations", draft.location) if draft.location else "Not recorded"),
+            ("Type", ", ".join(tax.type_label(t) for t in draft.types) or "Not given"),
+            ("Who did what to whom", pair_label(d.pair) if d.pair else "Not recorded"),
+            ("Harm", f"Physical: {tax.label('harm_physical', d.harm_physical) if d.harm_physical else 'not graded'}; "
+                     f"psychological: {tax.label('harm_psychological', d.harm_psychological) if d.harm_psychological else 'not graded'}"
+                     + (f" (NRLS: {PD09_LABELS.get(d.pd09, '')})" if d.pd09 else "")),
+            ("Reported", when(d.reported_at) + (f" by {reporter}" if reporter else "")),
+            ("Closed", when(d.closed_at) if d.closed_at else "Not closed")]
+    if d.restricted:
+        rows.insert(0, ("Restricted", "A member of staff is named as alleged perpetrator. Only the safeguarding "
+                                      "lead and this ward's managers can open this record; every opening is logged."))
+    if draft.flags:
+        rows.append(("Details ticked", ", ".join(tax.label("context_flags", f) for f in draft.flags)))
+    out = ["<table cellpadding='3'>"]
+    out += [f"<tr><th align='left' valign='top'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows]
+    out.append("</table><h3>People involved</h3><ul>")
+    for p in draft.people:
+        bits = [tax.label("person_roles", p.role), tax.label("person_types", p.person_type)]
+        if p.local_ref:
+            bits.append(f"ref {p.local_ref}")
+        if p.role == "affected":
+            bits.append(f"harm {p.harm_physical or 'not graded'} / {p.harm_psychological or 'not graded'}")
+        if p.police_wishes:
+            bits.append(tax.label("police_wishes", p.police_wishes))
+        if p.linked_user_id:
+            bits.append("a Lantern account holder")
+        out.append(f"<li>{e(', '.join(bits))}</li>")
+    out.append("</ul><h3>What happened</h3>")
+    out.append(f"<p>{e(draft.description).replace(chr(10), '<br>') or 'Not written yet.'}</p>")
+    out.append("<h3>What was done straight away</h3>")
+    out.append(f"<p>{e(draft.immediate_actions).replace(chr(10), '<br>') or 'Not written.'}</p>")
+    out.append("<h3>Feedback to the reporter</h3>")
+    out.append(f"<p>{e(d.feedback_note) or 'None yet.'}</p>")
+    return "".join(out)
+
+
+class EditDialog(_Form):
+    """Change the main facts of a submitted report. A reason is required; the earlier version is kept."""
+
+    def __init__(self, detail, parent=None):
+        super().__init__("Edit incident", f"Change incident <b>{html.escape(detail.reference)}</b>. The version "
+                                          "before your change is kept, with your reason.", parent)
+        tax = load_taxonomy()
+        self.draft = detail.draft
+        self.types = QListWidget()
+        self.types.setAccessibleName("Incident types")
+        for t in tax.incident_types:
+            item = QListWidgetItem(t.label)
+            item.setData(Qt.ItemDataRole.UserRole, t.code)
+            item.setCheckState(Qt.CheckState.Checked if t.code in self.draft.types else Qt.CheckState.Unchecked)
+            self.types.addItem(item)
+        self.types.setFixedHeight(140)
+        self.location = self._choice(tax.locations, self.draft.location, "Where")
+        self.shift = self._choice(tax.shifts, self.draft.shift, "Shift")
+        self.description = QPlainTextEdit(self.draft.description)
+        self.description.setTabChangesFocus(True)
+        self.description.setAccessibleName("What happened")
+        self.immediate = QPlainTextEdit(self.draft.immediate_actions)
+        self.immediate.setTabChangesFocus(True)
+        self.immediate.setAccessibleName("What was done straight away")
+        self.reason = QLineEdit()
+        self.reason.setAccessibleName("Reason for the change")
+        self.form.addRow("&Type:", self.types)
+        self.form.addRow("W&here:", self.location)
+        self.form.addRow("&Shift:", self.shift)
+        self.form.addRow("What &happened:", self.description)
+        self.form.addRow("Done straight &away:", self.immediate)
+        self.form.addRow("&Reason for the change:", self.reason)
+
+    def _choice(self, options, current, name) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        combo.addItem("Not recorded", None)
+        for o in options:
+            combo.addItem(o.label, o.code)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        return combo
+
+    def values(self):
+        types = tuple(self.types.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.types.count())
+                      if self.types.item(i).checkState() == Qt.CheckState.Checked)
+        draft = replace(self.draft, types=types, location=self.location.currentData(),
+                        shift=self.shift.currentData(), description=self.description.toPlainText(),
+                        immediate_actions=self.immediate.toPlainText())
+        return draft, self.reason.text()
+
+
+class HarmDialog(_Form):
+    """Confirm or change the harm grading."""
+
+    def __init__(self, detail, parent=None):
+        super().__init__("Confirm harm grading",
+                         "Grade the worst harm to anyone affected. Hover over a level for its meaning. If the "
+                         "grading was right, keep it and press OK: that confirms it.", parent)
+        tax = load_taxonomy()
+        self.physical = self._levels(tax.harm_physical, detail.harm_physical, "Physical harm")
+        self.psychological = self._levels(tax.harm_psychological, detail.harm_psychological, "Psychological harm")
+        self.note = QLineEdit()
+        self.note.setAccessibleName("Note")
+        self.note.setPlaceholderText("For example: spoke with the patient on 3 March; distress continuing")
+        self.form.addRow("&Physical harm:", self.physical)
+        self.form.addRow("Ps&ychological harm:", self.psychological)
+        self.form.addRow("&Note (optional):", self.note)
+
+    def _levels(self, levels, current, name) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        for i, level in enumerate(levels):
+            combo.addItem(level.label, level.code)
+            combo.setItemData(i, level.guidance, Qt.ItemDataRole.ToolTipRole)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        return combo
+
+    def values(self) -> tuple[str, str, str]:
+        return self.physical.currentData(), self.psychological.currentData(), self.note.text()
+
+
+class TextDialog(_Form):
+    def __init__(self, title: str, intro: str, label: str, text: str = "", parent=None):
+        super().__init__(title, intro, parent)
+        self.text = QPlainTextEdit(text)
+        self.text.setTabChangesFocus(True)
+        self.text.setAccessibleName(label.replace("&", "").rstrip(":"))
+        self.text.setFixedHeight(110)
+        self.form.addRow(label, self.text)
+
+    def value(self) -> str:
+        return self.text.toPlainText()
+
+
+class ViewLogDialog(QDialog):
+    """For the safeguarding lead: who opened restricted records, and when."""
+
+    def __init__(self, rows, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Who opened restricted records")
+        self.resize(820, 420)
+        layout = QVBoxLayout(self)
+        intro = QLabel("Every opening of a restricted record (a member of staff named as alleged perpetrator), "
+                       "newest first, from the audit trail.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.model = ViewLogModel(self)
+        self.model.set_rows(rows)
+        self.table = _table(self.model, "Restricted record openings")
+        layout.addWidget(self.table)
+        if not rows:
+            layout.addWidget(QLabel("Nobody has opened a restricted record yet."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+class ReviewPage(QWidget):
+    def __init__(self, ctx: AppContext):
+        super().__init__()
+        self.ctx = ctx
+        self.tax = load_taxonomy()
+        self.detail = None
+        outer = QVBoxLayout(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(splitter)
+
+        # ----- left: find an incident ------------------------------------------
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(QLabel("<h2>Review incidents</h2>"))
+        row = QHBoxLayout()
+        self.ward = QComboBox()
+        self.ward.addItem("All your wards", None)
+        self.ward.setAccessibleName("Ward")
+        self.status = QComboBox()
+        self.status.setAccessibleName("Status")
+        for text, code in STATUS_CHOICES:
+            self.status.addItem(text, code)
+        for label, combo in (("&Ward:", self.ward), ("&Status:", self.status)):
+            caption = QLabel(label)
+            caption.setBuddy(combo)
+            row.addWidget(caption)
+            row.addWidget(combo)
+        lv.addLayout(row)
+        row = QHBoxLayout()
+        self.harm_only = QCheckBox("Needs a &harm check")
+        self.restricted_only = QCheckBox("Restricted &only")
+        self.restricted_only.setVisible(allowed(ctx.actor, "incident.view_restricted"))
+        row.addWidget(self.harm_only)
+        row.addWidget(self.restricted_only)
+        row.addStretch(1)
+        if allowed(ctx.actor, "audit.view") and allowed(ctx.actor, "incident.view_restricted"):
+            self.view_log_button = QPushButton("Who opened restricted records…")
+            self.view_log_button.clicked.connect(self.show_view_log)
+            row.addWidget(self.view_log_button)
+        lv.addLayout(row)
+        self.list_model = IncidentListModel(parent=self)
+        self.list = _table(self.list_model, "Incidents")
+        self.list.setSortingEnabled(True)
+        self.list.horizontalHeader().setSortIndicator(IncidentListModel.COL_WHEN, Qt.SortOrder.DescendingOrder)
+        header = self.list.horizontalHeader()
+        for column in (IncidentListModel.COL_REFERENCE, IncidentListModel.COL_WHEN, IncidentListModel.COL_WARD,
+                       IncidentListModel.COL_STATUS, IncidentListModel.COL_ACTIONS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(IncidentListModel.COL_TYPES, QHeaderView.ResizeMode.Stretch)
+        self.list.setColumnHidden(IncidentListModel.COL_HARM, True)  # the record on the right shows it in full
+        self.list.activated.connect(self._on_list_activated)
+        lv.addWidget(self.list, 1)
+        splitter.addWidget(left)
+
+        # ----- right: one incident ---------------------------------------------
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel("Choose an incident on the left (Enter or double-click opens it).")
+        self.title.setAccessibleName("Incident")
+        self.title.setWordWrap(True)
+        rv.addWidget(self.title)
+        self.harm_banner = QLabel(HARM_BANNER)
+        self.harm_banner.setObjectName("hint")
+        self.harm_banner.setWordWrap(True)
+        self.harm_banner.setAccessibleName("Harm grading warning")
+        self.harm_banner.hide()
+        rv.addWidget(self.harm_banner)
+        buttons = QHBoxLayout()
+        self.start_button = self._button("Start re&view", self.start_review, buttons)
+        self.edit_button = self._button("&Edit…", self.edit, buttons)
+        self.harm_button = self._button("Confirm ha&rm…", self.confirm_harm, buttons)
+        self.feedback_button = self._button("&Feedback…", self.feedback, buttons)
+        self.close_button = self._button("C&lose incident", self.close_incident, buttons)
+        self.reopen_button = self._button("Reo&pen…", self.reopen, buttons)
+        buttons.addStretch(1)
+        rv.addLayout(buttons)
+        self.tabs = QTabWidget()
+        self.record = QTextBrowser()
+        self.record.setAccessibleName("The record")
+        self.tabs.addTab(self.record, "Re&cord")
+        actions = QWidget()
+        av = QVBoxLayout(actions)
+        self.actions_model = ActionListModel(self)
+        self.actions = _table(self.actions_model, "Actions for this incident")
+        self.actions.horizontalHeader().setSectionResizeMode(ActionListModel.COL_ACTION, QHeaderView.ResizeMode.Stretch)
+        av.addWidget(self.actions)
+        arow = QHBoxLayout()
+        self._button("Complete…", self.complete_action, arow)
+        self._button("Not applicable…", self.action_not_applicable, arow)
+        self._button("Add action…", self.add_action, arow)
+        arow.addStretch(1)
+        av.addLayout(arow)
+        self.tabs.addTab(actions, "Ac&tions")
+        versions = QWidget()
+        vv = QVBoxLayout(versions)
+        self.versions_model = VersionModel(self)
+        self.versions = _table(self.versions_model, "Earlier versions")
+        self.versions.clicked.connect(self._show_version)
+        self.version_text = QTextBrowser()
+        self.version_text.setAccessibleName("The chosen version")
+        vv.addWidget(self.versions)
+        vv.addWidget(self.version_text)
+        self.tabs.addTab(versions, "&Versions")
+        self.history_model = HistoryModel(self)
+        self.history = _table(self.history_model, "History")
+        self.tabs.addTab(self.history, "Histor&y")
+        self.tabs.currentChanged.connect(self._on_tab)
+        rv.addWidget(self.tabs, 1)
+        splitter.addWidget(right)
+        splitter.setSizes([700, 700])
+        self._set_buttons()
+
+        for combo in (self.ward, self.status):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        for box in (self.harm_only, self.restricted_only):
+            box.toggled.connect(lambda _on: self.refresh())
+        QShortcut(QKeySequence("F5"), self, activated=self.refresh)
+        ctx.changed.connect(self._on_changed)
+        ctx.call(queue.ward_choices, self._on_wards, parent=self)
+        self.refresh()
+
+    def _button(self, text: str, slot, row) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        return button
+
+    def _on_wards(self, wards) -> None:
+        if isValid(self):
+            self.ward.blockSignals(True)
+            for ward_id, name in wards:
+                self.ward.addItem(name, ward_id)
+            self.ward.blockSignals(False)
+
+    # ----- the list ------------------------------------------------------------
+    def query(self) -> IncidentQuery:
+        return IncidentQuery(ward_id=self.ward.currentData(), status=self.status.currentData(),
+                             needs_harm_confirmation=self.harm_only.isChecked(),
+                             restricted_only=self.restricted_only.isChecked())
+
+    def refresh(self) -> None:
+        base = self.query()
+
+        def fetch(sort, descending, offset, limit, done):
+            q = replace(base, sort=sort, descending=descending)
+            self.ctx.call(lambda s, a: review.list_incidents(s, a, q, offset=offset, limit=limit), done,
+                          on_error=lambda err: self._fetch_failed(err), parent=self)
+
+        self.list_model.set_fetch(fetch)
+        self.list_model.fetchMore()
+
+    def _fetch_failed(self, err) -> None:
+        if isValid(self):
+            self.list_model.fetch_failed()
+            from ui.errors import show_error
+
+            show_error(self, err)
+
+    def _on_list_activated(self, index) -> None:
+        row = self.list_model.data(self.list_model.index(index.row(), 0), ROW_ROLE)
+        if row is not None:
+            self.open_incident(row.incident_id)
+
+    def _on_changed(self, changes) -> None:
+        if not isValid(self):
+            return
+        if changes is None or getattr(changes, "incidents", False) or getattr(changes, "actions", False):
+            self.refresh()
+            if self.detail is not None:
+                self.open_incident(self.detail.incident_id)
+
+    # ----- one incident ----------------------------------------------------------
+    def open_incident(self, incident_id: str) -> None:
+        """Read the record (audited by core) and its history."""
+        self.ctx.call(lambda s, a: incidents.get_incident(s, a, incident_id), self._show, parent=self)
+
+    def _show(self, detail) -> None:
+        if not isValid(self):
+            return
+        self.detail = detail
+        d = detail
+        restricted = " · <b style='color:#a00000'>RESTRICTED</b>" if d.restricted else ""
+        self.title.setText(f"<h3>{html.escape(d.reference)} · {html.escape(d.ward_name)} · "
+                           f"{STATUS_LABELS.get(d.status, d.status)}{restricted}</h3>")
+        self.harm_banner.setVisible(d.harm_confirmation_needed)
+        self.record.setHtml(record_html(d, self.tax))
+        self.actions_model.set_rows(d.actions)
+        self.versions_model.set_rows([])
+        self.version_text.clear()
+        self._set_buttons()
+        incident_id = d.incident_id
+        self.ctx.call(lambda s, a: review.incident_history(s, a, incident_id), self._show_history,
+                      on_error=lambda _e: None, parent=self)
+        if self.tabs.currentIndex() == 2:
+            self._load_versions()
+
+    def _show_history(self, rows) -> None:
+        if isValid(self):
+            self.history_model.set_rows(rows)
+
+    def _on_tab(self, index: int) -> None:
+        if index == 2 and self.detail is not None:
+            self._load_versions()
+
+    def _load_versions(self) -> None:
+        incident_id = self.detail.incident_id
+
+        def load(s, a):
+            versions = incidents.list_versions(s, a, incident_id)
+            return versions, review.version_authors(s, a, {v.created_by for v in versions})
+
+        def show(result):
+            if isValid(self):
+                versions, authors = result
+                self.versions_model.authors = authors
+                self.versions_model.set_rows(versions)
+                if not versions:
+                    self.version_text.setPlainText("No earlier versions: this record has not been changed since "
+                                                   "it was submitted.")
+
+        self.ctx.call(load, show, parent=self)
+
+    def _show_version(self, index) -> None:
+        v = self.versions_model.data(self.versions_model.index(index.row(), 0), ROW_ROLE)
+        if v is None:
+            return
+        snap = v.snapshot
+        lines = [f"Version {v.version}, saved {when(v.created_at)}. Reason: {v.reason}", "",
+                 f"Status: {snap.get('status')}",
+                 f"Types: {', '.join(self.tax.type_label(t) for t in snap.get('types', []))}",
+                 f"Where: {self.tax.label('locations', snap['location']) if snap.get('location') else 'not recorded'}",
+                 f"Harm: {snap.get('harm_physical')} / {snap.get('harm_psychological')}", "",
+                 "What happened:", snap.get("description", ""), "", "Feedback:", snap.get("feedback_note", "")]
+        self.version_text.setPlainText("\n".join(lines))
+
+    def _set_buttons(self) -> None:
+        d = self.detail
+        status = d.status if d else None
+        self.start_button.setEnabled(status == "submitted")
+        for button in (self.edit_button, self.harm_button, self.feedback_button):
+            button.setEnabled(status in ("submitted", "in_review"))
+        self.feedback_button.setEnabled(status in ("submitted", "in_review", "closed"))
+        self.close_button.setEnabled(status in ("submitted", "in_review"))
+        self.reopen_button.setEnabled(status == "closed")
+
+    def _done(self, detail=None) -> None:
+        self.ctx.changed.emit(Changes(incidents=True, actions=True))
+
+    def _run(self, call) -> None:
+        self.ctx.call(call, self._done, parent=self)
+
+    # ----- what a manager does ---------------------------------------------------
+    def start_review(self) -> None:
+        if self.detail:
+            incident_id = self.detail.incident_id
+            self._run(lambda s, a: incidents.start_review(s, a, incident_id))
+
+    def edit(self) -> None:
+        if not self.detail:
+            return
+        dialog = EditDialog(self.detail, self)
+        incident_id = self.detail.incident_id
+
+        def call():
+            draft, reason = dialog.values()
+            return lambda s, a: incidents.update_incident(s, a, incident_id, draft, reason=reason)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def confirm_harm(self) -> None:
+        if not self.detail:
+            return
+        dialog = HarmDialog(self.detail, self)
+        incident_id = self.detail.incident_id
+
+        def call():
+            physical, psychological, note = dialog.values()
+            return lambda s, a: incidents.confirm_harm(s, a, incident_id, physical, psychological, note)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def feedback(self) -> None:
+        if not self.detail:
+            return
+        dialog = TextDialog("Feedback to the reporter", "The person who reported this sees your note under "
+                            "<b>My incidents</b>. Thank them, say what happened next, and what support is there. "
+                            "Do not name anyone.", "&Feedback:", self.detail.feedback_note, self)
+        incident_id = self.detail.incident_id
+
+        def call():
+            note = dialog.value()
+            return lambda s, a: incidents.set_feedback(s, a, incident_id, note)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def close_incident(self) -> None:
+        if not self.detail:
+            return
+        d = self.detail
+        answer = QMessageBox.question(self, "Close incident", f"Close incident {d.reference}? You can reopen it "
+                                      "later with a reason.")
+        if answer == QMessageBox.StandardButton.Yes:
+            incident_id = d.incident_id
+            self._run(lambda s, a: incidents.close_incident(s, a, incident_id))
+
+    def reopen(self) -> None:
+        if not self.detail:
+            return
+        dialog = TextDialog("Reopen incident", "Say why the incident is being reopened. The reason is kept.",
+                            "&Reason:", "", self)
+        incident_id = self.detail.incident_id
+
+        def call():
+            reason = dialog.value()
+            return lambda s, a: incidents.reopen_incident(s, a, incident_id, reason)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def _selected_action(self):
+        index = self.actions.currentIndex()
+        return self.actions_model.data(self.actions_model.index(index.row(), 0), ROW_ROLE) if index.isValid() \
+            else None
+
+    def complete_action(self) -> None:
+        a = self._selected_action()
+        if a is None or a.status != "open":
+            return
+        dialog = CompleteDialog(a.title, queue.reference_hint(a.rule_id), self)
+
+        def call():
+            note, reference = dialog.values()
+            return lambda s, act: incidents.complete_action(s, act, a.action_id, note, reference)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def action_not_applicable(self) -> None:
+        a = self._selected_action()
+        if a is None or a.status != "open":
+            return
+        dialog = NotApplicableDialog(a.title, self)
+
+        def call():
+            reason = dialog.value()
+            return lambda s, act: incidents.mark_action_not_applicable(s, act, a.action_id, reason)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def add_action(self) -> None:
+        if not self.detail:
+            return
+        dialog = AddActionDialog(self.detail.reference, self)
+        incident_id = self.detail.incident_id
+
+        def call():
+            values = dialog.values()
+            return lambda s, a: queue.add_action(s, a, incident_id, **values)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def show_view_log(self) -> None:
+        def show(rows):
+            if isValid(self):
+                self.view_log = ViewLogDialog(rows, self)
+                self.view_log.open()
+
+        self.ctx.call(lambda s, a: review.restricted_view_log(s, a, limit=1000), show, parent=self)
+
+
+def show_incident(widget: QWidget, incident_id: str) -> None:
+    """Switch the main window to the Review tab and open one incident there (if this user has that tab)."""
+    window = widget.window()
+    page = window.page(ReviewPage) if hasattr(window, "page") else None
+    if page is None:
+        return
+    window.tabs.setCurrentWidget(page)
+    page.open_incident(incident_id)
