@@ -100,6 +100,11 @@ class Incident(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {INCIDENT_STATUSES}", name="status_known"),
         Index("ix_incidents_ward_status_occurred", "ward_id", "status", "occurred_at"),
+        # Covering indexes for the queue, incident list and dashboard (migration 0004).
+        Index("ix_incidents_occurred_cover", "occurred_at", "ward_id", "status", "restricted",
+              "harm_confirmation_needed", "id"),
+        Index("ix_incidents_ward_occurred_cover", "ward_id", "occurred_at", "status", "restricted", "shift",
+              "location", "pair", "harm_physical", "harm_psychological", "harm_confirmation_needed", "id"),
     )
 
 
@@ -127,6 +132,10 @@ class PersonInvolved(Base):
     harm_physical: Mapped[str | None] = mapped_column(String(12))
     harm_psychological: Mapped[str | None] = mapped_column(String(12))
     linked_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    __table_args__ = (
+        Index("ix_people_involved_incident_cover", "incident_id", "role", "person_type", "local_ref",
+              "police_wishes"),  # migration 0004
+    )
 
 
 class SafeguardingAction(Base):
@@ -153,6 +162,8 @@ class SafeguardingAction(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {ACTION_STATUSES}", name="status_known"),
         Index("ix_safeguarding_actions_status_due", "status", "due_at"),
+        Index("ix_safeguarding_actions_status_due_incident", "status", "due_at", "incident_id"),  # migration 0004
+        Index("ix_safeguarding_actions_incident_cover", "incident_id", "status", "due_at", "rule_id", "reference"),
     )
 
 
