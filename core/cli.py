@@ -131,7 +131,7 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
         if args.recovery_key_file:
             from core.security.keyslots import atomic_write
 
-            atomic_write(Path(args.recovery_key_file), (recovery_key + "\n").encode())
+            atomic_write(Path(args.recovery_key_file), (recovery_key + "\n").encode(), private=True)
         print(f"Created the store in {args.store}.", file=stdout)
         print("RECOVERY KEY (shown once; print it and lock it away; it can reset any password):", file=stdout)
         print(f"    {recovery_key}", file=stdout)

@@ -195,11 +195,16 @@ class SlotFile:
         return cls.from_bytes(data)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves either the old or the new file, never half."""
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write `data` to `path` so that a crash leaves either the old or the new file, never half.
+
+    `private` makes the file readable by its owner only (on systems with POSIX permissions).
+    """
     tmp = path.with_name(path.name + f".tmp-{secrets.token_hex(4)}")
     try:
-        with open(tmp, "wb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o600 if private else 0o666)
+        with open(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

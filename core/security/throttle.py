@@ -22,6 +22,7 @@ FILE_NAME = "signin-failures.json"
 FREE_ATTEMPTS = 5
 FIRST_DELAY_S = 30
 MAX_DELAY_S = 15 * 60
+MAX_ACCOUNTS = 500  # usernames remembered at once; bounds the file
 
 
 def delay_after(failures: int) -> int:
@@ -70,6 +71,10 @@ class Throttle:
         entry = data["accounts"].setdefault(username.casefold(), {"count": 0, "last": to_db(now)})
         entry["count"] = int(entry["count"]) + 1
         entry["last"] = to_db(now)
+        if len(data["accounts"]) > MAX_ACCOUNTS:  # someone trying many names: forget the oldest
+            oldest = sorted(data["accounts"], key=lambda name: data["accounts"][name]["last"])
+            for name in oldest[: len(data["accounts"]) - MAX_ACCOUNTS]:
+                data["accounts"].pop(name)
         data["pending"] = (data["pending"] + [
             {"username": username.casefold()[:64], "at": to_db(now), "workstation": workstation[:100]}
         ])[-1000:]

@@ -54,3 +54,26 @@ def test_trust_override_file_changes_the_actions_the_app_creates(make_store, tmp
     assert "local-ward-round" in {a.rule_id for a in submitted.actions}
     monkeypatch.delenv("LANTERN_RULES_OVERRIDE")
     assert "local-ward-round" not in {a.rule_id for a in incidents.actions_for(_assault_draft(1), utcnow())}
+
+
+def test_recovery_key_file_is_private_and_throttle_file_is_bounded(tmp_path):
+    import io
+    import os
+    import stat
+
+    from core.cli import run
+    from core.security.throttle import MAX_ACCOUNTS, Throttle
+
+    key_file = tmp_path / "recovery.txt"
+    code = run(["init", "--store", str(tmp_path / "s"), "--org", "RXX", "--ward", "Oak Ward", "--admin", "admin",
+                "--password-stdin", "--recovery-key-file", str(key_file)],
+               stdin=io.StringIO("test-only passphrase 42\n"), stdout=io.StringIO(), stderr=io.StringIO())
+    assert code == 0
+    if os.name == "posix":
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    throttle = Throttle(tmp_path)
+    for i in range(MAX_ACCOUNTS + 20):
+        throttle.failed(f"nobody{i}", "test-pc")
+    assert len(throttle._load()["accounts"]) == MAX_ACCOUNTS
+    assert throttle.failures(f"nobody{MAX_ACCOUNTS + 19}") == 1
