@@ -117,8 +117,11 @@ def qt_probe_in_subprocess(command: list[str], timeout: float = 60) -> str:
         raise CheckFailed(f"the Qt check could not run ({type(err).__name__}).") from None
     lines = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines() if line.strip()]
     if done.returncode != 0:
-        hint = next((line for line in lines if "platform plugin" in line.lower()), lines[-1] if lines else "")
-        raise CheckFailed(f"Qt's platform plugin did not load (exit {done.returncode}). {hint}".strip())
+        plugin = next((line for line in lines if "platform plugin" in line.lower()), "")
+        if plugin:
+            raise CheckFailed(f"Qt's platform plugin did not load (exit {done.returncode}). {plugin}")
+        problem = next((line for line in reversed(lines) if "Error" in line and ":" in line), lines[-1] if lines else "")
+        raise CheckFailed(f"the user interface could not start (exit {done.returncode}). {problem}".strip())
     return lines[-1] if lines else "Qt started"
 
 

@@ -75,3 +75,11 @@ def test_main_py_self_test_runs_the_real_qt_probe_headless():
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok   qt: PySide6" in done.stdout and "platform plugin 'offscreen' loaded" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_ui_module_that_cannot_import_in_the_probe_is_named():
+    fake = [sys.executable, "-c", "import sys; print('Traceback ...', file=sys.stderr); "
+                                  "print('OSError: Can\\'t open file \"Vera.ttf\"', file=sys.stderr); sys.exit(1)"]
+    code, text = _run(lambda: selftest.qt_probe_in_subprocess(fake))
+    assert code == cli.EXIT_PROBLEM
+    assert 'FAIL qt: the user interface could not start (exit 1). OSError: Can\'t open file "Vera.ttf"' in text
