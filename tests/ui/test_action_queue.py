@@ -1,0 +1,133 @@
+"""The action queue screen on a real encrypted store, driven by keyboard and mouse."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from sqlalchemy import select
+
+from core.db.models import SafeguardingAction
+from core.db.store import unit_of_work
+from core.services import queue
+from tests.ui.manager_helpers import WAIT, Contexts, modal, seed
+from ui.action_queue import ActionQueuePage, CompleteDialog, ReassignDialog
+from ui.main_window import MainWindow
+from ui.models.base import ROW_ROLE
+from ui.models.manager import QueueModel
+
+
+@pytest.fixture
+def env(make_store):
+    store, actors, _recovery, wards = make_store()
+    incidents = seed(store, actors, wards)
+    contexts = Contexts(store, actors)
+    yield store, actors, wards, incidents, contexts
+    contexts.finish()
+
+
+def open_page(qtbot, ctx) -> ActionQueuePage:
+    page = ActionQueuePage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and "open actions" in page.counts.text(), timeout=WAIT)
+    return page
+
+
+def rows(page):
+    return [page.model.data(page.model.index(r, 0), ROW_ROLE) for r in range(page.model.rowCount())]
+
+
+def test_overdue_first_and_counts_shown(qtbot, env):
+    store, actors, _wards, _incidents, contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    shown = rows(page)
+    assert [r.due_at for r in shown] == sorted(r.due_at for r in shown)
+    counts = queue.queue_counts(store, actors["manager"])
+    assert f"{counts.open:,}</b> open actions" in page.counts.text()
+    assert page.table.currentIndex().row() == 0  # the most urgent is selected, ready for Enter
+
+
+def test_filter_by_type_with_the_keyboard_and_sort_by_clicking_a_header(qtbot, env):
+    _store, _actors, _wards, _incidents, contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    before = page.model.rowCount()
+    page.type.setFocus()
+    target = page.type.findData("SS-HAR-V")
+    for _ in range(target):
+        qtbot.keyClick(page.type, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: 0 < page.model.rowCount() < before and all(
+        "SS-HAR-V" in r.types for r in rows(page)), timeout=WAIT)
+    header = page.table.horizontalHeader()
+    x = header.sectionViewportPosition(QueueModel.COL_INCIDENT) + 5
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    qtbot.waitUntil(lambda: page.model.sort_key == "incident" and page.model.rowCount() > 0, timeout=WAIT)
+    refs = [r.incident_reference for r in rows(page)]
+    assert refs == sorted(refs) or refs == sorted(refs, reverse=True)
+
+
+def test_complete_with_a_reference_by_keyboard(qtbot, env):
+    store, _actors, _wards, _incidents, contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    police_row = next(i for i, r in enumerate(rows(page)) if r.rule_id == "police-discuss")
+    action_id = rows(page)[police_row].action_id
+    page.table.setFocus()
+    page.table.selectRow(police_row)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    dialog = modal(qtbot, CompleteDialog)
+    assert "Crime reference" in dialog.reference.accessibleName()
+    qtbot.keyClicks(dialog.note, "Discussed with the patient; they chose to report.")
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.reference, "CR/2026/0042")
+    qtbot.keyClick(dialog.reference, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: action_id not in {r.action_id for r in rows(page)}, timeout=WAIT)
+    with unit_of_work(store, write=False) as session:
+        action = session.get(SafeguardingAction, action_id)
+        assert (action.status, action.reference) == ("done", "CR/2026/0042")
+
+
+def test_an_empty_reason_keeps_the_dialog_open_with_the_message(qtbot, env):
+    _store, _actors, _wards, _incidents, contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    qtbot.mouseClick(page.na_button, Qt.MouseButton.LeftButton)
+    dialog = modal(qtbot)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "does not apply" in dialog.problem.text() and dialog.isVisible(), timeout=WAIT)
+    dialog.reject()
+
+
+def test_reassign_to_a_person_with_the_mouse(qtbot, env):
+    store, actors, _wards, _incidents, contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    first = rows(page)[0]
+    qtbot.mouseClick(page.reassign_button, Qt.MouseButton.LeftButton)
+    dialog = modal(qtbot, ReassignDialog)
+    names = [dialog.person.itemText(i) for i in range(dialog.person.count())]
+    assert any(n.startswith("nurse2") for n in names) and not any(n.startswith("manager_elm") for n in names)
+    dialog.person.setCurrentIndex(next(i for i, n in enumerate(names) if n.startswith("nurse2")))
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(r.action_id == first.action_id and r.owner == "nurse2" for r in rows(page)),
+                    timeout=WAIT)
+    with unit_of_work(store, write=False) as session:
+        assert session.scalar(select(SafeguardingAction.assigned_user_id).where(
+            SafeguardingAction.id == first.action_id)) == actors["nurse2"].user_id
+
+
+def test_status_bar_shows_the_overdue_count_for_each_account(qtbot, env, monkeypatch):
+    store, actors, _wards, incidents, contexts = env
+    from datetime import timedelta
+
+    from core.clock import utcnow
+
+    later = utcnow() + timedelta(days=60)
+    monkeypatch.setattr(queue, "utcnow", lambda: later)
+    for username in ("manager", "nurse2", "manager_elm"):
+        window = MainWindow(contexts(username), "test")
+        qtbot.addWidget(window)
+        expected = queue.overdue_count(store, actors[username])
+        text = f"Overdue actions: {expected}" if expected else "No overdue actions"
+        qtbot.waitUntil(lambda w=window, t=text: w.overdue_label.text() == t, timeout=WAIT)
+    restricted_id = incidents[2].incident_id
+    named = queue.list_queue(store, actors["nurse2"], limit=500).rows
+    assert restricted_id not in {r.incident_id for r in named}
+    assert queue.overdue_count(store, actors["nurse2"]) < queue.overdue_count(store, actors["manager"])

@@ -1,0 +1,135 @@
+"""The review screen on a real encrypted store: open a record, confirm harm, feedback, close refused then allowed,
+reopen with a reason; restricted records and the lead's view log."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import select
+
+from core.db.models import AuditEvent
+from core.db.store import unit_of_work
+from core.services import incidents
+from tests.ui.manager_helpers import WAIT, Contexts, modal, press_later, seed
+from ui.main_window import MainWindow
+from ui.review import HarmDialog, ReviewPage, TextDialog, ViewLogDialog
+
+
+@pytest.fixture
+def env(make_store):
+    store, actors, _recovery, wards = make_store()
+    seeded = seed(store, actors, wards)
+    contexts = Contexts(store, actors)
+    yield store, actors, wards, seeded, contexts
+    contexts.finish()
+
+
+def open_page(qtbot, ctx) -> ReviewPage:
+    page = ReviewPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1300, 800)
+    page.show()
+    qtbot.waitUntil(lambda: page.list_model.rowCount() > 0, timeout=WAIT)
+    return page
+
+
+def listed(page):
+    return [page.list_model.rows[i].incident_id for i in range(page.list_model.rowCount())]
+
+
+def open_by_keyboard(qtbot, page, incident_id):
+    row = listed(page).index(incident_id)
+    page.list.setFocus()
+    page.list.selectRow(row)
+    qtbot.keyClick(page.list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.detail is not None and page.detail.incident_id == incident_id, timeout=WAIT)
+
+
+def views_of(store, incident_id):
+    with unit_of_work(store, write=False) as session:
+        return session.scalars(select(AuditEvent.username).where(
+            AuditEvent.entity_id == incident_id, AuditEvent.action == "incident.view")).all()
+
+
+def test_open_confirm_harm_and_leave_feedback(qtbot, env):
+    store, actors, _wards, (assault, _verbal, _restricted), contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, page, assault.incident_id)
+    assert page.harm_banner.isVisibleTo(page)
+    assert "Sexual assault" in page.record.toPlainText()
+    assert views_of(store, assault.incident_id) == ["manager"]
+    qtbot.mouseClick(page.harm_button, Qt.MouseButton.LeftButton)
+    dialog = modal(qtbot, HarmDialog)
+    dialog.psychological.setFocus()
+    qtbot.keyClick(dialog.psychological, Qt.Key.Key_Down)  # low -> moderate
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not page.detail.harm_confirmation_needed, timeout=WAIT)
+    assert not page.harm_banner.isVisibleTo(page)
+    assert page.detail.harm_psychological == "moderate"
+    qtbot.mouseClick(page.feedback_button, Qt.MouseButton.LeftButton)
+    dialog = modal(qtbot, TextDialog)
+    qtbot.keyClicks(dialog.text, "Thank you for reporting this quickly.")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.feedback_note == "Thank you for reporting this quickly.", timeout=WAIT)
+    qtbot.waitUntil(lambda: any(h.event == "incident.harm_confirm" for h in page.history_model.rows), timeout=WAIT)
+    page.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.versions_model.rowCount() >= 1, timeout=WAIT)
+
+
+def test_close_is_refused_with_open_actions_then_allowed_and_reopened(qtbot, env):
+    store, actors, _wards, (_assault, verbal, _restricted), contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, page, verbal.incident_id)
+    press_later(Qt.Key.Key_Y, QMessageBox)  # "Close incident?" -> Yes
+    qtbot.mouseClick(page.close_button, Qt.MouseButton.LeftButton)
+    refusal = press_later(Qt.Key.Key_Return, QMessageBox)  # the refusal, shown by ui.errors
+    qtbot.waitUntil(lambda: bool(refusal), timeout=WAIT)
+    assert "mandatory action" in refusal[0]
+    for action in verbal.actions:
+        if action.mandatory:
+            incidents.complete_action(store, actors["nurse"], action.action_id, "Done.")
+    page.open_incident(verbal.incident_id)
+    qtbot.waitUntil(lambda: all(a.status != "open" or not a.mandatory for a in page.detail.actions), timeout=WAIT)
+    press_later(Qt.Key.Key_Y, QMessageBox)
+    qtbot.mouseClick(page.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.status == "closed", timeout=WAIT)
+    assert page.reopen_button.isEnabled() and not page.close_button.isEnabled()
+    qtbot.mouseClick(page.reopen_button, Qt.MouseButton.LeftButton)
+    dialog = modal(qtbot, TextDialog)
+    qtbot.keyClicks(dialog.text, "New information from the patient.")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.status == "in_review", timeout=WAIT)
+
+
+def test_restricted_record_is_hidden_from_other_wards_and_the_views_are_logged_for_the_lead(qtbot, env):
+    store, actors, _wards, (_assault, _verbal, restricted), contexts = env
+    rid = restricted.incident_id
+    elm = ReviewPage(contexts("manager_elm"))
+    qtbot.addWidget(elm)
+    qtbot.waitUntil(lambda: not elm.list_model.fetching, timeout=WAIT)
+    assert rid not in listed(elm)
+    manager = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, manager, rid)
+    assert "RESTRICTED" in manager.title.text()
+    lead = open_page(qtbot, contexts("lead"))
+    lead.restricted_only.setChecked(True)
+    qtbot.waitUntil(lambda: listed(lead) == [rid], timeout=WAIT)
+    open_by_keyboard(qtbot, lead, rid)
+    assert sorted(views_of(store, rid)) == ["lead", "manager"]
+    qtbot.mouseClick(lead.view_log_button, Qt.MouseButton.LeftButton)
+    log = modal(qtbot, ViewLogDialog)
+    who = [(r.username, r.incident_reference) for r in log.model.rows]
+    assert who == [("lead", restricted.reference), ("manager", restricted.reference)]
+    log.reject()
+    assert not hasattr(manager, "view_log_button")
+
+
+def test_nurses_and_the_named_staff_member_get_no_review_tab(qtbot, env):
+    _store, _actors, _wards, _seeded, contexts = env
+    for username in ("nurse", "nurse2"):
+        window = MainWindow(contexts(username), "test")
+        qtbot.addWidget(window)
+        assert window.page(ReviewPage) is None
+        titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
+        assert "Review" not in titles and "Actions" not in titles and "Dashboard" not in titles
