@@ -163,7 +163,8 @@ def _queue_filter(session, actor: Actor, q: QueueQuery, now: datetime):
     conds = [SafeguardingAction.status == "open", Incident.status.concat("") != "draft",
              visible_incidents(session, actor, ward_id=q.ward_id, ward_index=False)]
     if q.type_code:
-        conds.append(Incident.id.in_(select(IncidentType.incident_id).where(IncidentType.code == q.type_code)))
+        conds.append(select(IncidentType.incident_id).where(IncidentType.incident_id == Incident.id,
+                                                            IncidentType.code == q.type_code).exists())
     if q.owner:
         if q.owner.startswith("user:"):
             conds.append(SafeguardingAction.assigned_user_id == q.owner[5:])

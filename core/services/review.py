@@ -128,16 +128,21 @@ def _eq_or_unrecorded(column, value):
     return column.is_(None) if value == UNRECORDED else column == value
 
 
+def police_informed_clause():
+    """A police action that shows the police were told: the staff-allegation police action done, or any police
+    action completed with a crime reference. (A WHERE clause on SafeguardingAction.)"""
+    return and_(SafeguardingAction.status == "done",
+                or_(SafeguardingAction.rule_id == POLICE_ALWAYS_RULE,
+                    and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
+
+
 def police_referred_clause():
     """An incident counts as referred to the police when any person involved wanted the police told, or the
     staff-allegation police action is done, or any police action was completed with a crime reference."""
     wanted = (select(PersonInvolved.id)
               .where(PersonInvolved.incident_id == Incident.id, PersonInvolved.police_wishes == "yes").exists())
-    informed = (select(SafeguardingAction.id).where(
-        SafeguardingAction.incident_id == Incident.id, SafeguardingAction.status == "done",
-        or_(SafeguardingAction.rule_id == POLICE_ALWAYS_RULE,
-            and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
-        .exists())
+    informed = (select(SafeguardingAction.id)
+                .where(SafeguardingAction.incident_id == Incident.id, police_informed_clause()).exists())
     return or_(wanted, informed)
 
 
@@ -165,7 +170,10 @@ def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool
         start, end = month_bounds(q.month)
         conds += [Incident.occurred_at >= start, Incident.occurred_at < end]
     if q.type_code:
-        conds.append(Incident.id.in_(select(IncidentType.incident_id).where(IncidentType.code == q.type_code)))
+        # A correlated EXISTS probes the (incident_id, code) key for each candidate row, so a first page stops
+        # early; IN (...) would first collect every incident of that type.
+        conds.append(select(IncidentType.incident_id).where(IncidentType.incident_id == Incident.id,
+                                                            IncidentType.code == q.type_code).exists())
     if q.pair:
         conds.append(_eq_or_unrecorded(Incident.pair, q.pair))
     if q.shift:
@@ -209,8 +217,8 @@ def list_incidents(store: Store, actor: Actor, query: IncidentQuery = IncidentQu
                        Incident.pair, Incident.harm_physical, Incident.harm_psychological, Incident.restricted,
                        Incident.harm_confirmation_needed)
                 .join(Ward, Ward.id == Incident.ward_id)
-                # Newest first: walk the date index and stop after one page, rather than sort every match.
-                .where(incident_filter(session, actor, query, ward_index=query.sort != "occurred"))
+                # Date or reference order: walk that index and stop after one page, rather than sort every match.
+                .where(incident_filter(session, actor, query, ward_index=query.sort in ("ward", "status")))
                 .order_by(*order).offset(max(offset, 0)).limit(limit + 1))
         raw = session.execute(stmt).all()
         more, raw = len(raw) > limit, raw[:limit]
