@@ -164,6 +164,7 @@ class SafeguardingAction(Base):
         Index("ix_safeguarding_actions_status_due", "status", "due_at"),
         Index("ix_safeguarding_actions_status_due_incident", "status", "due_at", "incident_id"),  # migration 0004
         Index("ix_safeguarding_actions_incident_cover", "incident_id", "status", "due_at", "rule_id", "reference"),
+        Index("ix_safeguarding_actions_rule_cover", "rule_id", "status", "incident_id", "reference"),  # 0005
     )
 
 

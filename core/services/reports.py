@@ -29,7 +29,7 @@ from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import ValidationError
 from core.security.permissions import SAFEGUARDING_LEAD, require
-from core.services.review import UNRECORDED, IncidentQuery, incident_filter, police_informed_clause
+from core.services.review import POLICE_RULE_PREFIX, UNRECORDED, IncidentQuery, incident_filter, police_informed
 from core.taxonomy import all_pairs, load_taxonomy, pair_label
 
 DIMENSIONS = ("type", "pair", "month", "shift", "location", "harm_physical", "harm_psychological")
@@ -175,10 +175,16 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
                 referred.add(inc_id)
         repeats = sorted((RepeatPerson(ref, role, kind, len(ids)) for (ref, role, kind), ids in seen.items()
                           if len(ids) > 1), key=lambda p: (-p.incidents, p.local_ref))
-        referred.update(session.scalars(
-            select(SafeguardingAction.incident_id)
-            .where(SafeguardingAction.incident_id.in_(in_view), police_informed_clause())))
         in_view_ids = set(session.scalars(in_view))
+        # Police actions are few: read them by rule (a rule_id range, which the rule index can use where LIKE
+        # cannot; no other condition, so SQLite has no other index to prefer) and apply the rest here.
+        police = session.execute(
+            select(SafeguardingAction.incident_id, SafeguardingAction.rule_id, SafeguardingAction.status,
+                   SafeguardingAction.reference)
+            .where(SafeguardingAction.rule_id >= POLICE_RULE_PREFIX,
+                   SafeguardingAction.rule_id < POLICE_RULE_PREFIX[:-1] + chr(ord(POLICE_RULE_PREFIX[-1]) + 1)))
+        referred.update(inc_id for inc_id, rule, status, reference in police
+                        if inc_id in in_view_ids and police_informed(rule, status, reference))
 
         # Open actions are few: read them all from the (status, due, incident) index and keep those in view.
         open_actions = overdue = 0
