@@ -15,15 +15,22 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from core import paths
 from core.errors import LanternError
-from core.services import accounts, backups
-from core.services import settings as store_settings
-from ui.context import AppContext
 from ui.errors import install_excepthook, message_for, show_error
 from ui.idle import IdleWatcher
-from ui.main_window import MainWindow
 from ui.session import Session
 from ui.signin import ChangePasswordDialog, SignInDialog
 from ui.tasks import TaskRunner
+
+# The database layer (SQLAlchemy, Alembic, SQLCipher) and the main window's screens take most of a second to
+# import. They are imported on the database lane while the sign-in window is already on screen.
+HEAVY_MODULES = ("core.services.accounts", "core.services.backups", "core.services.settings", "ui.main_window")
+
+
+def _warm_imports() -> None:
+    import importlib
+
+    for name in HEAVY_MODULES:
+        importlib.import_module(name)
 
 DEMO_INCIDENTS = 300
 DEMO_HINT = (f"This is the demo store, filled with made-up incidents. Sign in as <b>nurse</b>, <b>manager</b>, "
@@ -43,8 +50,8 @@ class AppController(QObject):
         self.folder, self.hint, self.banner = Path(folder), hint, banner
         self.runner = TaskRunner(self)
         self.session: Session | None = None
-        self.ctx: AppContext | None = None
-        self.window: MainWindow | None = None
+        self.ctx = None  # the AppContext while signed in
+        self.window = None  # the MainWindow while signed in
         self.dialog: SignInDialog | None = None
         self.idle = IdleWatcher(5, self)
         self.idle.idle.connect(self.lock)
@@ -58,13 +65,19 @@ class AppController(QObject):
         self.dialog.submitted.connect(self._try_sign_in)
         self.dialog.rejected.connect(QApplication.instance().quit)
         self.dialog.show()
+        self.runner.run(_warm_imports, lambda _r: None, message_for)
         return self.dialog
 
     def _try_sign_in(self, username: str, password: str) -> None:
         folder = self.folder
         reason = "unlock" if self.window is None and self.session is None and self.dialog and \
             self.dialog.property("unlock") else "sign_in"
-        self.runner.run(lambda: accounts.sign_in(folder, username, password, reason=reason),
+        def sign_in():
+            from core.services import accounts
+
+            return accounts.sign_in(folder, username, password, reason=reason)
+
+        self.runner.run(sign_in,
                         self._signed_in, self._sign_in_failed)
 
     def _sign_in_failed(self, err: BaseException) -> None:
@@ -91,6 +104,8 @@ class AppController(QObject):
         while dialog.exec():
             old, new = dialog.values()
             try:
+                from core.services import accounts
+
                 self.session.actor = accounts.change_password(self.session.store, self.session.actor, old, new)
                 return True
             except LanternError as err:
@@ -98,7 +113,12 @@ class AppController(QObject):
         return False
 
     def _open_main_window(self) -> None:
+        from core.services import settings as store_settings
+        from ui.context import AppContext
+        from ui.main_window import MainWindow
+
         self.ctx = AppContext(self.session, self.runner, self)
+
         self.window = MainWindow(self.ctx, str(self.folder), self.banner)
         self.window.lock_requested.connect(self.lock)
         self.window.sign_out_requested.connect(self.sign_out)
@@ -137,6 +157,8 @@ class AppController(QObject):
     def _automatic_backup(self) -> None:
         """The administrator's automatic backup, on the database lane after the drafts, before the store closes."""
         store, actor = self.session.store, self.session.actor
+        from core.services import backups
+
         self.runner.run(lambda: backups.run_automatic(store, actor), lambda _outcome: None, message_for)
         self.runner.wait(600_000)  # a large store takes a while; closing it mid-backup would lose the backup
 
@@ -202,7 +224,7 @@ def check_domain_data() -> str:
     Returns "" when both are sound, else the plain message naming the file, the entry and the problem.
     """
     from core.errors import ConfigError
-    from core.services.incidents import active_rules
+    from core.rules import active_rules
     from core.taxonomy import load_taxonomy
 
     try:

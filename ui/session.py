@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.dto import Actor
-from core.services import accounts
 
 
 @dataclass
@@ -25,10 +24,14 @@ class Session:
     def lock(self) -> None:
         """Audit the lock, dispose the engine and wipe the key."""
         if self.is_open:
+            from core.services import accounts
+
             accounts.lock(self.store, self.actor)
         self.store = None
 
     def sign_out(self) -> None:
         if self.is_open:
+            from core.services import accounts
+
             accounts.sign_out(self.store, self.actor)
         self.store = None

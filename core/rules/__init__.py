@@ -14,6 +14,16 @@ from core.rules.engine import RequiredAction, evaluate, group_for
 from core.rules.facts import IncidentFacts, PersonFacts, facts_from_json, worst_harm
 from core.rules.ruleset import DEFAULT_RULES_PATH, OWNER_ROLES, Rule, RuleSet, load_rules
 
+
+def active_rules() -> RuleSet:
+    """The rules the app applies: the shipped file plus the trust-local override, if one is in place
+    (core.paths.rules_override: LANTERN_RULES_OVERRIDE, or rules-local.toml in the settings folder)."""
+    from core.paths import rules_override
+
+    override = rules_override()
+    return load_rules(override_path=override) if override else load_rules()
+
+
 __all__ = [
     "DEFAULT_RULES_PATH",
     "LONDON",
@@ -24,6 +34,7 @@ __all__ = [
     "RequiredAction",
     "Rule",
     "RuleSet",
+    "active_rules",
     "add_working_days",
     "evaluate",
     "facts_from_json",

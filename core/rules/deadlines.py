@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
 LONDON = ZoneInfo("Europe/London")
 
 DEADLINE_KINDS = ("immediate", "hours", "working_days")
@@ -59,7 +57,9 @@ def utc(moment: datetime) -> datetime:
 
 
 @functools.cache
-def _bank_holidays() -> holidays.HolidayBase:
+def _bank_holidays():
+    import holidays  # imported on first use: it is slow to import and the sign-in window does not need it
+
     return holidays.country_holidays("GB", subdiv="ENG")
 
 

@@ -18,7 +18,7 @@ from core.db.models import Incident, IncidentType, IncidentVersion, PersonInvolv
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, PersonDraft, VersionInfo
 from core.errors import NotFound, PermissionDenied, ValidationError
-from core.rules import IncidentFacts, PersonFacts, RequiredAction, evaluate, load_rules
+from core.rules import IncidentFacts, PersonFacts, RequiredAction, active_rules, evaluate
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
 from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
@@ -300,14 +300,6 @@ def update_incident(store: Store, actor: Actor, incident_id: str, draft: Inciden
                      detail={"status": inc.status, "version": inc.version})
         session.commit()
         return _detail(session, inc)
-
-
-def active_rules():
-    """The shipped rules plus the trust-local override file, if there is one (core.paths.rules_override)."""
-    from core.paths import rules_override
-
-    override = rules_override()
-    return load_rules(override_path=override) if override else load_rules()
 
 
 def actions_for(draft: IncidentDraft, reported_at: datetime) -> list[RequiredAction]:
