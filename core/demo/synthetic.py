@@ -38,8 +38,8 @@ LOCATIONS = [("lounge", 20), ("corridor", 15), ("bedroom", 14), ("other_patient_
              ("online_phone", 2), ("unknown", 2)]
 SHIFTS = {range(7, 8): "morning_handover", range(8, 19): "day", range(19, 20): "evening_handover"}
 DESCRIPTIONS = [
-    "Patient {a} was approached in the {loc} and {what}. Staff intervened and separated them.",
-    "Reported by {a} to the nurse in charge shortly after it happened in the {loc}: {what}.",
+    "{who} was approached in the {loc} and {what}. Staff intervened and separated them.",
+    "{who} told the nurse in charge shortly after it happened in the {loc}: {what}.",
     "Seen by a member of staff in the {loc}: {what}. Both people were moved to different areas.",
 ]
 WHAT = {
@@ -110,7 +110,8 @@ def synthetic_incident(rng: random.Random, ward_id: int, occurred_at: datetime,
         people.append(PersonDraft(role="witness", person_type="staff", local_ref=_ref(rng, "ST-")))
     location = _pick(rng, LOCATIONS)
     exact = rng.random() < 0.8
-    text = rng.choice(DESCRIPTIONS).format(a="A" if affected_type == "patient" else "a staff member",
+    who = {"patient": "A patient", "staff": "A member of staff"}.get(affected_type, "A visitor")
+    text = rng.choice(DESCRIPTIONS).format(who=who,
                                            loc=location.replace("_", " "), what=WHAT[types[0]])
     extra_flags = tuple(f for f, p in (("repeat_incident", 0.12), ("mixed_sex_breach", 0.03),
                                         ("weapon_or_violence", 0.02)) if rng.random() < p)

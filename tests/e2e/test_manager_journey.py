@@ -3,8 +3,11 @@ review the incident (confirm harm, leave feedback), finish its actions and close
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -111,3 +114,42 @@ def test_manager_journey(qtbot, make_store, monkeypatch):
         assert mine[detail.incident_id].feedback_note.startswith("Thank you")
     finally:
         store.close()
+
+
+# ----- screenshots for docs/ -------------------------------------------------------------------
+
+SHOTS = os.environ.get("LANTERN_SCREENSHOTS")
+
+
+@pytest.mark.skipif(not SHOTS, reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
+def test_write_manager_screenshots(qtbot, tmp_path):
+    """The queue, review and dashboard on a 2,000-incident demo store (synthetic data only)."""
+    from core.demo.seed import create_or_fill_demo
+    from core.security.keyslots import MINIMUM_KDF
+    from tests.conftest import PASSWORD
+    from tests.ui.nurse_helpers import sign_in as nurse_sign_in
+    from ui.dashboard import DashboardPage
+
+    out = Path(SHOTS)
+    out.mkdir(parents=True, exist_ok=True)
+    folder = tmp_path / "ward-store"
+    create_or_fill_demo(folder, PASSWORD, incidents=2000, kdf=MINIMUM_KDF)
+    controller = AppController(folder)
+    window = nurse_sign_in(qtbot, controller, "manager")
+    window.resize(1400, 900)
+    try:
+        for page_class, name in ((ActionQueuePage, "queue"), (ReviewPage, "review"), (DashboardPage, "dashboard")):
+            page = window.page(page_class)
+            window.tabs.setCurrentWidget(page)
+            qtbot.wait(1500)
+            controller.runner.wait()
+            if page_class is ReviewPage:  # open the first incident so the record shows
+                page.list.setFocus()
+                page.list.selectRow(0)
+                qtbot.keyClick(page.list, Qt.Key.Key_Return)
+                qtbot.waitUntil(lambda p=page: p.detail is not None, timeout=WAIT)
+                controller.runner.wait()
+            qtbot.wait(300)
+            window.grab().save(str(out / f"{name}.png"))
+    finally:
+        controller.shutdown()
