@@ -5,6 +5,21 @@ from __future__ import annotations
 import sys
 
 QT_PROBE = "--qt-probe"
+GUI_OPTIONS = ("--store", "--demo", "--setup")  # everything else is the command line
+
+
+def wants_gui(argv: list[str]) -> bool:
+    """No arguments, or only the GUI's own options (--store DIR, --demo, --setup), start the app window."""
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--store":
+            if not rest:
+                return False  # the command line's parser says what is missing
+            rest.pop(0)
+        elif not (arg in GUI_OPTIONS or arg.startswith("--store=")):
+            return False
+    return True
 
 
 def _qt_check() -> str:
@@ -24,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         from ui.qt_probe import qt_probe
 
         return qt_probe()
-    if argv and not argv[0].startswith("--store") or "--version" in argv or "-h" in argv or "--help" in argv:
+    if not wants_gui(argv):
         from core.cli import run
 
         return run(argv, qt_check=_qt_check)
