@@ -162,19 +162,18 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
             select(IncidentType.code, func.count()).where(IncidentType.incident_id.in_(in_view))
             .group_by(IncidentType.code)).all()))
 
-        # One pass over the people of the incidents in view: repeat references and police wishes.
-        seen: dict[tuple[str, str, str], set[str]] = {}
-        referred: set[str] = set()
-        for inc_id, ref, role, kind, wishes in session.execute(
-                select(PersonInvolved.incident_id, PersonInvolved.local_ref, PersonInvolved.role,
-                       PersonInvolved.person_type, PersonInvolved.police_wishes)
-                .where(PersonInvolved.incident_id.in_(in_view))):
-            if ref:
-                seen.setdefault((ref, role, kind), set()).add(inc_id)
-            if wishes == "yes":
-                referred.add(inc_id)
-        repeats = sorted((RepeatPerson(ref, role, kind, len(ids)) for (ref, role, kind), ids in seen.items()
-                          if len(ids) > 1), key=lambda p: (-p.incidents, p.local_ref))
+        # Repeat references and police wishes are counted by SQLite over the people index, so only the
+        # few repeat references and referred incidents come back to Python.
+        in_view_people = PersonInvolved.incident_id.in_(in_view)
+        repeat_count = func.count(PersonInvolved.incident_id.distinct())
+        repeats = sorted((RepeatPerson(ref, role, kind, n) for ref, role, kind, n in session.execute(
+            select(PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type, repeat_count)
+            .where(in_view_people, PersonInvolved.local_ref != "")
+            .group_by(PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
+            .having(repeat_count > 1))), key=lambda p: (-p.incidents, p.local_ref, p.role, p.person_type))
+        referred: set[str] = set(session.scalars(
+            select(PersonInvolved.incident_id).where(in_view_people, PersonInvolved.police_wishes == "yes")
+            .distinct()))
         in_view_ids = set(session.scalars(in_view))
         # Police actions are few: read them by rule (a rule_id range, which the rule index can use where LIKE
         # cannot; no other condition, so SQLite has no other index to prefer) and apply the rest here.
