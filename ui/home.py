@@ -1,10 +1,10 @@
-"""The home page (ui layer): who is signed in, on which store, and what to do next."""
+"""The home page (ui layer): who is signed in, and the one thing a nurse most often needs, one press away."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.security.permissions import ROLE_LABELS
+from core.security.permissions import ROLE_LABELS, allowed
 from ui.context import AppContext
 
 
@@ -17,6 +17,14 @@ class HomePage(QWidget):
         heading = QLabel(f"<h2>Signed in as {actor.username} ({ROLE_LABELS[actor.role]})</h2>")
         heading.setAccessibleName("Signed in as")
         layout.addWidget(heading)
+        self.report_button = None
+        if allowed(actor, "incident.create"):
+            self.report_button = QPushButton("Report an incident   (Ctrl+N)")
+            self.report_button.setAccessibleName("Report an incident")
+            self.report_button.setMinimumHeight(48)
+            self.report_button.setStyleSheet("font-size: 15pt; font-weight: bold; padding: 8px 24px;")
+            self.report_button.clicked.connect(self.on_report_clicked)
+            layout.addWidget(self.report_button)
         info = QLabel(
             "Use the tabs above. Press <b>Ctrl+N</b> to report an incident, <b>Ctrl+L</b> to lock Lantern when "
             "you leave the computer. Lantern also locks itself after a few minutes without use; nothing you "
@@ -25,3 +33,12 @@ class HomePage(QWidget):
         info.setWordWrap(True)
         layout.addWidget(info)
         layout.addStretch(1)
+
+    def on_report_clicked(self) -> None:
+        """Open the report form, as Ctrl+N does."""
+        from ui.incident_form import IncidentFormPage
+
+        window = self.window()
+        form = window.page(IncidentFormPage) if hasattr(window, "page") else None
+        if form is not None:
+            form.start_new()

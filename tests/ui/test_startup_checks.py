@@ -26,3 +26,28 @@ def test_gui_arguments():
     assert app_module.parse_gui_args(["--setup"])["setup"] is True
     assert app_module.parse_gui_args(["--store", "x"])["store"].name == "x"
     assert app_module.parse_gui_args(["--demo"])["demo"] is True
+
+
+def test_home_report_button_opens_the_form_and_managers_see_it_admins_do_not(qtbot, make_store):
+    from tests.ui.nurse_helpers import sign_in
+    from ui.home import HomePage
+    from ui.incident_form import IncidentFormPage
+
+    store, _actors, _recovery, _wards = make_store()
+    store.close()
+    controller = app_module.AppController(store.folder)
+    try:
+        window = sign_in(qtbot, controller, "nurse")
+        home = window.page(HomePage)
+        window.tabs.setCurrentWidget(home)
+        home.report_button.setFocus()
+        qtbot.keyClick(home.report_button, app_module.Qt.Key.Key_Space)
+        assert window.tabs.currentWidget() is window.page(IncidentFormPage)
+    finally:
+        controller.shutdown()
+    admin_controller = app_module.AppController(store.folder)
+    try:
+        window = sign_in(qtbot, admin_controller, "admin")
+        assert window.page(HomePage).report_button is None
+    finally:
+        admin_controller.shutdown()
