@@ -1,7 +1,7 @@
-"""Shared helpers for the foundation tests: a template store built once per session and copied per test.
+"""Shared helpers for the foundation tests: the session's template store (tests/conftest.py), copied per test.
 
 Building a store with one account per role costs about 13 Argon2id derivations (~1.8 s). The
-`fresh` fixture copies a closed template folder instead and signs in once (~0.15 s). The copy is a
+`fresh` fixture copies the closed template folder instead and signs in once (~0.15 s). The copy is a
 real encrypted store: same key, same key slots, same user ids, so the template's actors stay valid.
 Synthetic data only.
 """
@@ -18,15 +18,11 @@ import pytest
 
 from core.clock import utcnow
 from core.dto import Actor, IncidentDraft, PersonDraft
-from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
+from tests.conftest import PASSWORD  # noqa: E402,F401 - re-exported for the test modules
 
-PASSWORD = "test-only passphrase 42"  # same as tests/conftest.py
 REPO = Path(__file__).resolve().parents[2]
 HELPERS = Path(__file__).resolve().parent
-USERS = (("nurse", "nurse", ["Oak Ward"]), ("nurse2", "nurse", ["Oak Ward"]),
-         ("manager", "ward_manager", ["Oak Ward"]), ("manager_elm", "ward_manager", ["Elm Ward"]),
-         ("lead", "safeguarding_lead", []))
 HEX_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -48,34 +44,11 @@ class Fresh:
     extra: list = field(default_factory=list)
 
 
-def build_store(folder: Path) -> Template:
-    """The same shape as tests/conftest.py's make_store: two wards and one account per role, minimum KDF."""
-    store, admin, recovery = accounts.init_store(
-        folder, ods_code="RXX", wards=["Oak Ward", "Elm Ward"], admin_username="admin",
-        admin_password=PASSWORD, kdf=MINIMUM_KDF)
-    wards = {w.name: w.ward_id for w in accounts.list_wards(store, admin)}
-    for username, role, ward_names in USERS:
-        accounts.create_user(store, admin, username=username, role=role,
-                             ward_ids=[wards[w] for w in ward_names], password=PASSWORD, must_change=False)
-    store.close()
-    actors = {"administrator": admin, "admin": admin}
-    for username, _role, _w in USERS:
-        s, actor = accounts.sign_in(folder, username, PASSWORD)
-        s.close()
-        actors[username] = actor
-    return Template(folder, actors, recovery, wards)
-
-
-_TEMPLATE: list[Template] = []
-
-
 @pytest.fixture(scope="session", name="template")
-def template_fixture(tmp_path_factory) -> Template:
-    """Built once per test process. (Each test module imports this fixture, which pytest registers per
-    module, so the cache lives here rather than in the fixture scope.) Tests must not write to it."""
-    if not _TEMPLATE:
-        _TEMPLATE.append(build_store(tmp_path_factory.mktemp("template") / "store"))
-    return _TEMPLATE[0]
+def template_fixture(_store_template) -> Template:
+    """The session's template store from tests/conftest.py (built once). Tests must not write to it."""
+    folder, actors, recovery, wards = _store_template
+    return Template(folder, actors, recovery, wards)
 
 
 def copy_store(template: Template, dest: Path) -> Path:
