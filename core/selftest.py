@@ -95,7 +95,7 @@ def check_temporary_store() -> str:
 
 def check_taxonomy_and_rules() -> str:
     from core.errors import LanternError
-    from core.services.incidents import active_rules
+    from core.rules import active_rules
     from core.taxonomy.loader import load_taxonomy
 
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,39 +30,22 @@ from core.security.permissions import ROLE_LABELS, ROLES
 from core.services import accounts, backups, maintenance
 from core.services import settings as store_settings
 from ui.context import AppContext
+from ui.models.base import RowsModel
 
 
-class UsersModel(QAbstractTableModel):
+class UsersModel(RowsModel):
     COL_USERNAME, COL_ROLE, COL_WARDS, COL_STATUS = range(4)
     HEADERS = ("Username", "Role", "Wards", "Status")
 
     def __init__(self):
         super().__init__()
-        self.rows: list[UserInfo] = []
         self.ward_names: dict[int, str] = {}
 
     def set_rows(self, rows: list[UserInfo], wards: list[WardInfo]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
         self.ward_names = {w.ward_id: w.name for w in wards}
-        self.endResetModel()
+        super().set_rows(rows)
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return None
-        user = self.rows[index.row()]
-        column = index.column()
+    def text(self, user: UserInfo, column: int) -> str:
         if column == self.COL_USERNAME:
             return user.username
         if column == self.COL_ROLE:

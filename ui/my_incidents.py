@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,40 +21,22 @@ from core.services import incidents
 from core.taxonomy import load_taxonomy
 from ui.context import AppContext
 from ui.incident_form.wording import STATUS_LABELS, due_text, esc, owner_text
+from ui.models.base import SORT_ROLE, RowsModel
 
 COL_REFERENCE, COL_WHEN, COL_TYPES, COL_STATUS, COL_ACTIONS, COL_FEEDBACK = range(6)
 HEADERS = ("Reference", "When it happened", "Type", "Status", "Open actions", "Feedback from your manager")
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class MyIncidentsModel(QAbstractTableModel):
+class MyIncidentsModel(RowsModel):
     """Rows are core.dto.IncidentSummary values, replaced whole by `set_rows`."""
+
+    HEADERS = HEADERS
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list = []
         self.tax = load_taxonomy()
 
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int):
-        return self.rows[row]
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
-
-    def _text(self, s, column: int) -> str:
+    def text(self, s, column: int) -> str:
         if column == COL_REFERENCE:
             return s.reference
         if column == COL_WHEN:
@@ -70,16 +52,9 @@ class MyIncidentsModel(QAbstractTableModel):
             return f"{text} ({s.overdue_actions} overdue)" if s.overdue_actions else text
         return s.feedback_note or "No feedback yet"
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
-            return None
-        s, column = self.rows[index.row()], index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._text(s, column)
-        if role == SORT_ROLE:
-            return {COL_REFERENCE: s.reference, COL_WHEN: s.occurred_at.isoformat() if s.occurred_at else "",
-                    COL_ACTIONS: s.open_actions, COL_STATUS: s.status}.get(column, self._text(s, column))
-        return None
+    def sort_value(self, s, column: int):
+        return {COL_REFERENCE: s.reference, COL_WHEN: s.occurred_at.isoformat() if s.occurred_at else "",
+                COL_ACTIONS: s.open_actions, COL_STATUS: s.status}.get(column, self.text(s, column))
 
 
 class MyIncidentsPage(QWidget):

@@ -32,7 +32,6 @@ def check_sqlcipher_build() -> str:
         conn = sqlcipher.connect(":memory:")
         try:
             row = conn.execute("PRAGMA cipher_version").fetchone()
-            options = {r[0] for r in conn.execute("PRAGMA compile_options").fetchall()}
         finally:
             conn.close()
     except Exception:  # noqa: BLE001 - any failure here means "not a usable build"
@@ -44,8 +43,6 @@ def check_sqlcipher_build() -> str:
         )
     if tuple(sqlcipher.sqlite_version_info) < MIN_SQLITE:
         raise UnsupportedBuild("The encrypted database library is too old. Reinstall Lantern or call IT.")
-    if "HAS_CODEC" not in options and not any(o.startswith("SQLITE_HAS_CODEC") for o in options):
-        pass  # SQLCipher 4.x builds report cipher_version; compile options vary by packager.
     return str(row[0])
 
 

@@ -46,7 +46,7 @@ from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, require, require_ward
-from core.services.incidents import _action_info, _detail, _load_visible, can_view
+from core.services.incidents import action_info, can_view, detail_of, load_visible
 from core.taxonomy import load_taxonomy
 
 NRLS_XML, NRLS_CSV, LFPSE_JSON, PDF_INCIDENT, PDF_WARD = "nrls-xml", "nrls-csv", "lfpse-json", "pdf-incident", "pdf-ward"
@@ -151,10 +151,10 @@ def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: C
     yield Progress(0, 0, "Reading the records")
     with unit_of_work(store, write=False) as session:
         if kind == PDF_INCIDENT:
-            inc = _load_visible(session, actor, request.incident_id)
+            inc = load_visible(session, actor, request.incident_id)
             if inc.status == "draft":
                 raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
-            details = [_detail(session, inc, generated)]
+            details = [detail_of(session, inc, generated)]
             ward_id = inc.ward_id
         else:
             ward_id = request.ward_id
@@ -252,8 +252,8 @@ def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, 
     generated = now or utcnow()
     with unit_of_work(store) as session:
         if incident_id is not None:
-            inc = _load_visible(session, actor, incident_id)
-            details = [] if inc.status == "draft" else [_detail(session, inc, generated)]
+            inc = load_visible(session, actor, incident_id)
+            details = [] if inc.status == "draft" else [detail_of(session, inc, generated)]
         else:
             details = _visible_details(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
                                        now=generated)
@@ -404,7 +404,7 @@ def _to_detail(inc: Incident, people, types, actions, wards, now: datetime) -> I
         inc.id, inc.reference, inc.ward_id, wards.get(inc.ward_id, ""), inc.status, inc.reporter_id, draft,
         from_db(inc.reported_at), from_db(inc.submitted_at), from_db(inc.closed_at), inc.pair, inc.harm_physical,
         inc.harm_psychological, inc.pd09, inc.restricted, inc.harm_confirmation_needed, inc.feedback_note,
-        inc.version, tuple(_action_info(a, inc.reference, now) for a in actions))
+        inc.version, tuple(action_info(a, inc.reference, now) for a in actions))
 
 
 def _context(session, generated: datetime, date_from, date_to, include_free_text: bool) -> ExportContext:

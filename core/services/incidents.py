@@ -174,7 +174,7 @@ def _write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
     inc.updated_at = now_db()
 
 
-def _action_info(a: SafeguardingAction, reference: str, now: datetime | None = None) -> ActionInfo:
+def action_info(a: SafeguardingAction, reference: str, now: datetime | None = None) -> ActionInfo:
     due = from_db(a.due_at)
     return ActionInfo(a.id, a.incident_id, reference, a.rule_id, a.title, a.guidance, a.why, a.source, a.owner_role,
                       a.owner_label, a.assigned_user_id, a.mandatory, a.deadline_kind, due, a.status, a.note,
@@ -203,20 +203,20 @@ def can_view(actor: Actor, inc: Incident, named_user_ids: set[str]) -> bool:
     return on_ward or inc.reporter_id == actor.user_id
 
 
-def _named_users(session, incident_id: str) -> set[str]:
+def named_users(session, incident_id: str) -> set[str]:
     return set(session.scalars(select(PersonInvolved.linked_user_id).where(
         PersonInvolved.incident_id == incident_id, PersonInvolved.linked_user_id.is_not(None))))
 
 
-def _load_visible(session, actor: Actor, incident_id: str) -> Incident:
+def load_visible(session, actor: Actor, incident_id: str) -> Incident:
     inc = session.get(Incident, incident_id)
-    if inc is None or not can_view(actor, inc, _named_users(session, incident_id)):
+    if inc is None or not can_view(actor, inc, named_users(session, incident_id)):
         # Same answer for "missing" and "not yours", so a restricted record's existence is not revealed.
         raise NotFound("That incident does not exist or is not one you can see.")
     return inc
 
 
-def _detail(session, inc: Incident, now: datetime | None = None) -> IncidentDetail:
+def detail_of(session, inc: Incident, now: datetime | None = None) -> IncidentDetail:
     ward = session.get(Ward, inc.ward_id)
     actions = session.scalars(select(SafeguardingAction).where(SafeguardingAction.incident_id == inc.id)
                               .order_by(SafeguardingAction.due_at, SafeguardingAction.id)).all()
@@ -225,7 +225,7 @@ def _detail(session, inc: Incident, now: datetime | None = None) -> IncidentDeta
         _draft_of(session, inc), from_db(inc.reported_at), from_db(inc.submitted_at), from_db(inc.closed_at),
         inc.pair, inc.harm_physical, inc.harm_psychological, inc.pd09, inc.restricted,
         inc.harm_confirmation_needed, inc.feedback_note, inc.version,
-        tuple(_action_info(a, inc.reference, now) for a in actions))
+        tuple(action_info(a, inc.reference, now) for a in actions))
 
 
 def _snapshot(session, inc: Incident) -> dict:
@@ -270,7 +270,7 @@ def create_draft(store: Store, actor: Actor, draft: IncidentDraft) -> IncidentDe
         audit.record(session, actor, "incident.create", entity_type="incident", entity_id=inc.id,
                      detail={"reference": inc.reference, "status": "draft"})
         session.commit()
-        return _detail(session, inc)
+        return detail_of(session, inc)
 
 
 def update_incident(store: Store, actor: Actor, incident_id: str, draft: IncidentDraft, *,
@@ -278,7 +278,7 @@ def update_incident(store: Store, actor: Actor, incident_id: str, draft: Inciden
     """Save changes. A draft is the reporter's to change freely; after submission an edit needs the
     review permission and a reason, and the earlier version is kept."""
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         if inc.status == "draft":
             require(actor, "incident.create")
             if inc.reporter_id != actor.user_id:
@@ -299,7 +299,7 @@ def update_incident(store: Store, actor: Actor, incident_id: str, draft: Inciden
         audit.record(session, actor, "incident.update", entity_type="incident", entity_id=inc.id,
                      detail={"status": inc.status, "version": inc.version})
         session.commit()
-        return _detail(session, inc)
+        return detail_of(session, inc)
 
 
 def actions_for(draft: IncidentDraft, reported_at: datetime) -> list[RequiredAction]:
@@ -310,7 +310,7 @@ def actions_for(draft: IncidentDraft, reported_at: datetime) -> list[RequiredAct
 def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None = None) -> IncidentDetail:
     """Validate, run the safeguarding rules, create the actions, mark submitted: one transaction."""
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         require(actor, "incident.create")
         if inc.status != "draft":
             raise ValidationError({"status": "This report has already been submitted."})
@@ -331,7 +331,7 @@ def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None
         audit.record(session, actor, "incident.submit", entity_type="incident", entity_id=inc.id,
                      detail={"reference": inc.reference, "actions": len(required), "restricted": inc.restricted})
         session.commit()
-        return _detail(session, inc, reported)
+        return detail_of(session, inc, reported)
 
 
 def _action_row(incident_id: str, action: RequiredAction, created: str) -> SafeguardingAction:
@@ -345,11 +345,11 @@ def _action_row(incident_id: str, action: RequiredAction, created: str) -> Safeg
 def get_incident(store: Store, actor: Actor, incident_id: str) -> IncidentDetail:
     """Read one incident. Every view is audited."""
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         audit.record(session, actor, "incident.view", entity_type="incident", entity_id=inc.id,
                      detail={"restricted": inc.restricted})
         session.commit()
-        return _detail(session, inc)
+        return detail_of(session, inc)
 
 
 def list_my_incidents(store: Store, actor: Actor) -> list[IncidentSummary]:
@@ -358,7 +358,7 @@ def list_my_incidents(store: Store, actor: Actor) -> list[IncidentSummary]:
     with unit_of_work(store, write=False) as session:
         rows = session.scalars(select(Incident).where(Incident.reporter_id == actor.user_id)
                                .order_by(Incident.created_at.desc())).all()
-        return [_summary(session, inc) for inc in rows if can_view(actor, inc, _named_users(session, inc.id))]
+        return [_summary(session, inc) for inc in rows if can_view(actor, inc, named_users(session, inc.id))]
 
 
 def _summary(session, inc: Incident) -> IncidentSummary:
@@ -378,7 +378,7 @@ def _set_status(store: Store, actor: Actor, incident_id: str, permission: str, a
     if reason_required and not reason.strip():
         raise ValidationError({"reason": "Give a reason."})
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         require_ward(actor, inc.ward_id)
         if inc.status not in allowed_from:
             raise ValidationError({"status": f"This incident is {inc.status.replace('_', ' ')}, so it cannot be "
@@ -399,7 +399,7 @@ def _set_status(store: Store, actor: Actor, incident_id: str, permission: str, a
         inc.updated_at = now_db()
         audit.record(session, actor, event, entity_type="incident", entity_id=inc.id, detail={"status": new_status})
         session.commit()
-        return _detail(session, inc)
+        return detail_of(session, inc)
 
 
 def start_review(store: Store, actor: Actor, incident_id: str) -> IncidentDetail:
@@ -425,7 +425,7 @@ def confirm_harm(store: Store, actor: Actor, incident_id: str, physical: str, ps
     if not tax.has("harm_physical", physical) or not tax.has("harm_psychological", psychological):
         raise ValidationError({"harm": "Choose harm levels from the lists."})
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         require_ward(actor, inc.ward_id)
         _keep_version(session, actor, inc, note.strip() or "harm grading confirmed")
         inc.harm_physical, inc.harm_psychological = physical, psychological
@@ -439,24 +439,24 @@ def confirm_harm(store: Store, actor: Actor, incident_id: str, physical: str, ps
         audit.record(session, actor, "incident.harm_confirm", entity_type="incident", entity_id=inc.id,
                      detail={"physical": physical, "psychological": psychological})
         session.commit()
-        return _detail(session, inc)
+        return detail_of(session, inc)
 
 
 def set_feedback(store: Store, actor: Actor, incident_id: str, note: str) -> IncidentDetail:
     require(actor, "incident.review")
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         require_ward(actor, inc.ward_id)
         inc.feedback_note = note.strip()[:MAX_TEXT]
         audit.record(session, actor, "incident.feedback", entity_type="incident", entity_id=inc.id)
         session.commit()
-        return _detail(session, inc)
+        return detail_of(session, inc)
 
 
 def list_versions(store: Store, actor: Actor, incident_id: str) -> list[VersionInfo]:
     require(actor, "incident.review")
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         rows = session.scalars(select(IncidentVersion).where(IncidentVersion.incident_id == inc.id)
                                .order_by(IncidentVersion.version)).all()
         audit.record(session, actor, "incident.view_versions", entity_type="incident", entity_id=inc.id)
@@ -472,7 +472,7 @@ def _update_action(store: Store, actor: Actor, action_id: int, status: str, note
         action = session.get(SafeguardingAction, action_id)
         if action is None:
             raise NotFound("That action does not exist.")
-        inc = _load_visible(session, actor, action.incident_id)
+        inc = load_visible(session, actor, action.incident_id)
         if inc.status == "closed":
             raise ValidationError({"status": "This incident is closed. Reopen it to change its actions."})
         if action.status != "open":
@@ -482,7 +482,7 @@ def _update_action(store: Store, actor: Actor, action_id: int, status: str, note
         audit.record(session, actor, event, entity_type="action", entity_id=str(action.id),
                      detail={"incident": inc.id, "rule": action.rule_id})
         session.commit()
-        return _action_info(action, inc.reference)
+        return action_info(action, inc.reference)
 
 
 def complete_action(store: Store, actor: Actor, action_id: int, note: str = "", reference: str = "") -> ActionInfo:

@@ -28,7 +28,7 @@ from core.security.permissions import (
     require,
     require_ward,
 )
-from core.services.incidents import MAX_TEXT, _action_info, _load_visible, can_view
+from core.services.incidents import MAX_TEXT, action_info, can_view, load_visible
 
 PAGE = 200
 SORTS = ("due", "ward", "type", "owner", "incident")
@@ -281,7 +281,7 @@ def _load_action(session, actor: Actor, action_id: int) -> tuple[SafeguardingAct
     action = session.get(SafeguardingAction, action_id)
     if action is None:
         raise NotFound("That action does not exist.")
-    inc = _load_visible(session, actor, action.incident_id)
+    inc = load_visible(session, actor, action.incident_id)
     require_ward(actor, inc.ward_id)
     return action, inc
 
@@ -332,7 +332,7 @@ def reassign_action(store: Store, actor: Actor, action_id: int, *, user_id: str 
         audit.record(session, actor, "action.reassign", entity_type="action", entity_id=str(action.id),
                      detail={"incident": inc.id, "user": user_id, "role": role})
         session.commit()
-        return _action_info(action, inc.reference)
+        return action_info(action, inc.reference)
 
 
 def add_action(store: Store, actor: Actor, incident_id: str, *, title: str, owner_role: str, due_at: datetime,
@@ -351,7 +351,7 @@ def add_action(store: Store, actor: Actor, incident_id: str, *, title: str, owne
     if errors:
         raise ValidationError(errors)
     with unit_of_work(store) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         require_ward(actor, inc.ward_id)
         if inc.status in ("draft", "closed"):
             raise ValidationError({"status": "Actions can be added to a submitted incident that is not closed."})
@@ -365,7 +365,7 @@ def add_action(store: Store, actor: Actor, incident_id: str, *, title: str, owne
         audit.record(session, actor, "action.add", entity_type="action", entity_id=str(action.id),
                      detail={"incident": inc.id, "mandatory": mandatory})
         session.commit()
-        return _action_info(action, inc.reference)
+        return action_info(action, inc.reference)
 
 
 def ward_choices(store: Store, actor: Actor) -> list[tuple[int, str]]:

@@ -19,7 +19,7 @@ from core.dto import Actor
 from core.errors import PermissionDenied, ValidationError
 from core.security import audit
 from core.security.permissions import allowed, require
-from core.services.incidents import _load_visible
+from core.services.incidents import load_visible
 from core.services.queue import PAGE, _types_for, visible_incidents
 
 UNRECORDED = "unrecorded"  # the filter value for "not recorded" (no shift, no location, not graded)
@@ -255,7 +255,7 @@ def incident_history(store: Store, actor: Actor, incident_id: str) -> list[Histo
     the safeguarding lead sees those in the restricted-record view log)."""
     require(actor, "incident.review")
     with unit_of_work(store, write=False) as session:
-        inc = _load_visible(session, actor, incident_id)
+        inc = load_visible(session, actor, incident_id)
         action_ids = [str(i) for i in session.scalars(select(SafeguardingAction.id).where(
             SafeguardingAction.incident_id == inc.id))]
         events = session.scalars(select(AuditEvent).where(
