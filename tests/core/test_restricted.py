@@ -100,7 +100,7 @@ def test_sql_visibility_matches_can_view_for_every_account(restricted):
         for actor in actors.values():
             via_sql = set(session.scalars(select(Incident.id).where(
                 visible_incidents(session, actor, ward_only=False))))
-            via_python = {inc.id for inc in rows if incidents.can_view(actor, inc, incidents._named_users(
+            via_python = {inc.id for inc in rows if incidents.can_view(actor, inc, incidents.named_users(
                 session, inc.id))}
             assert via_sql == via_python, actor.username
 
