@@ -19,7 +19,7 @@ from core.services import exports, incidents
 from tests.conftest import PASSWORD
 
 MARKER = "MARKER-5520-CLI"
-NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check; synthetic
+NHS_NUMBER = "999 000 0018"  # passes the modulus-11 check; in the 999 test range, never issued
 
 
 def cli(args, stdin_text=PASSWORD + "\n"):

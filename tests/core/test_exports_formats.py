@@ -248,9 +248,9 @@ def test_age_in_days_and_bracket():
 # ----- redaction ------------------------------------------------------------------------------------------------
 
 def test_identifier_like_text_is_redacted():
-    d = detail(description="Seen with NHS number 943 476 5919 on the ward.")
+    d = detail(description="Seen with NHS number 999 000 0018 on the ward.")
     redacted, n, kept = redact_detail(d, NOW.date())
-    assert (n, kept) == (1, 0) and "943 476 5919" not in redacted.draft.description
+    assert (n, kept) == (1, 0) and "999 000 0018" not in redacted.draft.description
     assert "[removed: an NHS number]" in redacted.draft.description
 
 

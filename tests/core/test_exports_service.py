@@ -26,7 +26,7 @@ from core.services import exports, incidents
 
 N = {"n": NRLS_NS}
 MARKER = "MARKER-7731-DESCRIPTION"
-NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check; synthetic
+NHS_NUMBER = "999 000 0018"  # passes the modulus-11 check; in the 999 test range, never issued
 
 
 def _draft(ward_id, *, perpetrator="patient", linked=None, text=MARKER, when=None) -> IncidentDraft:

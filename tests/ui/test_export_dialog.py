@@ -24,7 +24,7 @@ from ui.pages import page_registry
 from ui.session import Session
 from ui.tasks import TaskRunner
 
-NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check; synthetic
+NHS_NUMBER = "999 000 0018"  # passes the modulus-11 check; in the 999 test range, never issued
 
 
 def _draft(ward_id: int, text: str) -> IncidentDraft:
