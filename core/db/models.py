@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
 ROLES = ("nurse", "ward_manager", "safeguarding_lead", "administrator")
 INCIDENT_STATUSES = ("draft", "submitted", "in_review", "closed")
 ACTION_STATUSES = ("open", "done", "not_applicable")
+# The incident columns the lists and dashboard read besides ward and date: the covering indexes hold them all.
+DASHBOARD_COLUMNS = ("status", "restricted", "shift", "location", "pair", "harm_physical",
+                     "harm_psychological", "harm_confirmation_needed", "police_referred", "type_codes", "id")
 
 
 class Base(DeclarativeBase):
@@ -89,6 +92,11 @@ class Incident(Base):
     pd09: Mapped[int | None] = mapped_column(Integer)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     harm_confirmation_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Summaries of the child rows, kept by core/services/incidents.py so the dashboard counts from one
+    # index (migration 0006): the incident's type codes, sorted and space-separated, and whether it was
+    # referred to the police (see incidents.police_referred).
+    type_codes: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    police_referred: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     feedback_note: Mapped[str] = mapped_column(Text, default="")
     taxonomy_version: Mapped[int | None] = mapped_column(Integer)
     rules_version: Mapped[int | None] = mapped_column(Integer)
@@ -100,11 +108,9 @@ class Incident(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {INCIDENT_STATUSES}", name="status_known"),
         Index("ix_incidents_ward_status_occurred", "ward_id", "status", "occurred_at"),
-        # Covering indexes for the queue, incident list and dashboard (migration 0004).
-        Index("ix_incidents_occurred_cover", "occurred_at", "ward_id", "status", "restricted",
-              "harm_confirmation_needed", "id"),
-        Index("ix_incidents_ward_occurred_cover", "ward_id", "occurred_at", "status", "restricted", "shift",
-              "location", "pair", "harm_physical", "harm_psychological", "harm_confirmation_needed", "id"),
+        # Covering indexes for the queue, incident list and dashboard (migrations 0004 and 0006).
+        Index("ix_incidents_occurred_cover", "occurred_at", "ward_id", *DASHBOARD_COLUMNS),
+        Index("ix_incidents_ward_occurred_cover", "ward_id", "occurred_at", *DASHBOARD_COLUMNS),
     )
 
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import asdict, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal_column, or_, select
 
 from core.clock import from_db, now_db, to_db, utcnow
 from core.db.models import Incident, IncidentType, IncidentVersion, PersonInvolved, SafeguardingAction, Ward
@@ -26,6 +26,8 @@ from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_co
 MAX_TEXT = 20_000
 HARM_CONFIRM_RULE = "harm-grading-confirm"  # the rule whose action confirm_harm completes
 HARM_ORDER = {"none": 0, "low": 1, "moderate": 2, "severe": 3, "fatal": 4}
+POLICE_RULE_PREFIX = "police-"
+POLICE_ALWAYS_RULE = "police-inform-staff-alleged"
 
 
 # ----- validation (pure; the form shows these messages next to the fields) ----
@@ -171,7 +173,50 @@ def _write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
     inc.restricted = any(p.role == "alleged_perpetrator" and p.person_type == "staff" for p in draft.people)
     inc.harm_confirmation_needed = needs_harm_confirmation(
         draft.types, [(p.harm_physical, p.harm_psychological) for p in affected], draft.flags)
+    inc.type_codes = " ".join(sorted(set(draft.types)))
+    refresh_police_referred(session, inc)
     inc.updated_at = now_db()
+
+
+# ----- police referral (kept on the incident row for the dashboard, migration 0006) ---------------------
+
+def police_informed_clause():
+    """A police action that shows the police were told: the staff-allegation police action done, or any police
+    action completed with a crime reference. (A WHERE clause on SafeguardingAction.)"""
+    return and_(SafeguardingAction.status == "done",
+                or_(SafeguardingAction.rule_id == POLICE_ALWAYS_RULE,
+                    and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
+
+
+def police_informed(rule_id: str | None, status: str, reference: str) -> bool:
+    """The same test as police_informed_clause, for one action row in hand (the demo generator's bulk insert)."""
+    return status == "done" and (rule_id == POLICE_ALWAYS_RULE or (
+        bool(rule_id) and rule_id.startswith(POLICE_RULE_PREFIX) and reference != ""))
+
+
+def police_referred_clause():
+    """An incident counts as referred to the police when any person involved wanted the police told, or the
+    staff-allegation police action is done, or any police action was completed with a crime reference.
+    (A WHERE clause on Incident, read from the child rows; `Incident.police_referred` keeps its answer.)"""
+    wanted = (select(PersonInvolved.id)
+              .where(PersonInvolved.incident_id == Incident.id, PersonInvolved.police_wishes == "yes").exists())
+    informed = (select(SafeguardingAction.id)
+                .where(SafeguardingAction.incident_id == Incident.id, police_informed_clause()).exists())
+    return or_(wanted, informed)
+
+
+def stale_summaries(session) -> int:
+    """How many incidents' summary columns disagree with their child rows (store check; should be none)."""
+    type_codes = literal_column("coalesce((SELECT group_concat(t.code, ' ' ORDER BY t.code) FROM incident_types t "
+                                "WHERE t.incident_id = incidents.id), '')")
+    return session.scalar(select(func.count()).select_from(Incident).where(or_(
+        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause())))
+
+
+def refresh_police_referred(session, inc: Incident) -> None:
+    """Recompute `inc.police_referred` from its people and actions. Every service that writes either calls it."""
+    session.flush()
+    inc.police_referred = bool(session.scalar(select(police_referred_clause()).where(Incident.id == inc.id)))
 
 
 def action_info(a: SafeguardingAction, reference: str, now: datetime | None = None) -> ActionInfo:
@@ -479,6 +524,7 @@ def _update_action(store: Store, actor: Actor, action_id: int, status: str, note
             raise ValidationError({"status": "This action is already finished."})
         action.status, action.note, action.reference = status, note.strip()[:MAX_TEXT], reference.strip()[:60]
         action.completed_at, action.completed_by = now_db(), actor.user_id
+        refresh_police_referred(session, inc)
         audit.record(session, actor, event, entity_type="action", entity_id=str(action.id),
                      detail={"incident": inc.id, "rule": action.rule_id})
         session.commit()

@@ -32,6 +32,7 @@ from core.security import audit
 from core.security.keys import KeyHolder
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile
 from core.security.permissions import require
+from core.services import incidents
 
 MANIFEST = "manifest.json"
 BACKUP_FORMAT = "lantern-backup"
@@ -65,7 +66,8 @@ def _integrity(conn) -> list[CheckResult]:
 
 
 def check_store(store: Store, actor: Actor) -> list[CheckResult]:
-    """Run integrity_check, cipher_integrity_check and the audit-chain walk; audit the check itself.
+    """Run integrity_check, cipher_integrity_check, the audit-chain walk and the dashboard-summary comparison;
+    audit the check itself.
 
     A check that cannot even read its pages is reported as failed (by name), never as an exception.
     """
@@ -83,6 +85,14 @@ def check_store(store: Store, actor: Actor) -> list[CheckResult]:
                                    f"{count} events, chain intact" if not problems else "; ".join(problems[:5])))
     except StoreDamaged:
         results.append(CheckResult("audit_chain", False, "the audit trail could not be read"))
+    try:
+        with unit_of_work(store, write=False) as session:
+            stale = incidents.stale_summaries(session)
+        results.append(CheckResult("dashboard_summaries", not stale,
+                                   "every incident's summary matches its record" if not stale else
+                                   f"{stale} incident(s) would be miscounted on the dashboard"))
+    except StoreDamaged:
+        results.append(CheckResult("dashboard_summaries", False, "the incidents could not be read"))
     ok = all(r.ok for r in results)
     try:
         with unit_of_work(store) as session:

@@ -1,7 +1,8 @@
 """Dashboard figures for one ward or every ward the user may see, over a period (core layer).
 
 The GUI dashboard and `main.py report summary` both call `dashboard()`. Counting happens in SQL
-(GROUP BY over the ward+status+date index); Python only folds the grouped rows into breakdowns.
+(GROUP BY over the covering ward+date index, which holds the incident's type codes and police referral as
+summary columns); Python only folds the grouped rows into breakdowns.
 
 Definitions (also in docs/manager-guide.md):
 - An incident is counted once in the total; an incident coded with two types counts once under each, so
@@ -24,12 +25,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from core.clock import LONDON, to_db, utcnow
-from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, Ward
+from core.db.models import Incident, PersonInvolved, SafeguardingAction, Ward
 from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import ValidationError
 from core.security.permissions import SAFEGUARDING_LEAD, require
-from core.services.review import POLICE_RULE_PREFIX, UNRECORDED, IncidentQuery, incident_filter, police_informed
+from core.services.review import UNRECORDED, IncidentQuery, incident_filter
 from core.taxonomy import all_pairs, load_taxonomy, pair_label
 
 DIMENSIONS = ("type", "pair", "month", "shift", "location", "harm_physical", "harm_psychological")
@@ -131,20 +132,28 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
         where = incident_filter(session, actor, query)
         ward_name = session.scalar(select(Ward.name).where(Ward.id == ward_id)) if ward_id else "All your wards"
 
-        # One pass for the single-valued breakdowns.
+        # One pass over the covering (ward, date) index for the single-valued breakdowns and the summary
+        # columns (migration 0006); the incident table and its child tables are not read.
         dims = (Incident.shift, Incident.location, Incident.pair, Incident.harm_physical, Incident.harm_psychological)
         shift, location, pair, phys, psych = Counter(), Counter(), Counter(), Counter(), Counter()
-        total = pending = 0
-        for s, loc, p, hp, hs, pend, n in session.execute(
-                select(*dims, func.sum(Incident.harm_confirmation_needed), func.count())
-                .where(where).group_by(*dims)):
+        total = pending = referred = 0
+        for s, loc, p, hp, hs, pend, police, n in session.execute(
+                select(*dims, func.count().filter(Incident.harm_confirmation_needed.is_(True)),
+                       func.count().filter(Incident.police_referred.is_(True)), func.count()).where(where).group_by(*dims)):
             shift[s] += n
             location[loc] += n
             pair[p] += n
             phys[hp] += n
             psych[hs] += n
             total += n
-            pending += pend or 0
+            pending += pend
+            referred += police
+
+        types = Counter()
+        for codes, n in session.execute(select(Incident.type_codes, func.count()).where(where)
+                                        .group_by(Incident.type_codes)):
+            for code in codes.split():
+                types[code] += n
 
         # Months: group by UTC day, splitting off 23:00-23:59 UTC, which is the next London day in summer time.
         months = Counter()
@@ -155,43 +164,23 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
             moment = datetime.fromisoformat(f"{day}T{'23:30' if is_late else '12:00'}+00:00").astimezone(LONDON)
             months[f"{moment.year:04d}-{moment.month:02d}"] += n
 
-        # Child tables are read with `incident_id IN (incidents in view)`: SQLite sorts that list, so it walks
-        # each child index in key order (each encrypted page read once) instead of jumping about at random.
+        # Repeat references are counted by SQLite over the people index, so only the repeats come back.
+        # `incident_id IN (incidents in view)`: SQLite sorts that list and walks the index in key order.
         in_view = select(Incident.id).where(where)
-        types = Counter(dict(session.execute(
-            select(IncidentType.code, func.count()).where(IncidentType.incident_id.in_(in_view))
-            .group_by(IncidentType.code)).all()))
-
-        # Repeat references and police wishes are counted by SQLite over the people index, so only the
-        # few repeat references and referred incidents come back to Python.
-        in_view_people = PersonInvolved.incident_id.in_(in_view)
         repeat_count = func.count(PersonInvolved.incident_id.distinct())
-        repeats = sorted((RepeatPerson(ref, role, kind, n) for ref, role, kind, n in session.execute(
-            select(PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type, repeat_count)
-            .where(in_view_people, PersonInvolved.local_ref != "")
-            .group_by(PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
-            .having(repeat_count > 1))), key=lambda p: (-p.incidents, p.local_ref, p.role, p.person_type))
-        referred: set[str] = set(session.scalars(
-            select(PersonInvolved.incident_id).where(in_view_people, PersonInvolved.police_wishes == "yes")
-            .distinct()))
-        in_view_ids = set(session.scalars(in_view))
-        # Police actions are few: read them by rule (a rule_id range, which the rule index can use where LIKE
-        # cannot; no other condition, so SQLite has no other index to prefer) and apply the rest here.
-        police = session.execute(
-            select(SafeguardingAction.incident_id, SafeguardingAction.rule_id, SafeguardingAction.status,
-                   SafeguardingAction.reference)
-            .where(SafeguardingAction.rule_id >= POLICE_RULE_PREFIX,
-                   SafeguardingAction.rule_id < POLICE_RULE_PREFIX[:-1] + chr(ord(POLICE_RULE_PREFIX[-1]) + 1)))
-        referred.update(inc_id for inc_id, rule, status, reference in police
-                        if inc_id in in_view_ids and police_informed(rule, status, reference))
+        person = (PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
+        repeats = [RepeatPerson(*row) for row in session.execute(
+            select(*person, repeat_count)
+            .where(PersonInvolved.incident_id.in_(in_view), PersonInvolved.local_ref != "")
+            .group_by(*person).having(repeat_count > 1).order_by(repeat_count.desc(), *person))]
 
-        # Open actions are few: read them all from the (status, due, incident) index and keep those in view.
-        open_actions = overdue = 0
-        for inc_id, due in session.execute(select(SafeguardingAction.incident_id, SafeguardingAction.due_at)
-                                           .where(SafeguardingAction.status == "open")):
-            if inc_id in in_view_ids:
-                open_actions += 1
-                overdue += due < now_text
+        # Open actions are few: walk them on the (status, due, incident) index and test each one's incident
+        # by its key. (The filter as a scalar subquery keyed on the incident id, so SQLite cannot drive from
+        # the far larger set of incidents in view.)
+        in_view_by_key = select(where).where(Incident.id == SafeguardingAction.incident_id).scalar_subquery()
+        open_actions, overdue = session.execute(
+            select(func.count(), func.count().filter(SafeguardingAction.due_at < now_text))
+            .where(SafeguardingAction.status == "open", in_view_by_key)).one()
 
     return Dashboard(
         ward_id=ward_id, ward_name=ward_name or "", date_from=date_from, date_to=date_to, total=total,
@@ -204,7 +193,7 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
         harm_physical=_buckets(phys, tax.codes("harm_physical"), lambda c: tax.label("harm_physical", c)),
         harm_psychological=_buckets(psych, tax.codes("harm_psychological"),
                                     lambda c: tax.label("harm_psychological", c)),
-        repeat_people=tuple(repeats), police_referred=len(referred),
+        repeat_people=tuple(repeats), police_referred=referred,
         open_actions=open_actions, overdue_actions=overdue, harm_confirmation_pending=pending)
 
 

@@ -26,8 +26,6 @@ UNRECORDED = "unrecorded"  # the filter value for "not recorded" (no shift, no l
 REPORTED = ("submitted", "in_review", "closed")
 STATUS_FILTERS = ("open", "submitted", "in_review", "closed")
 INCIDENT_SORTS = ("occurred", "reference", "ward", "status")
-POLICE_RULE_PREFIX = "police-"
-POLICE_ALWAYS_RULE = "police-inform-staff-alleged"
 EVENT_LABELS = {
     "incident.create": "Report started", "incident.update": "Record edited", "incident.submit": "Report submitted",
     "incident.review": "Review started", "incident.close": "Closed", "incident.reopen": "Reopened",
@@ -128,30 +126,6 @@ def _eq_or_unrecorded(column, value):
     return column.is_(None) if value == UNRECORDED else column == value
 
 
-def police_informed_clause():
-    """A police action that shows the police were told: the staff-allegation police action done, or any police
-    action completed with a crime reference. (A WHERE clause on SafeguardingAction.)"""
-    return and_(SafeguardingAction.status == "done",
-                or_(SafeguardingAction.rule_id == POLICE_ALWAYS_RULE,
-                    and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
-
-
-def police_informed(rule_id: str | None, status: str, reference: str) -> bool:
-    """The same test as police_informed_clause, for one action row already read."""
-    return status == "done" and (rule_id == POLICE_ALWAYS_RULE or (
-        bool(rule_id) and rule_id.startswith(POLICE_RULE_PREFIX) and reference != ""))
-
-
-def police_referred_clause():
-    """An incident counts as referred to the police when any person involved wanted the police told, or the
-    staff-allegation police action is done, or any police action was completed with a crime reference."""
-    wanted = (select(PersonInvolved.id)
-              .where(PersonInvolved.incident_id == Incident.id, PersonInvolved.police_wishes == "yes").exists())
-    informed = (select(SafeguardingAction.id)
-                .where(SafeguardingAction.incident_id == Incident.id, police_informed_clause()).exists())
-    return or_(wanted, informed)
-
-
 def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool = True):
     """The WHERE clause for a query: visibility, ward, status, period and the chosen breakdown value.
 
@@ -195,8 +169,7 @@ def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool
     if q.restricted_only:
         conds.append(Incident.restricted.is_(True))
     if q.police_referred is not None:
-        clause = police_referred_clause()
-        conds.append(clause if q.police_referred else ~clause)
+        conds.append(Incident.police_referred.is_(q.police_referred))
     if q.local_ref:
         conds.append(Incident.id.in_(select(PersonInvolved.incident_id).where(
             PersonInvolved.local_ref == q.local_ref.strip())))
