@@ -58,6 +58,15 @@ class StoreDamaged(LanternError):
         super().__init__(message)
 
 
+class StoreReadOnly(LanternError):
+    """A write was refused because damage was found in the store earlier in this session (REL-05)."""
+
+    def __init__(self, message: str = "Lantern found damage in the incident store, so it is not saving "
+                 "anything more to it; nothing you typed here was saved. Keep a note of it on paper and ask "
+                 "your administrator to restore the latest backup."):
+        super().__init__(message)
+
+
 class SlotFileTampered(LanternError):
     def __init__(self, message: str = "The store's key file has been altered or damaged, so nobody can "
                  "sign in with it. Ask your administrator to restore it from a backup."):

@@ -7,6 +7,7 @@ live in core.services.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import uuid
@@ -32,10 +33,15 @@ from core.errors import (
     StoreBusy,
     StoreDamaged,
     StoreNotFound,
+    StoreReadOnly,
     ValidationError,
 )
 from core.security.keys import KeyHolder, new_recovery_key
 from core.security.keyslots import DEFAULT_KDF, RECOVERY_SLOT_ID, SLOT_FILE_NAME, KdfParams, Slot, SlotFile
+
+log = logging.getLogger(__name__)
+DAMAGE_FOUND = ("Lantern found damage in the incident store. Nothing more will be saved to it, so the damage "
+                "cannot spread; you can still read records. Ask your administrator to restore the latest backup.")
 
 
 def workstation_name() -> str:
@@ -48,6 +54,8 @@ class Store:
     key: KeyHolder
     slots: SlotFile
     engine: Engine
+    # Set when a check or a read finds damage: from then on reads go on but every write is refused (REL-05).
+    damaged: bool = False
 
     @property
     def kdf(self) -> KdfParams:
@@ -62,9 +70,27 @@ class Store:
         return not self.key.is_zeroed
 
     def close(self) -> None:
-        """Lock: dispose every pooled connection and wipe the key."""
+        """Lock: fold the write-ahead log back into the database, dispose every pooled connection, wipe the key."""
+        self.checkpoint()
         self.engine.dispose()
         self.key.zero()
+
+    def checkpoint(self) -> bool:
+        """`wal_checkpoint(TRUNCATE)`, so the -wal file does not grow without bound (REL-07). Returns False if a
+        reader still holds an old snapshot (the checkpoint is then partial; the next one finishes it)."""
+        if self.key.is_zeroed or self.damaged:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        except sa_exc.DBAPIError:
+            return False
+        return busy == 0
+
+    def mark_damaged(self) -> None:
+        if not self.damaged:
+            self.damaged = True
+            log.error("store damage found; the store is read-only until it is restored")
 
     def save_slots(self) -> None:
         self.slots.seal(self.key)
@@ -79,29 +105,29 @@ def unit_of_work(store: Store, *, write: bool = True) -> Iterator[Session]:
     """
     if not store.is_open:
         raise StoreNotFound("The store is locked. Sign in again.")
+    if write and store.damaged:
+        raise StoreReadOnly()
     bind = writer(store.engine) if write else store.engine
     session = Session(bind=bind, expire_on_commit=False, autoflush=True)
     try:
         yield session
     except sa_exc.OperationalError as err:
         session.rollback()
-        raise _translate(err) from None
+        raise _translate(store, err) from None
     except sa_exc.DatabaseError as err:
         session.rollback()
-        message = str(err.orig).lower()
-        if "not a database" in message or "malformed" in message:
-            raise StoreDamaged() from None
-        raise StorageFailure() from None
+        raise _translate(store, err) from None
     finally:
         session.close()
 
 
-def _translate(err: sa_exc.OperationalError) -> LanternError:
+def _translate(store: Store, err: sa_exc.DBAPIError) -> LanternError:
     message = str(err.orig).lower()
     if "locked" in message or "busy" in message:
         return StoreBusy()
     if "not a database" in message or "malformed" in message:
-        return StoreDamaged()
+        store.mark_damaged()
+        return StoreDamaged(DAMAGE_FOUND)
     return StorageFailure()
 
 
