@@ -30,6 +30,16 @@ class UserInfo:
 
 
 @dataclass(frozen=True)
+class StaffChoice:
+    """An account a reporter may link to a staff member named in a report. Never carries password or slot data."""
+
+    user_id: str
+    label: str  # e.g. "nurse2 (Nurse)" or "jbloggs: J Bloggs (Ward manager)"
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
 class WardInfo:
     ward_id: int
     name: str

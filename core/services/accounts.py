@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from core.clock import now_db
 from core.db.models import User, UserWard, Ward
@@ -26,12 +26,21 @@ from core.db.store import (
     unit_of_work,
     workstation_name,
 )
-from core.dto import Actor, NewAccount, UserInfo, WardInfo
+from core.dto import Actor, NewAccount, StaffChoice, UserInfo, WardInfo
 from core.errors import NotFound, PermissionDenied, ValidationError, WrongPassword
 from core.security import audit
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
 from core.security.passwords import check_password, temporary_password
-from core.security.permissions import ADMINISTRATOR, ROLES, require
+from core.security.permissions import (
+    ADMINISTRATOR,
+    NURSE,
+    ROLE_LABELS,
+    ROLES,
+    SAFEGUARDING_LEAD,
+    WARD_MANAGER,
+    require,
+    require_ward,
+)
 from core.security.throttle import Throttle
 
 SEX_DESIGNATIONS = ("female", "male", "mixed")
@@ -363,3 +372,37 @@ def list_wards(store: Store, actor: Actor) -> list[WardInfo]:
     with unit_of_work(store, write=False) as session:
         wards = session.scalars(select(Ward).order_by(Ward.name)).all()
         return [WardInfo(w.id, w.name, w.sex_designation, w.service_type, w.active) for w in wards]
+
+
+def linkable_staff(store: Store, actor: Actor, ward_id: int) -> list[StaffChoice]:
+    """The accounts a reporter may link to a member of staff named in a report on `ward_id`.
+
+    Linking an account hides the report from that account for good (incidents.can_view), so the list is the
+    accounts that could otherwise read it or be asked about it: active nurses and ward managers of that ward,
+    and every active safeguarding lead (they cover all wards). Left out, on purpose:
+    - administrators: they can never open an incident, so linking one would protect nothing, and their
+      accounts are for running Lantern, not for ward staff;
+    - staff of other wards: they cannot open this ward's incidents, and a long list of strangers is where a
+      tired nurse picks the wrong name;
+    - the person asking: linking your own account would hide the report from you before you could send it;
+    - switched-off accounts: they cannot sign in.
+    Anyone who may report an incident on that ward may ask. Only ids, usernames, display names and roles
+    leave this function: never password, key-slot or audit data.
+    """
+    require(actor, "incident.create")
+    require_ward(actor, ward_id)
+    with unit_of_work(store, write=False) as session:
+        if session.get(Ward, ward_id) is None:
+            raise NotFound("That ward does not exist.")
+        on_ward = select(UserWard.user_id).where(UserWard.ward_id == ward_id)
+        users = session.scalars(
+            select(User).where(
+                User.active.is_(True), User.id != actor.user_id,
+                or_(User.role == SAFEGUARDING_LEAD,
+                    and_(User.role.in_((NURSE, WARD_MANAGER)), User.id.in_(on_ward))))
+            .order_by(User.username)).all()
+        choices = []
+        for user in users:
+            who = f"{user.username}: {user.display_name}" if user.display_name else user.username
+            choices.append(StaffChoice(user.id, f"{who} ({ROLE_LABELS[user.role]})", user.username, user.role))
+        return choices
