@@ -49,6 +49,7 @@ class AppController(QObject):
         super().__init__()
         self.folder, self.hint, self.banner = Path(folder), hint, banner
         self.runner = TaskRunner(self)
+        self.checker = TaskRunner(self)  # the start-up integrity check runs beside the database lane
         self.session: Session | None = None
         self.ctx = None  # the AppContext while signed in
         self.window = None  # the MainWindow while signed in
@@ -128,7 +129,23 @@ class AppController(QObject):
             self.idle.set_minutes(5)
         self.idle.start()
         self.window.show()
+        self._start_up_check()
         self.signed_in.emit()
+
+    def _start_up_check(self) -> None:
+        """`quick_check` in the background, off the database lane so screens load meanwhile (REL-05)."""
+        store, actor, ctx = self.session.store, self.session.actor, self.ctx
+
+        def checked(ok: bool) -> None:
+            if not ok and self.ctx is ctx:
+                ctx.damaged.emit()
+
+        def check() -> bool:
+            from core.services import maintenance
+
+            return maintenance.quick_check(store, actor)
+
+        self.checker.run(check, checked, message_for)
 
     # ----- lock and sign-out ------------------------------------------------
     def _close_session(self, how: str) -> str:
@@ -139,6 +156,7 @@ class AppController(QObject):
         if self.session and how == "sign_out":
             self._automatic_backup()
         self.runner.wait()
+        self.checker.wait(120_000)
         if self.window:
             self.window.hide()
             self.window.deleteLater()

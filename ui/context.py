@@ -3,6 +3,7 @@
 Screens call `ctx.call(fn, on_done)`; `fn` receives (store, actor) and runs a core service on the
 database lane; `on_done` gets its result on the GUI thread; errors are shown by the one mapping in
 ui.errors unless `on_error` is given. After a change, a screen emits `ctx.changed` so others refresh.
+An error saying the store is damaged also emits `ctx.damaged`, so the main window shows it is read-only.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from core.errors import StoreDamaged, StoreReadOnly
 from ui.errors import show_error
 from ui.session import Session
 from ui.tasks import TaskRunner
@@ -20,6 +22,7 @@ from ui.tasks import TaskRunner
 class AppContext(QObject):
     changed = Signal(object)  # a core.dto.Changes (or None for "refresh everything")
     locked = Signal()
+    damaged = Signal()  # damage was found in the store: it is read-only from now on (REL-05)
 
     def __init__(self, session: Session, runner: TaskRunner, parent: QObject | None = None):
         super().__init__(parent)
@@ -41,4 +44,9 @@ class AppContext(QObject):
                 raise StoreNotFound("Lantern is locked. Sign in again to carry on.")
             return fn(session.store, session.actor)
 
-        self.runner.run(job, on_done or (lambda _r: None), on_error or (lambda err: show_error(parent, err)))
+        def failed(err: BaseException) -> None:
+            if isinstance(err, (StoreDamaged, StoreReadOnly)):
+                self.damaged.emit()
+            (on_error or (lambda e: show_error(parent, e)))(err)
+
+        self.runner.run(job, on_done or (lambda _r: None), failed)

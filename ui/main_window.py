@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 from shiboken6 import isValid
 
 from core.diagnostics import diagnostic_report
@@ -12,6 +21,12 @@ from core.security.permissions import ROLE_LABELS, allowed
 from core.services import queue
 from ui.context import AppContext
 from ui.pages import pages_for
+
+DAMAGE_TEXT = ("<b>Lantern found damage in this incident store, so it is read-only.</b> You can still read "
+               "records, but nothing new can be saved until the store is restored. ")
+DAMAGE_STAFF = ("If you need to report an incident now, use the paper form and tell your ward manager, and ask "
+                "your administrator to restore the latest backup.")
+DAMAGE_ADMIN = "Restore the latest backup into a new folder, then sign out and start Lantern again."
 
 
 class MainWindow(QMainWindow):
@@ -27,7 +42,14 @@ class MainWindow(QMainWindow):
         self.tabs.setAccessibleName("Lantern sections")
         for title, page in pages_for(ctx):
             self.tabs.addTab(page, title)
-        self.setCentralWidget(self.tabs)
+        self.damage_banner = self._damage_banner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.damage_banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        ctx.damaged.connect(self.show_damage)
         status = f"Store: {store_label}"
         if banner:
             status = f"{banner}   |   {status}"
@@ -57,6 +79,39 @@ class MainWindow(QMainWindow):
         self.report_action = QAction("Copy &diagnostic report (for IT)", self)
         self.report_action.triggered.connect(self.on_report_triggered)
         menu.addAction(self.report_action)
+
+    def _damage_banner(self) -> QWidget:
+        banner = QWidget()
+        banner.setObjectName("damage")
+        banner.setStyleSheet("#damage { background: #a00000; } #damage QLabel { color: white; padding: 6px; }")
+        row = QHBoxLayout(banner)
+        self.damage_text = QLabel(DAMAGE_TEXT + (DAMAGE_ADMIN if allowed(self.ctx.actor, "backup.run") else
+                                                 DAMAGE_STAFF))
+        self.damage_text.setWordWrap(True)
+        self.damage_text.setAccessibleName("Store damaged: read-only")
+        row.addWidget(self.damage_text, 1)
+        self.restore_button = QPushButton("&Restore a backup…")
+        self.restore_button.clicked.connect(self.on_restore_clicked)
+        self.restore_button.setVisible(allowed(self.ctx.actor, "backup.run"))
+        row.addWidget(self.restore_button)
+        banner.hide()
+        return banner
+
+    def show_damage(self) -> None:
+        """Damage was found (start-up check, a read, or a full check): say so on every screen, for good."""
+        if self.damage_banner.isHidden():
+            self.damage_banner.show()
+            self.status_label.setText("READ-ONLY: damage found in the store   |   " + self.status_label.text())
+            if self.restore_button.isVisible():
+                self.restore_button.setFocus()
+
+    def on_restore_clicked(self) -> None:
+        from ui.admin import AdminPage
+
+        admin = self.page(AdminPage)
+        if admin is not None:
+            self.tabs.setCurrentWidget(admin)
+            admin.on_restore_clicked()
 
     def on_report_triggered(self) -> None:
         """Versions, settings and the store's set-up on the clipboard: never incident data or keys."""

@@ -269,7 +269,7 @@ def restore_backup(store: Store, actor: Actor, backup_file: Path, new_folder: Pa
 
     A backup of this same store is opened with its key and integrity-checked first; a backup of
     another store can only be checked by its checksums here (run `check` on it after switching).
-    The restore is recorded in the current store's audit trail.
+    The restore is recorded in the current store's audit trail, unless that store is damaged (read-only).
     """
     require(actor, "backup.run")
     backup_file, new_folder = Path(backup_file), Path(new_folder)
@@ -280,10 +280,12 @@ def restore_backup(store: Store, actor: Actor, backup_file: Path, new_folder: Pa
     if new_folder.resolve().is_relative_to(store.folder.resolve()):
         raise ValidationError({"store": "Restore into a new folder outside the current store's folder."})
     manifest = maintenance.restore_store(backup_file, new_folder)
-    with unit_of_work(store) as session:
-        audit.record(session, actor, "backup.restore", entity_type="backup", entity_id=manifest["db_sha256"][:40],
-                     detail={"incidents": manifest["incidents"], "same_store": same_store})
-        session.commit()
+    if not store.damaged:  # a damaged store takes no more writes; the restore is what mends it
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "backup.restore", entity_type="backup",
+                         entity_id=manifest["db_sha256"][:40],
+                         detail={"incidents": manifest["incidents"], "same_store": same_store})
+            session.commit()
     return RestoreResult(str(new_folder), int(manifest["incidents"]), same_store)
 
 
@@ -299,8 +301,9 @@ def switch_store(store: Store, actor: Actor, folder: Path) -> Path:
     previous = settings.get("store", "")
     settings["store"] = str(folder)
     paths.save_settings(settings)
-    with unit_of_work(store) as session:
-        audit.record(session, actor, "settings.change", entity_type="setting", entity_id="store",
-                     detail={"from": previous, "to": str(folder)})
-        session.commit()
+    if not store.damaged:
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "settings.change", entity_type="setting", entity_id="store",
+                         detail={"from": previous, "to": str(folder)})
+            session.commit()
     return folder
