@@ -6,6 +6,9 @@ and only the background `quick_check` finds it, as it would find a failing disk.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -77,3 +80,18 @@ def test_a_healthy_store_shows_no_banner(qtbot, make_store):
     assert window.damage_banner.isHidden()
     assert not window.status_label.text().startswith("READ-ONLY")
     controller.shutdown()
+
+
+@pytest.mark.skipif(not os.environ.get("LANTERN_SCREENSHOTS"),
+                    reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
+def test_write_damage_screenshots(qtbot, make_store):
+    out = Path(os.environ["LANTERN_SCREENSHOTS"])
+    folder, _wards = damaged_store(make_store)
+    for username, name in (("nurse", "damaged-store-nurse.png"), ("admin", "damaged-store-admin.png")):
+        controller = AppController(folder)
+        window = sign_in(qtbot, controller, username)
+        window.resize(1100, 600)
+        qtbot.waitUntil(lambda w=window: w.damage_banner.isVisible(), timeout=WAIT)
+        qtbot.wait(50)
+        window.grab().save(str(out / name))
+        controller.shutdown()
