@@ -77,12 +77,20 @@ class Store:
 
     def checkpoint(self) -> bool:
         """`wal_checkpoint(TRUNCATE)`, so the -wal file does not grow without bound (REL-07). Returns False if a
-        reader still holds an old snapshot (the checkpoint is then partial; the next one finishes it)."""
+        reader still holds an old snapshot (the checkpoint is then partial; the next one finishes it).
+
+        TRUNCATE waits for readers through the busy handler, so the wait is cut to one second here: with the
+        connection's usual 15-second timeout, one lingering reader would hold up every lock and exit by 15 s."""
         if self.key.is_zeroed or self.damaged:
             return False
         try:
             with self.engine.connect() as conn:
-                busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                usual = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar())
+                conn.exec_driver_sql("PRAGMA busy_timeout = 1000")
+                try:
+                    busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                finally:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {usual}")  # the pooled connection keeps its wait
         except sa_exc.DBAPIError:
             return False
         return busy == 0
