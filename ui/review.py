@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -38,11 +40,12 @@ from shiboken6 import isValid
 
 from core.dto import Changes
 from core.security.permissions import allowed
-from core.services import incidents, queue, review
+from core.services import accounts, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
 from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
 from ui.context import AppContext
+from ui.incident_form.people import PeopleStep
 from ui.models.base import ROW_ROLE
 from ui.models.manager import (
     STATUS_LABELS,
@@ -118,7 +121,9 @@ def record_html(d, tax, reporter: str = "") -> str:
 
 
 class EditDialog(_Form):
-    """Change the main facts of a submitted report. A reason is required; the earlier version is kept."""
+    """Change the main facts and the people of a submitted report. A reason is required; the earlier version is
+    kept. The people use the report form's own editors (ui.incident_form.people), account link included; harm
+    grades are changed with Confirm harm, so each person keeps the grades they had."""
 
     def __init__(self, detail, parent=None):
         super().__init__("Edit incident", f"Change incident <b>{html.escape(detail.reference)}</b>. The version "
@@ -148,7 +153,34 @@ class EditDialog(_Form):
         self.form.addRow("&Shift:", self.shift)
         self.form.addRow("What &happened:", self.description)
         self.form.addRow("Done straight &away:", self.immediate)
-        self.form.addRow("&Reason for the change:", self.reason)
+        self.people_box = QGroupBox("People involved")
+        self.people_box.setAccessibleName("People involved")
+        column = QVBoxLayout(self.people_box)
+        harm_note = QLabel("Harm grades stay as they are here: change them with Confirm harm.")
+        harm_note.setWordWrap(True)
+        column.addWidget(harm_note)
+        self.people = PeopleStep(show_heading=False)
+        self.people.load(self.draft.people)
+        column.addWidget(self.people)
+        # Two columns, so the dialog fits a ward PC's screen: the facts on the left, the people on the right.
+        layout = self.layout()
+        layout.removeItem(self.form)
+        columns = QHBoxLayout()
+        columns.addLayout(self.form, 1)
+        columns.addWidget(self.people_box, 1)
+        layout.insertLayout(1, columns, 1)
+        reason = QFormLayout()
+        reason.addRow("&Reason for the change:", self.reason)
+        layout.insertLayout(2, reason)
+        self.setMinimumWidth(1000)
+        self.resize(1100, 700)
+        QWidget.setTabOrder(self.immediate, self.people.editors[0].role if self.people.editors else self.people.add)
+        QWidget.setTabOrder(self.people.add, self.reason)
+
+    def set_staff_choices(self, choices) -> None:
+        """The accounts that may be linked to a staff member named here (core accounts.linkable_staff)."""
+        if isValid(self):
+            self.people.set_staff_choices(choices)
 
     def _choice(self, options, current, name) -> QComboBox:
         combo = QComboBox()
@@ -162,9 +194,10 @@ class EditDialog(_Form):
     def values(self):
         types = tuple(self.types.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.types.count())
                       if self.types.item(i).checkState() == Qt.CheckState.Checked)
+        people = tuple(person for person in (e.person(e.loaded_harm) for e in self.people.editors) if person)
         draft = replace(self.draft, types=types, location=self.location.currentData(),
                         shift=self.shift.currentData(), description=self.description.toPlainText(),
-                        immediate_actions=self.immediate.toPlainText())
+                        immediate_actions=self.immediate.toPlainText(), people=people)
         return draft, self.reason.text()
 
 
@@ -497,7 +530,9 @@ class ReviewPage(QWidget):
         if not self.detail:
             return
         dialog = EditDialog(self.detail, self)
-        incident_id = self.detail.incident_id
+        incident_id, ward_id = self.detail.incident_id, self.detail.ward_id
+        self.ctx.call(lambda s, a: accounts.linkable_staff(s, a, ward_id), dialog.set_staff_choices,
+                      on_error=lambda _e: dialog.set_staff_choices([]), parent=self)
 
         def call():
             draft, reason = dialog.values()

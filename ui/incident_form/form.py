@@ -131,6 +131,9 @@ class IncidentFormPage(QWidget):
         self.go(0, focus=False)
         ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
         ctx.call(drafts.load_form, self._alive(self._restore), parent=self)
+        self._staff_ward: int | None = None
+        self.when.ward.currentIndexChanged.connect(lambda *_: self._load_staff())
+        self._load_staff()
 
     # ----- wiring ----------------------------------------------------------------
     def _alive(self, fn):
@@ -147,6 +150,17 @@ class IncidentFormPage(QWidget):
         if self.default_ward is None and mine:
             self.default_ward = mine[0].ward_id
         self.when.set_wards(mine, self.when.ward_id() or self.default_ward)
+        self._load_staff()
+
+    def _load_staff(self) -> None:
+        """Ask core which accounts may be linked to a staff member named in a report on the chosen ward."""
+        ward_id = self.when.ward_id() or self.default_ward
+        if ward_id is None or ward_id == self._staff_ward:
+            return
+        self._staff_ward = ward_id
+        self.ctx.call(lambda store, actor: accounts.linkable_staff(store, actor, ward_id),
+                      self._alive(self.people.set_staff_choices),
+                      self._alive(lambda _err: self.people.set_staff_choices([])))
 
     # ----- the draft ---------------------------------------------------------------
     def current_draft(self) -> IncidentDraft:
@@ -176,6 +190,7 @@ class IncidentFormPage(QWidget):
         self.types.load(draft)
         self.when.load(draft, ui.get("time", ""))
         self.people.load(draft.people)
+        self._load_staff()
         for editor, person in zip(self.people.editors, draft.people, strict=False):
             self.harm.set_grades(editor.key, person.harm_physical, person.harm_psychological)
         self.description.load(draft)

@@ -28,6 +28,9 @@ from ui.incident_form.steps import Step, combo, error_label, heading, set_combo
 from ui.incident_form.wording import esc
 
 REF_HINT = "Initials or hospital number, never a name"
+ACCOUNT_LABEL = "Their Lantern account (if they have one)"
+ACCOUNT_HINT = "Linking keeps this report hidden from that person's account."
+NOT_LINKED = "Not linked / not known"
 _keys = count(1)
 
 
@@ -40,7 +43,13 @@ def yes_no(name: str) -> QComboBox:
 
 
 class PersonEditor(QGroupBox):
-    """One person: role, type and reference up front; the facts the rules use under 'More about them'."""
+    """One person: role, type and reference up front; the facts the rules use under 'More about them'.
+
+    A member of staff named as alleged perpetrator may be linked to their Lantern account, which hides the report
+    from that account (core.services.incidents.can_view). The link is offered only for that role: it is what the
+    restriction is for, and hiding a report from a colleague who was harmed or who saw it is not what a ward
+    expects. Changing the role or type away clears the link, so a link never hides in a field nobody can see.
+    """
 
     changed = Signal()
     remove_requested = Signal(object)
@@ -49,6 +58,7 @@ class PersonEditor(QGroupBox):
         super().__init__()
         tax = load_taxonomy()
         self.key = next(_keys)
+        self.loaded_harm: tuple[str | None, str | None] = (None, None)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.role = combo("Role", tax.person_roles)
@@ -64,6 +74,26 @@ class PersonEditor(QGroupBox):
         self.ref.setAccessibleName("Reference")
         self.ref.setAccessibleDescription(REF_HINT)
         form.addRow("Reference", self.ref)
+        self.account = QComboBox()
+        self.account.setAccessibleName(ACCOUNT_LABEL)
+        self.account.setAccessibleDescription(ACCOUNT_HINT)
+        self.account.addItem(NOT_LINKED, None)
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.account_hint = QLabel(ACCOUNT_HINT)
+        self.account_hint.setWordWrap(True)
+        self.account_hint.setAccessibleName("About linking an account")
+        self.account_box = account_box = QWidget()
+        account_column = QVBoxLayout(account_box)
+        account_column.setContentsMargins(0, 0, 0, 0)
+        account_column.addWidget(self.account, 0, Qt.AlignmentFlag.AlignLeft)
+        account_column.addWidget(self.account_hint)
+        # Two lines, so this label is no wider than the others and the fields line up from person to person.
+        self.account_caption = QLabel("Their Lantern a&ccount\n(if they have one)")
+        self.account_caption.setBuddy(self.account)
+        form.addRow(self.account_caption, account_box)
+        self.form = form
+        self.choices: list = []
+        self.choices_loaded = False
         layout.addLayout(form)
         self.more = QToolButton()
         self.more.setCheckable(True)
@@ -105,8 +135,43 @@ class PersonEditor(QGroupBox):
                        self.capacity.currentIndexChanged, self.needs.currentIndexChanged,
                        self.police.currentIndexChanged):
             signal.connect(lambda *_: self.changed.emit())
+        self.account.currentIndexChanged.connect(lambda *_: self.changed.emit())
         self.role.currentIndexChanged.connect(lambda *_: self.renumber(self.number))
+        self.role.currentIndexChanged.connect(lambda *_: self._show_account())
+        self.person_type.currentIndexChanged.connect(lambda *_: self._show_account())
         self.renumber(number)
+        self._show_account()
+
+    # ----- the account link ------------------------------------------------------
+    def can_link(self) -> bool:
+        return self.role.currentData() == "alleged_perpetrator" and self.person_type.currentData() == "staff"
+
+    def _show_account(self) -> None:
+        on = self.can_link()
+        self.form.setRowVisible(self.account_box, on)
+        if not on and self.account.currentIndex() != 0:
+            self.account.setCurrentIndex(0)
+
+    def linked_user_id(self) -> str | None:
+        return self.account.currentData() if self.can_link() else None
+
+    def set_staff_choices(self, choices) -> None:
+        """Fill the account list (core.dto.StaffChoice values), keeping the current link even if not listed."""
+        self.choices, self.choices_loaded = list(choices), True
+        self._fill_accounts(self.account.currentData())
+
+    def _fill_accounts(self, linked: str | None) -> None:
+        self.account.blockSignals(True)
+        self.account.clear()
+        self.account.addItem(NOT_LINKED, None)
+        for choice in self.choices:
+            self.account.addItem(choice.label, choice.user_id)
+        if linked is not None and self.account.findData(linked) < 0:
+            # Never drop a link silently: it is what keeps the report from that account.
+            self.account.addItem("Linked to an account not on this list" if self.choices_loaded
+                                 else "Linked to an account", linked)
+        set_combo(self.account, linked)
+        self.account.blockSignals(False)
 
     def _toggle(self, on: bool) -> None:
         self.details.setVisible(on)
@@ -129,7 +194,8 @@ class PersonEditor(QGroupBox):
             detained=self.detained.currentData(), capacity_concern=self.capacity.currentData(),
             care_support_needs=self.needs.currentData(), police_wishes=self.police.currentData(),
             harm_physical=harm[0] if role == "affected" else None,
-            harm_psychological=harm[1] if role == "affected" else None)
+            harm_psychological=harm[1] if role == "affected" else None,
+            linked_user_id=self.linked_user_id())
 
     def load(self, p: PersonDraft) -> None:
         set_combo(self.role, p.role)
@@ -141,6 +207,8 @@ class PersonEditor(QGroupBox):
         set_combo(self.capacity, p.capacity_concern)
         set_combo(self.needs, p.care_support_needs)
         set_combo(self.police, p.police_wishes)
+        self._fill_accounts(p.linked_user_id if self.can_link() else None)
+        self.loaded_harm = (p.harm_physical, p.harm_psychological)
         if any(v is not None for v in (p.sex, p.age_years, p.detained, p.capacity_concern, p.care_support_needs,
                                        p.police_wishes)):
             self.more.setChecked(True)
@@ -149,12 +217,17 @@ class PersonEditor(QGroupBox):
 class PeopleStep(Step):
     title = "Who was involved"
 
-    def __init__(self):
+    def __init__(self, show_heading: bool = True):
         super().__init__()
         layout = QVBoxLayout(self)
-        layout.addWidget(heading("Who was involved?",
-                                 "Say who was affected and who is alleged to have done it. 'Not known' is fine. "
-                                 "Add witnesses or others if you like."))
+        self.staff_choices: list = []
+        self.staff_choices_loaded = False
+        if show_heading:
+            layout.addWidget(heading("Who was involved?",
+                                     "Say who was affected and who is alleged to have done it. 'Not known' is "
+                                     "fine. Add witnesses or others if you like."))
+        else:
+            layout.setContentsMargins(0, 0, 0, 0)
         self.errors["people"] = error_label("the person affected")
         self.errors["people.perpetrator"] = error_label("the alleged perpetrator")
         layout.addWidget(self.errors["people"])
@@ -166,9 +239,12 @@ class PeopleStep(Step):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.list_widget)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        if not show_heading:
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll = scroll
         layout.addWidget(scroll, 1)
-        self.add = QPushButton("&Add another person")
+        # Inside another dialog (review's Edit) Alt+A may be taken, so the mnemonic is only on the form's page.
+        self.add = QPushButton("&Add another person" if show_heading else "Add another person")
         self.add.clicked.connect(lambda: self.add_person("witness", focus=True))
         row = QHBoxLayout()
         row.addWidget(self.add)
@@ -185,6 +261,8 @@ class PeopleStep(Step):
 
     def add_person(self, role: str, focus: bool = False) -> PersonEditor:
         editor = PersonEditor(role, len(self.editors) + 1)
+        if self.staff_choices_loaded:
+            editor.set_staff_choices(self.staff_choices)
         editor.changed.connect(self.changed.emit)
         editor.remove_requested.connect(self._remove)
         self.column.insertWidget(self.column.count() - 1, editor)
@@ -208,9 +286,15 @@ class PeopleStep(Step):
             (self.editors[min(index, len(self.editors) - 1)].role if self.editors else self.add).setFocus()
             self.changed.emit()
 
+    def set_staff_choices(self, choices) -> None:
+        """The accounts that may be linked (core accounts.linkable_staff), for every person now and later."""
+        self.staff_choices, self.staff_choices_loaded = list(choices), True
+        for editor in self.editors:
+            editor.set_staff_choices(self.staff_choices)
+
     def _fix_tab_order(self) -> None:
-        widgets = [w for e in self.editors for w in (e.role, e.person_type, e.ref, e.more, e.sex, e.age, e.detained,
-                                                     e.capacity, e.needs, e.police, e.remove)]
+        widgets = [w for e in self.editors for w in (e.role, e.person_type, e.ref, e.account, e.more, e.sex, e.age,
+                                                     e.detained, e.capacity, e.needs, e.police, e.remove)]
         widgets.append(self.add)
         for first, second in zip(widgets, widgets[1:], strict=False):
             QWidget.setTabOrder(first, second)

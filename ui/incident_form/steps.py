@@ -464,6 +464,8 @@ class SummaryStep(Step):
                 physical = tax.label("harm_physical", p.harm_physical) if p.harm_physical else "not graded"
                 mental = tax.label("harm_psychological", p.harm_psychological) if p.harm_psychological else "not graded"
                 text += f"; {physical.lower()}; {mental.lower()}"
+            if p.linked_user_id:
+                text += "; their Lantern account is linked, so this report is hidden from it"
             people.append(text)
         rows = [row("Ward", ward_name), row("Type", types), row("When", when),
                 row("Where", tax.label("locations", draft.location) if draft.location else ""),
