@@ -18,7 +18,7 @@ from core.services import incidents, review
 from core.services.review import IncidentQuery
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, Contexts, modal
-from tests.ui.nurse_helpers import focused, form_of, press, sign_in, type_text
+from tests.ui.nurse_helpers import alt, focused, form_of, press, sign_in, type_text
 from ui.app import AppController
 from ui.incident_form.people import ACCOUNT_HINT, ACCOUNT_LABEL, NOT_LINKED
 from ui.review import EditDialog, ReviewPage
@@ -109,6 +109,8 @@ def test_form_keyboard_links_a_staff_perpetrator_and_that_account_loses_sight(nu
     assert perpetrator.account.currentText() == "manager (Ward manager)"
     press(qtbot, Qt.Key.Key_Tab)
     assert focused() is perpetrator.more
+    alt(qtbot, Qt.Key.Key_C)                                   # Alt+C goes back to the account
+    assert focused() is perpetrator.account
 
     fill_the_rest(form)
     draft = form.current_draft()
