@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
-from core.errors import StoreDamaged, UnsupportedBuild
+from core.errors import StoreBusy, StoreDamaged, UnsupportedBuild
 from core.security.keys import KeyHolder
 
 DB_FILE_NAME = "lantern.db"
@@ -92,7 +92,10 @@ def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool 
         try:
             # Read the key from its holder on each connect, so no copy outlives `Store.close()`.
             _apply_pragmas(dbapi_conn, key.hex(), wal)
-        except sqlcipher.DatabaseError:
+        except sqlcipher.DatabaseError as err:
+            # A file held locked by another program (backup, anti-virus, a second Lantern) is busy, not damaged.
+            if "locked" in str(err).lower() or "busy" in str(err).lower():
+                raise StoreBusy() from None
             raise StoreDamaged() from None
 
     @event.listens_for(engine, "engine_connect")
