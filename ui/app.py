@@ -26,12 +26,18 @@ from ui.tasks import TaskRunner
 HEAVY_MODULES = ("core.services.accounts", "core.services.backups", "core.services.settings", "ui.main_window")
 
 
-def _warm_imports() -> None:
+def _start_in_background() -> str:
+    """Check the taxonomy and rules, then import the heavy modules; returns check_domain_data()'s message."""
     import importlib
 
-    for name in HEAVY_MODULES:
-        importlib.import_module(name)
+    problem = check_domain_data()
+    if not problem:
+        for name in HEAVY_MODULES:
+            importlib.import_module(name)
+    return problem
 
+DOMAIN_PROBLEM = ("Lantern's incident types or safeguarding rules are not right, so it will not start (it could "
+                  "give wrong safeguarding prompts). Ask IT to fix this file:\n\n")
 DEMO_INCIDENTS = 300
 DEMO_HINT = (f"This is the demo store, filled with made-up incidents. Sign in as <b>nurse</b>, <b>manager</b>, "
              f"<b>lead</b> or <b>admin</b>, password <b>{paths.DEMO_PASSWORD}</b>.")
@@ -51,6 +57,7 @@ class AppController(QObject):
         self.runner = TaskRunner(self)
         self.checker = TaskRunner(self)  # the start-up integrity check runs beside the database lane
         self.session: Session | None = None
+        self.domain_problem: str | None = None  # None: not checked yet; "": sound
         self.ctx = None  # the AppContext while signed in
         self.window = None  # the MainWindow while signed in
         self.dialog: SignInDialog | None = None
@@ -66,8 +73,22 @@ class AppController(QObject):
         self.dialog.submitted.connect(self._try_sign_in)
         self.dialog.rejected.connect(QApplication.instance().quit)
         self.dialog.show()
-        self.runner.run(_warm_imports, lambda _r: None, message_for)
+        if self.domain_problem is None:  # once per run, while the user types
+            self.domain_problem = ""
+            self.runner.run(_start_in_background, self._domain_checked, message_for)
         return self.dialog
+
+    def _domain_checked(self, problem: str) -> None:
+        """A broken taxonomy or rules file stops Lantern before anyone is signed in (hazard H09)."""
+        if not problem:
+            return
+        self.domain_problem = problem
+        if self.dialog:
+            self.dialog.rejected.disconnect()
+            self.dialog.reject()
+            self.dialog = None
+        QMessageBox.critical(None, "Lantern cannot start", DOMAIN_PROBLEM + problem)
+        QApplication.instance().exit(2)
 
     def _try_sign_in(self, username: str, password: str) -> None:
         folder = self.folder
@@ -88,6 +109,9 @@ class AppController(QObject):
 
     def _signed_in(self, result) -> None:
         store, actor = result
+        if self.domain_problem:  # the data check failed while the password was being checked
+            store.close()
+            return
         self.session = Session(self.folder, store, actor)
         if actor.must_change_password and not self._change_temporary_password():
             self.session.sign_out()
@@ -249,8 +273,7 @@ def check_domain_data() -> str:
         load_taxonomy()
         active_rules()
     except ConfigError as err:
-        return ("Lantern's incident types or safeguarding rules are not right, so it will not start (it "
-                f"could give wrong safeguarding prompts). Ask IT to fix this file:\n\n{err.message}")
+        return err.message
     return ""
 
 
@@ -259,13 +282,14 @@ def run_gui(argv: list[str]) -> int:
     app.setApplicationName("Lantern")
     app.setStyleSheet(STYLE)
     install_excepthook()
-    problem = check_domain_data()
-    if problem:
-        QMessageBox.critical(None, "Lantern cannot start", problem)
-        return 2
     options = parse_gui_args(argv)
     hint, banner = "", ""
     folder = options["store"] or (None if options["demo"] or options["setup"] else paths.configured_store())
+    if folder is None:  # the demo and first-run paths use the rules at once, so check them first
+        problem = check_domain_data()
+        if problem:
+            QMessageBox.critical(None, "Lantern cannot start", DOMAIN_PROBLEM + problem)
+            return 2
     if folder is None and options["demo"]:
         folder = _prepare_demo()
         if folder is None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.dto import Actor
+if TYPE_CHECKING:  # core.dto is imported on the database lane, after the sign-in window is up
+    from core.dto import Actor
 
 
 @dataclass

@@ -22,6 +22,31 @@ def test_a_broken_trust_override_stops_start_up_with_a_plain_message(tmp_path, m
     assert shown and "rules-local.toml" in shown[0]
 
 
+def test_a_broken_override_found_while_the_sign_in_window_is_up_stops_lantern(qtbot, make_store, tmp_path,
+                                                                               monkeypatch):
+    """With a store configured, the check runs in the background so the sign-in window shows at once; a broken
+    file still stops Lantern before anyone is signed in, even if they already pressed Enter."""
+    from tests.conftest import PASSWORD
+
+    store, _actors, _recovery, _wards = make_store()
+    store.close()
+    override = tmp_path / "rules-local.toml"
+    override.write_text('version = 1\n[[change]]\nid = "no-such-rule"\nowner_role = "nurse"\n', encoding="utf-8")
+    monkeypatch.setenv("LANTERN_RULES_OVERRIDE", str(override))
+    shown, exits = [], []
+    monkeypatch.setattr(app_module.QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(app_module.QApplication.instance(), "exit", lambda code=0: exits.append(code))
+    controller = app_module.AppController(store.folder)
+    dialog = controller.show_sign_in("nurse")
+    dialog.submitted.emit("nurse", PASSWORD)  # signing in is queued behind the check
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert "rules-local.toml" in shown[0] and "no-such-rule" in shown[0] and "will not start" in shown[0]
+    assert exits == [2] and controller.dialog is None
+    assert controller.runner.wait(20_000)
+    qtbot.wait(50)
+    assert controller.window is None and controller.session is None
+
+
 def test_gui_arguments():
     assert app_module.parse_gui_args(["--setup"])["setup"] is True
     assert app_module.parse_gui_args(["--store", "x"])["store"].name == "x"
