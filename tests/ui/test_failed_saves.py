@@ -115,3 +115,36 @@ def test_autosave_refused_says_so_and_saves_once_the_fault_is_gone(nurse_window,
     assert controller.runner.wait(WAIT)
     saved = drafts.load_form(store, actors["nurse"])
     assert saved is not None and saved.payload["draft"]["description"] == DESCRIPTION
+
+
+def test_a_report_is_never_sent_while_its_autosave_stays_behind(nurse_window, qtbot, monkeypatch):
+    """Sending clears the autosave first. If that is refused (say a lock taken in between), nothing is sent and
+    the nurse is told so; the alternative, a sent report whose autosave comes back at the next sign-in as
+    unfinished work, would invite a second report of the same incident."""
+    from core.errors import StoreBusy
+
+    controller, window, actors = nurse_window
+    form = keyboard_report(qtbot, window, description=DESCRIPTION, submit=False)
+    assert controller.runner.wait(WAIT)
+    form.save_now()
+    assert controller.runner.wait(WAIT)
+    store, nurse = controller.session.store, actors["nurse"]
+    typed = _typed(form)
+
+    def refused(*_args, **_kwargs):
+        raise StoreBusy()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(drafts, "discard_form", refused)
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: form.summary.message.text().startswith("Not sent."), timeout=WAIT)
+        assert controller.runner.wait(WAIT)
+    assert form.summary.message.text() == f"Not sent. {StoreBusy().message}"
+    assert [m.status for m in incidents.list_my_incidents(store, nurse)] == ["draft"]  # not sent
+    assert drafts.load_form(store, nurse) is not None and _typed(form) == typed
+
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # send again: it goes, once
+    qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
+    form.prompts.close()
+    assert [m.status for m in incidents.list_my_incidents(store, nurse)] == ["submitted"]
+    assert drafts.load_form(store, nurse) is None

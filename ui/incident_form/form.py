@@ -37,9 +37,11 @@ AUTOSAVE_MS = 10_000
 
 
 def _submit_and_clear(store, actor, incident_id: str):
-    detail = incidents.submit(store, actor, incident_id)
+    """Clear the autosave first, then send. If clearing fails, nothing was sent and the nurse is told so; if
+    sending fails, the form still holds every word and saves itself again. Never a sent report whose autosave
+    comes back as unfinished work, inviting a second report."""
     drafts.discard_form(store, actor, submitted=True)
-    return detail
+    return incidents.submit(store, actor, incident_id)
 
 
 class IncidentFormPage(QWidget):
@@ -322,6 +324,7 @@ class IncidentFormPage(QWidget):
                       self._alive(self._submitted), self._alive(self._submit_failed))
 
     def _submit_failed(self, err: BaseException) -> None:
+        self.dirty = True  # its autosave may be cleared already: the next autosave writes it again
         self.summary.submit.setEnabled(True)
         if isinstance(err, ValidationError):
             self.submit_attempted = True
