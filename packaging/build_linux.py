@@ -55,7 +55,8 @@ def run_bundle(bundle: Build, *args: str, timeout: float = 180) -> subprocess.Co
     scratch = Path(tempfile.mkdtemp(prefix="lantern-bundle-run-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(QT_QPA_PLATFORM="offscreen", LANTERN_LOG_DIR=str(scratch / "logs"),
-               LANTERN_CONFIG_DIR=str(scratch / "config"), LANTERN_DATA_DIR=str(scratch / "data"))
+               LANTERN_CONFIG_DIR=str(scratch / "config"), LANTERN_SITE_CONFIG_DIR=str(scratch / "site-config"),
+               LANTERN_DATA_DIR=str(scratch / "data"))
     try:
         return subprocess.run([str(bundle.console), *args], capture_output=True, text=True, timeout=timeout,
                               env=env, cwd=scratch)

@@ -21,6 +21,7 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("LANTERN_LOG_DIR", str(base / "logs"))
     monkeypatch.setenv("LANTERN_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("LANTERN_SITE_CONFIG_DIR", str(base / "site-config"))
     monkeypatch.setenv("LANTERN_DATA_DIR", str(base / "data"))
 
 

@@ -17,7 +17,7 @@ from core.rules.ruleset import DEFAULT_RULES_PATH, OWNER_ROLES, Rule, RuleSet, l
 
 def active_rules() -> RuleSet:
     """The rules the app applies: the shipped file plus the trust-local override, if one is in place
-    (core.paths.rules_override: LANTERN_RULES_OVERRIDE, or rules-local.toml in the settings folder)."""
+    (core.paths.rules_override: LANTERN_RULES_OVERRIDE, or rules-local.toml in the PC's settings folder)."""
     from core.paths import rules_override
 
     override = rules_override()

@@ -58,7 +58,8 @@ def test_create_a_store_by_keyboard(qtbot):
     assert wizard.result() == QWizard.DialogCode.Accepted
     folder = default_store_folder()
     assert paths.configured_store() == folder
-    assert "key" not in (paths.settings_path().read_text()).lower().replace("keyslots", "")
+    saved = paths.machine_settings_path()  # machine-wide, for every user of a shared ward PC
+    assert "key" not in saved.read_text().lower().replace("keyslots", "")
     store, admin = accounts.sign_in(folder, "admin", PASSWORD)
     assert [w.name for w in accounts.list_wards(store, admin)] == ["Elm Ward", "Oak Ward"]
     store.close()
