@@ -2,6 +2,8 @@
 
 Each event's hash is SHA-256 over its fields and the previous event's hash. The
 `audit_head` row remembers the newest id and hash so a deleted tail is detected.
+Every backup's manifest keeps an anchor (its newest event's id and hash) outside the store; `anchor_problem`
+compares the live trail with it, so a tail cut back past that backup is seen even with `audit_head` rewritten.
 Details are codes and ids only, never patient text.
 """
 
@@ -76,3 +78,22 @@ def verify_chain(session: Session, batch: int = 5000) -> list[str]:
     ):
         problems.append("the newest audit events have been removed")
     return problems
+
+
+def anchor_problem(session: Session, anchor: dict, *, backup_made: str = "") -> str:
+    """Compare the live trail with a backup's audit anchor (`{"id": ..., "hash": ...}`, the newest event in
+    that backup). Returns "" when the live trail still holds event `id` with exactly that hash, else one plain
+    sentence (audit event ids only, never record content).
+
+    With `verify_chain` intact, a matching anchor means every event up to the backup is as it was then: each
+    hash covers the one before it. This catches a trail cut back past the backup (with the triggers dropped
+    and `audit_head` rewritten to match, which `verify_chain` alone cannot see) and any rewrite of events the
+    backup holds. Its limits: events recorded after the newest backup can still be removed unseen, and
+    whoever can also rewrite the backup folder (or blank the backup-folder setting) can defeat it.
+    """
+    when = f" of {backup_made}" if backup_made else ""
+    ev = session.get(AuditEvent, int(anchor["id"]))
+    if ev is None or ev.hash != anchor["hash"]:
+        return (f"audit events recorded before the backup{when} are missing or altered "
+                f"(audit event {int(anchor['id'])} does not match that backup)")
+    return ""

@@ -20,11 +20,11 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import func, select
 
 import core
-from core.clock import now_db
+from core.clock import from_db, local, now_db
 from core.db import migrate
 from core.db.engine import DB_FILE_NAME
 from core.db.location import check_store_location
-from core.db.models import AuditEvent
+from core.db.models import AuditEvent, Setting
 from core.db.store import Store, unit_of_work
 from core.dto import Actor, CheckResult
 from core.errors import LanternError, StorageFailure, StoreDamaged, ValidationError
@@ -35,8 +35,14 @@ from core.security.permissions import require
 from core.services import incidents
 
 MANIFEST = "manifest.json"
-DAMAGE_CHECKS = ("integrity_check", "cipher_integrity_check", "audit_chain")  # a failure makes the store read-only
+# A failure of any of these makes the store read-only for the session (`Store.mark_damaged`). `audit_anchor`
+# is one of them: a live trail that no longer holds the newest backup's last event has been cut back or
+# rewritten by someone with the key, so what it says (and the records beside it) can no longer be trusted.
+# Its one innocent cause is a store restored from an older backup while newer backups of it stay in the
+# backup folder; the flag lasts only for the session, and the store's next backup becomes the one compared.
+DAMAGE_CHECKS = ("integrity_check", "cipher_integrity_check", "audit_chain", "audit_anchor")
 BACKUP_FORMAT = "lantern-backup"
+BACKUP_FOLDER_SETTING = "backup_folder"  # owned by core.services.backups (which imports this module), read here
 
 
 def _keyed(path: Path, key: KeyHolder):
@@ -67,8 +73,8 @@ def _integrity(conn) -> list[CheckResult]:
 
 
 def check_store(store: Store, actor: Actor) -> list[CheckResult]:
-    """Run integrity_check, cipher_integrity_check, the audit-chain walk and the dashboard-summary comparison;
-    audit the check itself.
+    """Run integrity_check, cipher_integrity_check, the audit-chain walk, the comparison with the newest
+    backup's audit anchor and the dashboard-summary comparison; audit the check itself.
 
     A check that cannot even read its pages is reported as failed (by name), never as an exception.
     """
@@ -86,6 +92,7 @@ def check_store(store: Store, actor: Actor) -> list[CheckResult]:
                                    f"{count} events, chain intact" if not problems else "; ".join(problems[:5])))
     except StoreDamaged:
         results.append(CheckResult("audit_chain", False, "the audit trail could not be read"))
+    results.append(_anchor_result(store))
     try:
         with unit_of_work(store, write=False) as session:
             stale = incidents.stale_summaries(session)
@@ -108,6 +115,64 @@ def check_store(store: Store, actor: Actor) -> list[CheckResult]:
     if not all(r.ok for r in results if r.name in DAMAGE_CHECKS):
         store.mark_damaged()
     return results
+
+
+def _anchor_result(store: Store) -> CheckResult:
+    try:
+        with unit_of_work(store, write=False) as session:
+            row = session.get(Setting, BACKUP_FOLDER_SETTING)
+            folder = row.value.strip() if row else ""
+        # The backup files are read outside any transaction: checking a large one's checksum takes seconds.
+        found = newest_backup_anchor(Path(folder), store.slots.store_id) if folder else None
+        if found is None:
+            return CheckResult("audit_anchor", True, "no backup to compare with")
+        anchor, made = found
+        with unit_of_work(store, write=False) as session:
+            problem = audit.anchor_problem(session, anchor, backup_made=made)
+    except StoreDamaged:
+        return CheckResult("audit_anchor", False, "the audit trail could not be read")
+    return CheckResult("audit_anchor", not problem,
+                       problem or f"the audit trail still holds everything in the backup of {made}")
+
+
+def _valid_anchor(anchor) -> bool:
+    return (isinstance(anchor, dict) and isinstance(anchor.get("id"), int) and anchor["id"] > 0
+            and isinstance(anchor.get("hash"), str) and len(anchor["hash"]) == 64)
+
+
+def newest_backup_anchor(folder: Path, store_id: str) -> tuple[dict, str] | None:
+    """The audit anchor of the newest readable backup of store `store_id` in `folder`, with when that backup
+    was made (local time, as text); None if there is none.
+
+    Every file directly in the folder is considered (automatic backups and any manual ones saved there); other
+    stores' backups and anything that is not a Lantern backup are skipped. Only manifests are read, except
+    for the newest candidates, whose checksums are checked in full (`read_backup`) before their anchor is used.
+    Backups written before anchors existed have none and are passed over.
+    """
+    try:
+        entries = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    except OSError:
+        return None
+    candidates = []
+    for path in entries:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                manifest = json.loads(zf.read(MANIFEST))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            continue
+        if (isinstance(manifest, dict) and manifest.get("format") == BACKUP_FORMAT
+                and manifest.get("store_id") == store_id and _valid_anchor(manifest.get("audit_anchor"))
+                and isinstance(manifest.get("created_at"), str)):
+            candidates.append((manifest["created_at"], path.name, path))
+    for _created_at, _name, path in sorted(candidates, reverse=True):
+        try:
+            manifest = read_backup(path)
+            made = from_db(manifest["created_at"])
+        except (LanternError, ValueError, TypeError):
+            continue  # damaged since it was written: the next newest one stands in
+        if made and manifest.get("store_id") == store_id and _valid_anchor(manifest.get("audit_anchor")):
+            return manifest["audit_anchor"], f"{local(made):%d %b %Y at %H:%M}"
+    return None
 
 
 def quick_check(store: Store, actor: Actor) -> bool:
@@ -174,6 +239,8 @@ def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "b
         try:
             incidents = counted.execute("SELECT count(*) FROM incidents").fetchone()[0]
             head = counted.execute("SELECT max(id) FROM audit_events").fetchone()[0]
+            # The anchor: the copy's newest audit event, kept outside the store so a trail cut back later is seen.
+            last = counted.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
             revision = counted.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         except sqlcipher.DatabaseError:
             raise StoreDamaged("The backup copy could not be read back, so it was not kept. Try again.") from None
@@ -186,6 +253,8 @@ def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "b
             "audit_events_at_backup": head, "db_sha256": _sha256(copy),
             "slots_sha256": hashlib.sha256(slot_bytes).hexdigest(),
         }
+        if last is not None:
+            manifest["audit_anchor"] = {"id": last[0], "hash": last[1]}
         _verify_copy(copy, store.key, incidents)
         partial = out_file.with_name(out_file.name + ".partial")
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as zf:

@@ -186,7 +186,7 @@ def test_check_on_healthy_store_prints_each_check(fresh):
     code, out, err = cli(["check", "--store", str(fresh.folder), "--user", "lead", "--password-stdin"],
                          PASSWORD + "\n")
     assert code == 0, err
-    for name in ("integrity_check", "cipher_integrity_check", "audit_chain", "dashboard_summaries"):
+    for name in ("integrity_check", "cipher_integrity_check", "audit_chain", "audit_anchor", "dashboard_summaries"):
         assert f"ok   {name}" in out
 
 
