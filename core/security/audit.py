@@ -95,5 +95,7 @@ def anchor_problem(session: Session, anchor: dict, *, backup_made: str = "") -> 
     ev = session.get(AuditEvent, int(anchor["id"]))
     if ev is None or ev.hash != anchor["hash"]:
         return (f"audit events recorded before the backup{when} are missing or altered "
-                f"(audit event {int(anchor['id'])} does not match that backup)")
+                f"(audit event {int(anchor['id'])} does not match that backup). If this store was restored "
+                "from an older backup, that is expected until its next backup; if not, tell your information "
+                "governance lead")
     return ""

@@ -35,12 +35,12 @@ from core.security.permissions import require
 from core.services import incidents
 
 MANIFEST = "manifest.json"
-# A failure of any of these makes the store read-only for the session (`Store.mark_damaged`). `audit_anchor`
-# is one of them: a live trail that no longer holds the newest backup's last event has been cut back or
-# rewritten by someone with the key, so what it says (and the records beside it) can no longer be trusted.
-# Its one innocent cause is a store restored from an older backup while newer backups of it stay in the
-# backup folder; the flag lasts only for the session, and the store's next backup becomes the one compared.
-DAMAGE_CHECKS = ("integrity_check", "cipher_integrity_check", "audit_chain", "audit_anchor")
+# A failure of any of these makes the store read-only for the session (`Store.mark_damaged`). `audit_anchor` is
+# not one of them: a trail that no longer holds the newest backup's last event may have been cut back by
+# someone with the key, but it is also exactly what an administrator sees after restoring an older backup on
+# purpose (newer backups of the store stay in the folder), and a restore must leave the ward able to work.
+# `check` reports it as a failure, in words that name both causes.
+DAMAGE_CHECKS = ("integrity_check", "cipher_integrity_check", "audit_chain")
 BACKUP_FORMAT = "lantern-backup"
 BACKUP_FOLDER_SETTING = "backup_folder"  # owned by core.services.backups (which imports this module), read here
 
