@@ -28,7 +28,9 @@ def test_saving_goes_machine_wide_so_every_user_of_the_pc_opens_the_same_store(t
     assert paths.configured_store() == tmp_path / "ward"
 
 
-def test_without_write_access_to_the_machine_file_the_users_own_file_is_used(tmp_path, monkeypatch):
+@pytest.fixture
+def machine_file_refused(monkeypatch):
+    """This account may not write the machine-wide settings file (as for a ward user when IT locks it)."""
     real = keyslots.atomic_write
 
     def refuse_machine(path, data):
@@ -37,21 +39,16 @@ def test_without_write_access_to_the_machine_file_the_users_own_file_is_used(tmp
         real(path, data)
 
     monkeypatch.setattr(keyslots, "atomic_write", refuse_machine)
+
+
+def test_without_write_access_to_the_machine_file_the_users_own_file_is_used(tmp_path, machine_file_refused):
     assert paths.save_settings({"store": str(tmp_path / "mine")}) == paths.settings_path()
     assert paths.configured_store() == tmp_path / "mine"
 
 
-def test_a_managed_setting_that_cannot_be_changed_is_refused_in_plain_words(tmp_path, monkeypatch):
+def test_a_managed_setting_that_cannot_be_changed_is_refused_in_plain_words(tmp_path, machine_file_refused):
     paths.machine_settings_path().parent.mkdir(parents=True, exist_ok=True)
     paths.machine_settings_path().write_text(json.dumps({"store": str(tmp_path / "ward")}))
-    real = keyslots.atomic_write
-
-    def refuse_machine(path, data):
-        if path == paths.machine_settings_path():
-            raise PermissionError("denied")
-        real(path, data)
-
-    monkeypatch.setattr(keyslots, "atomic_write", refuse_machine)
     with pytest.raises(StorageFailure) as refused:
         paths.save_settings({"store": str(tmp_path / "elsewhere")})
     assert "Ask IT" in refused.value.message and str(paths.machine_settings_path()) in refused.value.message

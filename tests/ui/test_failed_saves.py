@@ -15,8 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.services import drafts, incidents
 from tests.core.fault_helpers import EXPECTED, refused_writes
-from tests.ui.nurse_helpers import WAIT, form_of, keyboard_report, press, sign_in
-from ui.app import AppController
+from tests.ui.nurse_helpers import WAIT, keyboard_report, press
 
 MARKER = "REL02-UI-MARKER-4410"  # stands for patient text
 DESCRIPTION = f"Synthetic: {MARKER} made sexual comments to CD at the hatch."
@@ -24,15 +23,6 @@ UI_FAULTS = ("disk_full", "read_only", "file_locked")
 NOT_SHOWN = ("Traceback", "SQL", "sqlcipher", "sqlite", "INSERT", "Error:", MARKER)
 
 
-@pytest.fixture
-def nurse_window(qtbot, make_store):
-    store, actors, _recovery, wards = make_store()
-    store.close()
-    controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
-    window.tabs.setCurrentWidget(form_of(window))
-    yield controller, window, actors
-    controller.shutdown()
 
 
 def _typed(form) -> dict:
@@ -51,7 +41,7 @@ def _no_traceback_on_screen() -> None:
 
 @pytest.mark.parametrize("fault", UI_FAULTS)
 def test_send_refused_keeps_the_form_and_works_once_the_fault_is_gone(nurse_window, qtbot, fault):
-    controller, window, actors = nurse_window
+    controller, window, actors, _wards = nurse_window
     form = keyboard_report(qtbot, window, description=DESCRIPTION, submit=False)
     typed = _typed(form)
     assert typed["description"] == DESCRIPTION and typed["draft"].types == ("SS-HAR-V",)
@@ -89,7 +79,7 @@ def test_send_refused_keeps_the_form_and_works_once_the_fault_is_gone(nurse_wind
 
 @pytest.mark.parametrize("fault", UI_FAULTS)
 def test_autosave_refused_says_so_and_saves_once_the_fault_is_gone(nurse_window, qtbot, fault):
-    controller, window, actors = nurse_window
+    controller, window, actors, _wards = nurse_window
     form = keyboard_report(qtbot, window, description=DESCRIPTION, submit=False)
     typed = _typed(form)
     assert form.dirty
@@ -123,7 +113,7 @@ def test_a_report_is_never_sent_while_its_autosave_stays_behind(nurse_window, qt
     unfinished work, would invite a second report of the same incident."""
     from core.errors import StoreBusy
 
-    controller, window, actors = nurse_window
+    controller, window, actors, _wards = nurse_window
     form = keyboard_report(qtbot, window, description=DESCRIPTION, submit=False)
     assert controller.runner.wait(WAIT)
     form.save_now()

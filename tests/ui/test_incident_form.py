@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.services import incidents
-from tests.ui.nurse_helpers import WAIT, focused, form_of, keyboard_report, press, sign_in
-from ui.app import AppController
-
-
-@pytest.fixture
-def nurse_window(qtbot, make_store):
-    store, actors, _recovery, wards = make_store()
-    store.close()
-    controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
-    window.tabs.setCurrentWidget(form_of(window))
-    yield controller, window, actors, wards
-    controller.shutdown()
+from tests.ui.nurse_helpers import WAIT, focused, form_of, keyboard_report, press
 
 
 def test_keyboard_only_fast_path_submits(nurse_window, qtbot):

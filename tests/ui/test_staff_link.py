@@ -28,15 +28,6 @@ SHOTS = os.environ.get("LANTERN_SCREENSHOTS")
 
 # ----- helpers ------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def nurse_window(qtbot, make_store):
-    store, actors, _recovery, wards = make_store()
-    store.close()
-    controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
-    window.tabs.setCurrentWidget(form_of(window))
-    yield controller, window, actors, wards
-    controller.shutdown()
 
 
 def accounts_in(box: QComboBox) -> list[str]:

@@ -1,0 +1,21 @@
+"""Fixtures shared by the UI tests (real encrypted stores, synthetic data only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.nurse_helpers import form_of, sign_in
+from ui.app import AppController
+
+
+@pytest.fixture
+def nurse_window(qtbot, make_store):
+    """The nurse signed in through the real sign-in window, on the report form: (controller, window, actors,
+    wards). The app is shut down afterwards."""
+    store, actors, _recovery, wards = make_store()
+    store.close()
+    controller = AppController(store.folder)
+    window = sign_in(qtbot, controller)
+    window.tabs.setCurrentWidget(form_of(window))
+    yield controller, window, actors, wards
+    controller.shutdown()
