@@ -262,7 +262,7 @@ class ActionQueuePage(QWidget):
         for combo in (self.ward, self.type, self.owner, self.due):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         ctx.changed.connect(self._on_changed)
-        self.ctx.call(queue.ward_choices, self._on_wards, parent=self)
+        self.ctx.load_ward_choices(self.ward)
         self.refresh()
 
     # ----- building ------------------------------------------------------------
@@ -282,14 +282,6 @@ class ActionQueuePage(QWidget):
         button.clicked.connect(slot)
         row.addWidget(button)
         return button
-
-    def _on_wards(self, wards) -> None:
-        if not isValid(self):
-            return
-        self.ward.blockSignals(True)
-        for ward_id, name in wards:
-            self.ward.addItem(name, ward_id)
-        self.ward.blockSignals(False)
 
     # ----- data ----------------------------------------------------------------
     def query(self) -> QueueQuery:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
+from shiboken6 import isValid
 
 from core.errors import StoreDamaged, StoreReadOnly
 from ui.errors import show_error
@@ -50,3 +51,16 @@ class AppContext(QObject):
             (on_error or (lambda e: show_error(parent, e)))(err)
 
         self.runner.run(job, on_done or (lambda _r: None), failed)
+
+    def load_ward_choices(self, combo: QComboBox) -> None:
+        """Add the wards this user may see to a ward filter (after its "All" entry), from the database lane."""
+        from core.services import queue
+
+        def add(wards) -> None:
+            if isValid(combo):
+                combo.blockSignals(True)
+                for ward_id, name in wards:
+                    combo.addItem(name, ward_id)
+                combo.blockSignals(False)
+
+        self.call(queue.ward_choices, add, parent=combo)

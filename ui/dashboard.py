@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from core.services import queue, reports, review
+from core.services import reports, review
 from core.services.review import IncidentQuery
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
@@ -240,15 +240,8 @@ class DashboardPage(QWidget):
         outer.addWidget(scroll, 1)
 
         ctx.changed.connect(lambda _c: self.refresh() if isValid(self) else None)
-        ctx.call(queue.ward_choices, self._on_wards, parent=self)
+        ctx.load_ward_choices(self.ward)
         self.refresh()
-
-    def _on_wards(self, wards) -> None:
-        if isValid(self):
-            self.ward.blockSignals(True)
-            for ward_id, name in wards:
-                self.ward.addItem(name, ward_id)
-            self.ward.blockSignals(False)
 
     def refresh(self) -> None:
         ward_id = self.ward.currentData()

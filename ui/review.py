@@ -387,7 +387,7 @@ class ReviewPage(QWidget):
             box.toggled.connect(lambda _on: self.refresh())
         QShortcut(QKeySequence("F5"), self, activated=self.refresh)
         ctx.changed.connect(self._on_changed)
-        ctx.call(queue.ward_choices, self._on_wards, parent=self)
+        ctx.load_ward_choices(self.ward)
         self.refresh()
 
     def _button(self, text: str, slot, row) -> QPushButton:
@@ -395,13 +395,6 @@ class ReviewPage(QWidget):
         button.clicked.connect(slot)
         row.addWidget(button)
         return button
-
-    def _on_wards(self, wards) -> None:
-        if isValid(self):
-            self.ward.blockSignals(True)
-            for ward_id, name in wards:
-                self.ward.addItem(name, ward_id)
-            self.ward.blockSignals(False)
 
     # ----- the list ------------------------------------------------------------
     def query(self) -> IncidentQuery:
