@@ -198,23 +198,24 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     return store, actor
 
 
-def lock(store: Store, actor: Actor) -> None:
-    """Write the lock event, then dispose the engine and wipe the key."""
+def _close(store: Store, actor: Actor, event: str) -> None:
+    """Write the event, then dispose the engine and wipe the key. A damaged (read-only) store takes no audit
+    row, and the key is wiped whatever happens."""
     try:
-        with unit_of_work(store) as session:
-            audit.record(session, actor, "lock", entity_type="user", entity_id=actor.user_id)
-            session.commit()
+        if not store.damaged:
+            with unit_of_work(store) as session:
+                audit.record(session, actor, event, entity_type="user", entity_id=actor.user_id)
+                session.commit()
     finally:
         store.close()
+
+
+def lock(store: Store, actor: Actor) -> None:
+    _close(store, actor, "lock")
 
 
 def sign_out(store: Store, actor: Actor) -> None:
-    try:
-        with unit_of_work(store) as session:
-            audit.record(session, actor, "sign_out", entity_type="user", entity_id=actor.user_id)
-            session.commit()
-    finally:
-        store.close()
+    _close(store, actor, "sign_out")
 
 
 # ----- passwords -------------------------------------------------------------
