@@ -27,7 +27,7 @@ from core.db.store import (
     workstation_name,
 )
 from core.dto import Actor, NewAccount, StaffChoice, UserInfo, WardInfo
-from core.errors import NotFound, PermissionDenied, ValidationError, WrongPassword
+from core.errors import NotFound, PermissionDenied, StorageFailure, ValidationError, WrongPassword
 from core.security import audit
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
 from core.security.passwords import check_password, temporary_password
@@ -162,6 +162,10 @@ def init_store(folder: Path, *, ods_code: str, wards: list[str], admin_username:
 
 # ----- sign-in, lock, sign-out -----------------------------------------------
 
+CANNOT_WRITE_AT_SIGN_IN = ("Lantern cannot write to the incident store (the disk may be full, or its files may "
+                           "have been made read-only), so it cannot sign anyone in safely. Nothing has been "
+                           "changed. Call IT.")
+
 def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_in",
             now: datetime | None = None) -> tuple[Store, Actor]:
     """Unlock the store with one account's password. Wrong password, throttled account, damaged store
@@ -180,7 +184,10 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     except WrongPassword:
         throttle.failed(username, workstation, now)
         raise
-    store = open_with_key(folder, slots, key)
+    try:
+        store = open_with_key(folder, slots, key)
+    except StorageFailure:
+        raise StorageFailure(CANNOT_WRITE_AT_SIGN_IN) from None
     try:
         with unit_of_work(store) as session:
             user = session.get(User, slot.slot_id)
@@ -192,6 +199,9 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
             actor = _actor(session, user, workstation)
             audit.record(session, actor, reason, entity_type="user", entity_id=user.id)
             session.commit()
+    except StorageFailure:
+        store.close()
+        raise StorageFailure(CANNOT_WRITE_AT_SIGN_IN) from None
     except BaseException:
         store.close()
         raise

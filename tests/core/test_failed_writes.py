@@ -11,16 +11,22 @@ No patient text may reach the log file or any log record along the way. Syntheti
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import select, text
 
 from core import logs
+from core.db.engine import DB_FILE_NAME
 from core.db.models import FormDraft, Incident, SafeguardingAction
 from core.db.store import unit_of_work
+from core.errors import StorageFailure
 from core.security import audit
-from core.services import drafts, incidents, maintenance
+from core.services import accounts, drafts, incidents, maintenance
+from tests.conftest import PASSWORD
 from tests.core.fault_helpers import EXPECTED, FAULTS, refused_writes
 from tests.core.manager_helpers import draft, report
 
@@ -181,3 +187,25 @@ def test_failed_write_rolls_back_says_so_and_works_once_the_fault_is_gone(make_s
     for where, haystack in (("log file", file_text), ("log records", records)):
         assert MARKER not in haystack, f"patient text in the {where}"
         assert key_hex not in haystack, f"key material in the {where}"
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None or os.geteuid() != 0,
+                    reason="needs chattr and root to make the file immutable (root ignores plain permissions)")
+def test_a_read_only_store_file_refuses_sign_in_in_plain_words_and_changes_nothing(make_store):
+    """A store file made read-only (here immutable, which binds even root) cannot take the sign-in's audit row:
+    sign-in says so plainly, without calling the store damaged, and leaves the file as it was."""
+    store, _actors, _recovery, _wards = make_store()
+    store.close()
+    db = store.folder / DB_FILE_NAME
+    before = db.read_bytes()
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+        pytest.skip("this file system does not support immutable files")
+    try:
+        with pytest.raises(StorageFailure) as refused:
+            accounts.sign_in(store.folder, "nurse", PASSWORD)
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    assert refused.value.message == accounts.CANNOT_WRITE_AT_SIGN_IN
+    assert db.read_bytes() == before
+    again, _nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)  # writable again: all is well
+    again.close()
