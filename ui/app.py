@@ -63,7 +63,6 @@ class AppController(QObject):
         self.dialog: SignInDialog | None = None
         self.idle = IdleWatcher(5, self)
         self.idle.idle.connect(self.lock)
-        QApplication.instance().installEventFilter(self.idle)
 
     # ----- sign-in ---------------------------------------------------------
     def show_sign_in(self, username: str = "", note: str = "") -> SignInDialog:

