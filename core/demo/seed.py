@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from core.clock import to_db, utcnow
 from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
@@ -21,7 +21,7 @@ from core.rules import evaluate, load_rules
 from core.security import audit
 from core.security.permissions import ADMINISTRATOR, NURSE, SAFEGUARDING_LEAD, WARD_MANAGER
 from core.services import accounts
-from core.services.incidents import HARM_ORDER, facts_for, police_informed
+from core.services.incidents import HARM_ORDER, facts_for, police_referred_clause
 from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
 
 DEMO_WARDS = (("Oak Ward", "female", "adult_acute"), ("Elm Ward", "male", "adult_acute"),
@@ -123,7 +123,6 @@ def add_synthetic_incidents(store: Store, actor: Actor, count: int, *, seed: int
                     care_support_needs=p.care_support_needs, police_wishes=p.police_wishes,
                     harm_physical=p.harm_physical, harm_psychological=p.harm_psychological, linked_user_id=None)
                     for i, p in enumerate(draft.people)]
-                first_action = len(action_rows)
                 for action in evaluate(facts_for(draft, reported), rules):
                     # Most past-due work was done; a few recent actions are left overdue, as on a real ward.
                     overdue_days = (now - action.due).total_seconds() / 86400
@@ -137,13 +136,13 @@ def add_synthetic_incidents(store: Store, actor: Actor, count: int, *, seed: int
                         status="done" if finished else "open", note="Done (synthetic demo data)." if finished else "",
                         reference="", completed_at=to_db(min(action.due, now)) if finished else None,
                         completed_by=None, created_at=to_db(reported)))
-                incident_rows[-1]["police_referred"] = any(p.police_wishes == "yes" for p in draft.people) or any(
-                    police_informed(a["rule_id"], a["status"], a["reference"])
-                    for a in action_rows[first_action:])
             session.execute(insert(Incident), incident_rows)
             session.execute(insert(IncidentType), type_rows)
             session.execute(insert(PersonInvolved), people_rows)
             session.execute(insert(SafeguardingAction), action_rows)
+            # The police-referral summary, by the same definition the services use (migration 0006).
+            session.execute(update(Incident).where(Incident.id.in_([row["id"] for row in incident_rows]),
+                                                   police_referred_clause()).values(police_referred=True))
             for row in incident_rows:
                 audit.record(session, actor, "incident.create", entity_type="incident", entity_id=row["id"],
                              detail={"demo": True, "reference": row["reference"]})

@@ -188,12 +188,6 @@ def police_informed_clause():
                     and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
 
 
-def police_informed(rule_id: str | None, status: str, reference: str) -> bool:
-    """The same test as police_informed_clause, for one action row in hand (the demo generator's bulk insert)."""
-    return status == "done" and (rule_id == POLICE_ALWAYS_RULE or (
-        bool(rule_id) and rule_id.startswith(POLICE_RULE_PREFIX) and reference != ""))
-
-
 def police_referred_clause():
     """An incident counts as referred to the police when any person involved wanted the police told, or the
     staff-allegation police action is done, or any police action was completed with a crime reference.

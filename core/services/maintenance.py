@@ -238,7 +238,6 @@ def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "b
         counted = _keyed(copy, store.key)
         try:
             incidents = counted.execute("SELECT count(*) FROM incidents").fetchone()[0]
-            head = counted.execute("SELECT max(id) FROM audit_events").fetchone()[0]
             # The anchor: the copy's newest audit event, kept outside the store so a trail cut back later is seen.
             last = counted.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
             revision = counted.execute("SELECT version_num FROM alembic_version").fetchone()[0]
@@ -250,7 +249,7 @@ def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "b
         manifest = {
             "format": BACKUP_FORMAT, "version": 1, "app_version": core.__version__, "created_at": now_db(),
             "store_id": store.slots.store_id, "schema_revision": revision, "incidents": incidents,
-            "audit_events_at_backup": head, "db_sha256": _sha256(copy),
+            "audit_events_at_backup": last[0] if last else None, "db_sha256": _sha256(copy),
             "slots_sha256": hashlib.sha256(slot_bytes).hexdigest(),
         }
         if last is not None:
