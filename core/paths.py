@@ -18,6 +18,7 @@ import platformdirs
 
 APP = "Lantern"
 DEMO_PASSWORD = "lantern demo only"  # the documented password of the synthetic demo store
+DEMO_INCIDENTS = 300  # how many made-up incidents the built-in demo store holds (`bootstrap.py run`)
 
 
 def config_dir() -> Path:

@@ -93,3 +93,28 @@ def make_store(tmp_path, _store_template):
 def store_folder(make_store) -> Path:
     store, _actors, _recovery, _wards = make_store()
     return store.folder
+
+
+@pytest.fixture(scope="session")
+def _demo_store_template(tmp_path_factory):
+    """The built-in demo store exactly as `python3 bootstrap.py run` makes it: the same seeder, the same size.
+
+    Only the Argon2id cost is the minimum, so that signing in takes milliseconds; it changes no behaviour.
+    """
+    from core import paths
+    from core.demo.seed import create_or_fill_demo
+
+    folder = tmp_path_factory.mktemp("demo-template") / "demo"
+    create_or_fill_demo(folder, paths.DEMO_PASSWORD, incidents=paths.DEMO_INCIDENTS, kdf=MINIMUM_KDF)
+    (folder / "signin-failures.json").unlink(missing_ok=True)
+    return folder
+
+
+@pytest.fixture
+def demo_store_folder(tmp_path, _demo_store_template) -> Path:
+    """A fresh copy of the built-in demo store (sign in as nurse, manager, lead or admin; `paths.DEMO_PASSWORD`)."""
+    import shutil
+
+    folder = tmp_path / "demo"
+    shutil.copytree(_demo_store_template, folder)
+    return folder

@@ -38,7 +38,6 @@ def _start_in_background() -> str:
 
 DOMAIN_PROBLEM = ("Lantern's incident types or safeguarding rules are not right, so it will not start (it could "
                   "give wrong safeguarding prompts). Ask IT to fix this file:\n\n")
-DEMO_INCIDENTS = 300
 DEMO_HINT = (f"This is the demo store, filled with made-up incidents. Sign in as <b>nurse</b>, <b>manager</b>, "
              f"<b>lead</b> or <b>admin</b>, password <b>{paths.DEMO_PASSWORD}</b>.")
 STYLE = """
@@ -234,7 +233,7 @@ def _prepare_demo(parent=None) -> Path | None:
     progress.show()
     QApplication.processEvents()
     try:
-        create_or_fill_demo(folder, paths.DEMO_PASSWORD, incidents=DEMO_INCIDENTS)
+        create_or_fill_demo(folder, paths.DEMO_PASSWORD, incidents=paths.DEMO_INCIDENTS)
     except Exception as err:  # noqa: BLE001
         progress.close()
         show_error(None, err, "Lantern could not set up the demo store")

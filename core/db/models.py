@@ -71,6 +71,14 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class ReferenceCounter(Base):
+    """The last incident number given out in a year. References come from here, never parsed back from text."""
+
+    __tablename__ = "reference_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
 class Incident(Base):
     __tablename__ = "incidents"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -14,7 +14,15 @@ from datetime import datetime
 from sqlalchemy import and_, func, literal_column, or_, select
 
 from core.clock import from_db, now_db, to_db, utcnow
-from core.db.models import Incident, IncidentType, IncidentVersion, PersonInvolved, SafeguardingAction, Ward
+from core.db.models import (
+    Incident,
+    IncidentType,
+    IncidentVersion,
+    PersonInvolved,
+    ReferenceCounter,
+    SafeguardingAction,
+    Ward,
+)
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, PersonDraft, VersionInfo
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -283,10 +291,22 @@ def _keep_version(session, actor: Actor, inc: Incident, reason: str) -> None:
 
 
 def _next_reference(session, year: int) -> str:
-    prefix = f"LAN-{year}-"
-    last = session.scalar(select(func.max(Incident.reference)).where(Incident.reference.like(prefix + "%")))
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:05d}"
+    """Take the year's next number from its counter row, inside the caller's write transaction.
+
+    References are never parsed back from text (demo references like `LAN-2026-D000300` share the store). The
+    write transaction holds the store's write lock (BEGIN IMMEDIATE), so two reports cannot take one number; a
+    number already used by some other path (a restored or hand-made record) is skipped, never reused.
+    """
+    counter = session.get(ReferenceCounter, year)
+    if counter is None:
+        counter = ReferenceCounter(year=year, last_number=0)
+        session.add(counter)
+    while True:
+        counter.last_number += 1
+        reference = f"LAN-{year}-{counter.last_number:05d}"
+        if session.scalar(select(Incident.id).where(Incident.reference == reference)) is None:
+            session.flush()
+            return reference
 
 
 # ----- services -------------------------------------------------------------------
