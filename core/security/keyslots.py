@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import SlotFileTampered, WrongPassword
 from core.security.keys import DB_KEY_BYTES, KeyHolder
+from core.security.usernames import normalise_username
 
 SLOT_FILE_NAME = "keyslots.json"
 FORMAT = "lantern-keyslots"
@@ -110,9 +111,9 @@ class SlotFile:
 
     # ----- lookup -------------------------------------------------------
     def slot_for_username(self, username: str) -> Slot | None:
-        wanted = username.strip().casefold()
+        wanted = normalise_username(username)
         for slot in self.slots.values():
-            if slot.slot_id != RECOVERY_SLOT_ID and slot.username.casefold() == wanted:
+            if slot.slot_id != RECOVERY_SLOT_ID and normalise_username(slot.username) == wanted:
                 return slot
         return None
 

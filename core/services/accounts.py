@@ -42,6 +42,7 @@ from core.security.permissions import (
     require_ward,
 )
 from core.security.throttle import Throttle
+from core.security.usernames import normalise_username
 
 SEX_DESIGNATIONS = ("female", "male", "mixed")
 
@@ -49,7 +50,7 @@ SEX_DESIGNATIONS = ("female", "male", "mixed")
 # ----- helpers ---------------------------------------------------------------
 
 def _clean_username(username: str) -> str:
-    name = username.strip().lower()
+    name = normalise_username(username)
     if not (2 <= len(name) <= 64) or not all(ch.isalnum() or ch in "._-" for ch in name):
         raise ValidationError({"username": "Use 2 to 64 letters, digits, dots, dashes or underscores."})
     return name
@@ -171,6 +172,7 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     """Unlock the store with one account's password. Wrong password, throttled account, damaged store
     and tampered key file each raise their own error."""
     folder = Path(folder)
+    username = normalise_username(username)  # one spelling for the slot, the throttle and the audit
     workstation = workstation_name()
     slots = read_slots(folder)
     throttle = Throttle(folder)
@@ -182,7 +184,7 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
             raise WrongPassword()
         key = slot.unwrap(password)
     except WrongPassword:
-        throttle.failed(username, workstation, now)
+        throttle.failed(username, workstation, now, known=slot is not None)
         raise
     try:
         store = open_with_key(folder, slots, key)
@@ -271,9 +273,10 @@ def reset_password_with_recovery(folder: Path, recovery_key: str, username: str)
     try:
         temp = temporary_password()
         with unit_of_work(store) as session:
-            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            username = normalise_username(username)
+            user = session.scalar(select(User).where(User.username == username))
             if user is None:
-                raise NotFound(f"There is no account called {username.strip().lower()}.")
+                raise NotFound(f"There is no account called {username}.")
             user.must_change_password = True
             user.active = True
             audit.record(session, None, "password.recovery_reset", entity_type="user", entity_id=user.id,
