@@ -15,15 +15,22 @@ KINDS = {
     "email": "an email address",
 }
 
-_NHS = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
+# Ten digits in any grouping: each gap between two digits may hold up to two spaces, dots or dashes
+# ("943 476 5919", "943.476.5919", "943 4765 919", "9434765919"). The modulus-11 check decides.
+_SEP = r"[ .\-]{0,2}"
+_NHS = re.compile(r"(?<!\d)\d(?:" + _SEP + r"\d){9}(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)44[\s-]?(?:\(0\)[\s-]?)?|\(?0)(?:\d[\s)-]{0,2}){8,9}\d(?!\d)")
-_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b")
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)44[\s.-]?(?:\(0\)[\s.-]?)?|\(?0)(?:\d[\s).-]{0,2}){8,9}\d(?!\d)")
+# Postcodes in any case ("SW1A 1AA", "sw1a 1aa", "Sw1a1aa"). The inward part never uses C I K M O V.
+_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)$", re.IGNORECASE)  # "ward b2 4th floor" is not a postcode
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)")
-_WORD_DATE = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTHS) + r")[a-z]*\.?,?\s+(\d{4})(?!\d)",
-                        re.IGNORECASE)
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_WORD_DATE = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + "|".join(_MONTHS)
+                        + r")[a-z]*\.?,?\s+(\d{4})(?!\d)", re.IGNORECASE)
 _BIRTH_WORDS = re.compile(r"(d\.?\s?o\.?\s?b\.?|date of birth|born|birthday)\W{0,3}(on\W{0,2})?$", re.IGNORECASE)
+_DIGITS = re.compile(r"\d")
 OLD_DATE_YEARS = 10  # a full date this many years back is more likely a birth date than an incident date
 
 
@@ -60,12 +67,17 @@ def _dates(text: str, today: date):
     for m in _WORD_DATE.finditer(text):
         if 1 <= int(m.group(1)) <= 31:
             yield m, int(m.group(3))
+    for m in _ISO_DATE.finditer(text):
+        if 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
+            yield m, int(m.group(1))
 
 
 def find_pid(text: str, *, today: date | None = None) -> list[Finding]:
     """Spans of `text` that look like personal identifiers, in text order, never overlapping."""
     today = today or date.today()
     found: list[Finding] = []
+    if not text or (not _DIGITS.search(text)):  # every kind holds a digit except an email address
+        return [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text or "")]
 
     def add(kind: str, start: int, end: int) -> None:
         if not any(f.start < end and start < f.end for f in found):
@@ -74,19 +86,20 @@ def find_pid(text: str, *, today: date | None = None) -> list[Finding]:
     for m in _EMAIL.finditer(text):
         add("email", m.start(), m.end())
     for m in _NHS.finditer(text):
-        if nhs_number_valid("".join(m.groups())):
+        if nhs_number_valid("".join(_DIGITS.findall(m.group()))):
             add("nhs_number", m.start(), m.end())
     for m, year in _dates(text, today):
         before = text[max(0, m.start() - 20):m.start()]
         if _BIRTH_WORDS.search(before) or year <= today.year - OLD_DATE_YEARS:
             add("date_of_birth", m.start(), m.end())
     for m in _PHONE.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
+        digits = "".join(_DIGITS.findall(m.group().replace("(0)", "")))
         national = digits[2:] if digits.startswith("44") else digits[4:] if digits.startswith("0044") else digits[1:]
         if len(national) in (9, 10):
             add("phone", m.start(), m.end())
     for m in _POSTCODE.finditer(text):
-        add("postcode", m.start(), m.end())
+        if m.group().isupper() or not _ORDINAL.search(m.group()):
+            add("postcode", m.start(), m.end())
     return sorted(found, key=lambda f: f.start)
 
 

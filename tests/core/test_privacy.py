@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.privacy import find_pid, nhs_number_valid, warning_for
 
@@ -80,3 +82,112 @@ def test_spans_and_warning():
     assert [text[f.start:f.end] for f in found] == [VALID, "07700 900123"]
     message = warning_for(found)
     assert "an NHS number or a phone number" in message and "pseudonymous" in message
+
+
+# ----- generated variants (issue 14): any grouping, any case -------------------------------------------------
+
+_SEPARATORS = st.sampled_from(["", " ", ".", "-", "  ", ". ", " -", "--"])
+_BEFORE = st.sampled_from(["", "NHS no ", "nhs: ", "NHS no.", "Patient's number is ", "("])
+_AFTER = st.sampled_from(["", " on the ward.", ".", ")", ", seen at 21:40"])
+
+
+@st.composite
+def nhs_numbers(draw) -> str:
+    """A valid synthetic NHS number (999 test range) with random separators between its digits."""
+    base = draw(st.from_regex(r"999\d{6}", fullmatch=True).filter(
+        lambda b: (11 - sum(int(d) * w for d, w in zip(b, range(10, 1, -1))) % 11) != 10))
+    digits = synthetic_nhs(base)
+    seps = draw(st.lists(_SEPARATORS, min_size=9, max_size=9))
+    return digits[0] + "".join(s + d for s, d in zip(seps, digits[1:]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=nhs_numbers(), before=_BEFORE, after=_AFTER)
+def test_nhs_number_in_any_grouping_is_found(number, before, after):
+    text = before + number + after
+    found = find_pid(text, today=TODAY)
+    assert [(f.kind, text[f.start:f.end]) for f in found if f.kind == "nhs_number"] == [("nhs_number", number)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=nhs_numbers())
+def test_wrong_check_digit_is_not_an_nhs_number(number):
+    last = number[-1]
+    wrong = number[:-1] + str((int(last) + 1) % 10)
+    assert "nhs_number" not in kinds(f"ref {wrong} noted")
+
+
+_INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+@st.composite
+def postcodes(draw) -> str:
+    outward = draw(st.sampled_from([r"[A-Z]\d", r"[A-Z]\d\d", r"[A-Z]{2}\d", r"[A-Z]{2}\d\d", r"[A-Z]\d[A-Z]",
+                                    r"[A-Z]{2}\d[A-Z]"]))
+    code = draw(st.from_regex(outward, fullmatch=True)) + draw(st.sampled_from(["", " "]))
+    code += draw(st.from_regex(rf"\d[{_INWARD_LETTERS}]{{2}}", fullmatch=True))
+    cases = draw(st.lists(st.booleans(), min_size=len(code), max_size=len(code)))
+    return "".join(ch.lower() if lower else ch for ch, lower in zip(code, cases))
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=postcodes(), before=st.sampled_from(["lives at ", "", "address: 12 High St, "]), after=_AFTER)
+def test_postcode_in_any_case_is_found(code, before, after):
+    # Lower-case ordinals ("b2 4th floor") are deliberately quiet: ward text says "4th" far more often.
+    assume_not_ordinal = code.isupper() or code[-2:].lower() not in ("st", "nd", "rd", "th")
+    text = before + code + after
+    if assume_not_ordinal:
+        assert [(f.kind, text[f.start:f.end]) for f in find_pid(text, today=TODAY)] == [("postcode", code)]
+
+
+@st.composite
+def phones(draw) -> str:
+    national = draw(st.sampled_from(["07700900", "02079460", "01632960", "07700123"])) + draw(
+        st.from_regex(r"\d{3}", fullmatch=True))
+    prefix = draw(st.sampled_from(["0", "+44 ", "+44", "0044 ", "+44 (0)"]))
+    groups = draw(st.sampled_from([(4, 6), (3, 4, 3), (4, 3, 3), (10,)]))
+    sep = draw(st.sampled_from([" ", "-", "."]))
+    parts, at = [], 1
+    for size in groups:
+        parts.append(national[at:at + size])
+        at += size
+    return prefix + sep.join(parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(phone=phones(), before=st.sampled_from(["call ", "tel: ", "mother's number "]), after=_AFTER)
+def test_phone_numbers_are_found(phone, before, after):
+    text = before + phone + after
+    found = find_pid(text, today=TODAY)
+    assert len(found) == 1 and found[0].kind in ("phone", "nhs_number")
+    assert text[found[0].start:found[0].end].strip(" (") in phone
+
+
+@settings(max_examples=200, deadline=None)
+@given(local=st.from_regex(r"[a-z][a-z0-9._+-]{0,15}[a-z0-9]", fullmatch=True),
+       domain=st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(nhs\.uk|org|co\.uk|com)", fullmatch=True))
+def test_email_addresses_are_found(local, domain):
+    address = f"{local}@{domain}"
+    text = f"emailed {address} today"
+    assert [(f.kind, text[f.start:f.end]) for f in find_pid(text, today=TODAY)] == [("email", address)]
+
+
+_MONTH_NAMES = ["January", "Feb", "march", "Apr.", "MAY", "June", "Jul", "August", "Sept", "oct", "November", "Dec"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(born=st.dates(min_value=date(1930, 1, 1), max_value=date(2014, 12, 31)),
+       style=st.sampled_from(["{d:02d}/{m:02d}/{y}", "{d}-{m}-{y}", "{d}.{m}.{y}", "{y}-{m:02d}-{d:02d}",
+                              "{d} {mon} {y}", "{d}th of {mon} {y}"]),
+       words=st.sampled_from(["DOB ", "d.o.b. ", "date of birth: ", "born on ", ""]))
+def test_dates_of_birth_in_many_forms(born, style, words):
+    written = style.format(d=born.day, m=born.month, y=born.year, mon=_MONTH_NAMES[born.month - 1])
+    text = f"Patient {words}{written} was admitted"
+    found = find_pid(text, today=TODAY)
+    assert [(f.kind, text[f.start:f.end]) for f in found] == [("date_of_birth", written)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz ,.;:'"), max_size=200))
+def test_text_without_digits_or_at_signs_is_quiet(text):
+    assert find_pid(text, today=TODAY) == []
