@@ -314,3 +314,47 @@ def test_pdfs_embed_their_fonts_and_use_no_base_font():
         fonts = _fonts(data)
         assert fonts and all(embedded for _name, embedded in fonts), fonts
         assert all("Vera" in name for name, _ in fonts) and not any("Helvetica" in name for name, _ in fonts)
+
+
+# ----- hand-broken files: the schema's rules bite (issue 14) -------------------------------------------------
+
+def _two_records() -> bytes:
+    recs, c = records(detail(), detail("LAN-2026-00002"))
+    return nrls_xml.render(recs, c)
+
+
+def _refused(data: bytes) -> str:
+    with pytest.raises(ExportError) as err:
+        nrls_xml.check(io.BytesIO(data))
+    assert "nothing was written" in str(err.value) and "LAN-2026-00001 was" not in str(err.value)
+    return str(err.value)
+
+
+def test_a_record_copied_twice_is_refused():
+    data = _two_records()
+    assert nrls_xml.check(io.BytesIO(data)) is None
+    message = _refused(data.replace(b"LAN-2026-00002", b"LAN-2026-00001"))
+    assert "record 2 (LAN-2026-00001)" in message
+
+
+def test_a_pd09_label_that_does_not_match_its_code_is_refused():
+    data = _two_records()
+    assert b'<PD09 code="2" label="Low harm"/>' in data
+    message = _refused(data.replace(b'<PD09 code="2" label="Low harm"/>', b'<PD09 code="1" label="Death"/>', 1))
+    assert "PD09" in message and "record 1 (LAN-2026-00001)" in message
+
+
+@pytest.mark.parametrize("count", [b"1", b"3", b"0"])
+def test_a_wrong_record_count_is_refused(count):
+    data = _two_records()
+    message = _refused(data.replace(b'recordCount="2"', b'recordCount="' + count + b'"'))
+    assert "record count" in message
+
+
+def test_the_schema_and_init_share_one_ods_rule():
+    from core.taxonomy.ods import ODS_CODE_PATTERN, clean_ods_code
+
+    assert etree.parse(str(nrls_xml.XSD_PATH)).xpath(
+        "//xs:simpleType[@name='OdsCode']//xs:pattern/@value", namespaces={"xs": nrls_xml.XS_NS}) == [ODS_CODE_PATTERN]
+    assert clean_ods_code(" rxx01 ") == "RXX01"
+    assert clean_ods_code("RXXABCD") == "" and clean_ods_code("R-X") == "" and clean_ods_code("RX") == ""
