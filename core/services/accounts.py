@@ -43,6 +43,7 @@ from core.security.permissions import (
 )
 from core.security.throttle import Throttle
 from core.security.usernames import normalise_username
+from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
 
 SEX_DESIGNATIONS = ("female", "male", "mixed")
 
@@ -57,10 +58,11 @@ def _clean_username(username: str) -> str:
 
 
 def _clean_ods(code: str) -> str:
-    code = code.strip().upper()
-    if not (3 <= len(code) <= 10) or not code.isalnum():
-        raise ValidationError({"ods_code": "An ODS code is 3 to 10 letters and digits, for example RXX."})
-    return code
+    """The one ODS rule (core.taxonomy.ods), the same the NRLS export's schema checks."""
+    cleaned = clean_ods_code(code)
+    if not cleaned:
+        raise ValidationError({"ods_code": ODS_CODE_RULE})
+    return cleaned
 
 
 def _clean_ward_name(name: str) -> str:

@@ -151,3 +151,13 @@ def test_wrong_password_and_missing_folder(world):
     code, _stdout, stderr = cli(base("nrls-xml", folder, "lead", out / "x.xml"), stdin_text="")
     assert_one_line_failure(code, stderr)
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("org", ["RXX0001", "R-X", "RX", "RXXÉ"])
+def test_init_refuses_an_ods_code_the_nrls_export_could_not_carry(tmp_path, org):
+    folder = tmp_path / "store"
+    code, out, err = cli(["init", "--store", str(folder), "--org", org, "--ward", "Oak Ward", "--admin", "admin",
+                          "--password-stdin"])
+    assert_one_line_failure(code, err)
+    assert "ODS code is 3 to 6 letters and digits" in err and not out
+    assert not folder.exists() or not any(folder.iterdir())
