@@ -11,8 +11,8 @@ The rules live in resources/rules.toml (with an optional trust override file). P
 
 from core.rules.deadlines import LONDON, Deadline, add_working_days, is_working_day
 from core.rules.engine import RequiredAction, evaluate, group_for
-from core.rules.facts import IncidentFacts, PersonFacts, facts_from_json, worst_harm
-from core.rules.ruleset import DEFAULT_RULES_PATH, OWNER_ROLES, Rule, RuleSet, load_rules
+from core.rules.facts import IncidentFacts, PersonFacts, facts_from_json, with_presumptions, worst_harm
+from core.rules.ruleset import BASES, DEFAULT_RULES_PATH, OWNER_ROLES, Rule, RuleSet, load_rules
 
 
 def active_rules() -> RuleSet:
@@ -25,6 +25,7 @@ def active_rules() -> RuleSet:
 
 
 __all__ = [
+    "BASES",
     "DEFAULT_RULES_PATH",
     "LONDON",
     "OWNER_ROLES",
@@ -41,5 +42,6 @@ __all__ = [
     "group_for",
     "is_working_day",
     "load_rules",
+    "with_presumptions",
     "worst_harm",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from core.rules.conditions import Condition
+from core.rules.conditions import NOT_KNOWN, Condition
 from core.rules.ruleset import Rule, RuleSet, load_rules
 from core.taxonomy import Taxonomy, load_taxonomy
 
@@ -26,26 +26,39 @@ def _labels(taxonomy: Taxonomy, section: str, codes, with_codes: bool = False) -
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
+_YES_NO = {
+    "detained": ("who is detained under the Mental Health Act", "who is not detained",
+                 "for whom nobody has recorded whether they are detained"),
+    "capacity_concern": ("whose capacity is in doubt", "whose capacity is not in doubt",
+                         "for whom nobody has recorded whether their capacity is in doubt"),
+    "care_support_needs": ("with care and support needs", "without care and support needs",
+                           "for whom nobody has recorded whether they have care and support needs"),
+    "could_become_pregnant": ("who could become pregnant", "who cannot become pregnant",
+                              "for whom nobody has recorded whether they could become pregnant"),
+    "linked_user": ("who has a Lantern account", "who has no Lantern account", "who may have a Lantern account"),
+}
+
+
 def _person_words(table: dict, taxonomy: Taxonomy) -> str:
     who = _labels(taxonomy, "person_roles", table["role"]) if "role" in table else "person involved"
     parts = []
     if "type" in table:
         parts.append(f"who is a {_labels(taxonomy, 'person_types', table['type'])}")
-    yes_no = {
-        "detained": ("who is detained under the Mental Health Act", "who is not detained"),
-        "capacity_concern": ("whose capacity is in doubt", "whose capacity is not in doubt"),
-        "care_support_needs": ("with care and support needs", "without care and support needs"),
-        "linked_user": ("who has a Lantern account", "who has no Lantern account"),
-    }
-    for key, (if_true, if_false) in yes_no.items():
+    for key, (if_true, if_false, if_unknown) in _YES_NO.items():
         if key in table:
-            parts.append(if_true if table[key] else if_false)
+            parts.append(if_unknown if table[key] == NOT_KNOWN else if_true if table[key] else if_false)
     if "age_under" in table:
-        parts.append(f"known to be under {table['age_under']}")
+        parts.append(f"known (or presumed) to be under {table['age_under']}")
     if "age_not_under" in table:
         parts.append(f"not known to be under {table['age_not_under']}")
+    if "age_unknown_under" in table:
+        parts.append(f"whose age is not recorded well enough to say whether they are under {table['age_unknown_under']}")
     if "police_wishes_in" in table:
-        parts.append(f"whose wish about the police is: {_labels(taxonomy, 'police_wishes', table['police_wishes_in'])}")
+        wishes = [w for w in table["police_wishes_in"] if w != NOT_KNOWN]
+        words = [_labels(taxonomy, "police_wishes", wishes)] if wishes else []
+        if NOT_KNOWN in table["police_wishes_in"]:
+            words.append("not recorded")
+        parts.append(f"whose wish about the police is: {' or '.join(words)}")
     if "sex_in" in table:
         parts.append(f"whose recorded sex is {_labels(taxonomy, 'sexes', table['sex_in'])} (or not recorded)"
                      if "unknown" in table["sex_in"] else
@@ -64,6 +77,8 @@ def _clauses(table: dict, taxonomy: Taxonomy) -> list[str]:
     clauses = []
     if "types_any" in table:
         clauses.append(f"the incident is coded as {_labels(taxonomy, 'incident_types', table['types_any'], True)}")
+    if "types_only" in table:
+        clauses.append(f"every type it is coded with is {_labels(taxonomy, 'incident_types', table['types_only'], True)}")
     if "flags_any" in table:
         clauses.append(f"the incident is flagged: {_flag_labels(taxonomy, table['flags_any'], ' or ')}")
     if "flags_all" in table:
@@ -81,6 +96,8 @@ def _clauses(table: dict, taxonomy: Taxonomy) -> list[str]:
         clauses.append(", or ".join(levels))
     if "occurred_within_hours" in table:
         clauses.append(f"it was reported within {table['occurred_within_hours']} hours of happening")
+    if "reported_after_hours" in table:
+        clauses.append(f"it was reported more than {table['reported_after_hours']} hours after it happened")
     if "any_of" in table:
         options = [_nested(c, taxonomy) for c in table["any_of"]]
         clauses.append(options[0] if len(options) == 1 else "either " + "; or ".join(options))
@@ -126,8 +143,18 @@ def render(ruleset: RuleSet, taxonomy: Taxonomy) -> str:
         "working day from Thursday 24 December 2026 at 17:00 is Tuesday 29 December 2026 at 17:00). A deadline counted",
         "from the incident can already have passed when it is reported; the action then shows as overdue.",
         "",
-        "Where national guidance sets no clock, the deadline here is a default marked *local policy* in its",
-        "source. A trust can change deadlines and owners, make recommended rules mandatory, switch off recommended",
+        "Every deadline is marked **national** (set by law or national guidance, named in the source) or **local",
+        "policy (a trust may change it)** (a sensible default where no national clock exists). The mark is shown",
+        "to the nurse with each action and given as `basis` in the output of `rules check`.",
+        "",
+        "**Not known never removes an action.** Each question that can add a safeguarding action (care and",
+        "support needs, capacity, detained, under 18, could become pregnant, police wishes) has three answers:",
+        "yes, no and not known. Not known creates a *check* (marked below as the check for another rule), worded",
+        "\"Confirm whether ...; if so, ...\", with the same deadline; only an explicit no removes it. Two",
+        "presumptions only ever add safeguarding: a patient has care and support needs unless someone answers no,",
+        "and on a CAMHS ward a patient is under 18 unless an age says otherwise.",
+        "",
+        "A trust can change deadlines and owners, make recommended rules mandatory, switch off recommended",
         "rules and add its own rules in an override file, without editing the shipped file. The file is",
         "`rules-local.toml` in the PC's settings folder (`C:\\ProgramData\\Lantern\\` on Windows), the same for",
         "every user of the PC:",
@@ -148,12 +175,12 @@ def render(ruleset: RuleSet, taxonomy: Taxonomy) -> str:
         "",
         "## Summary",
         "",
-        "| Rule | Action | Deadline | Owner | Mandatory |",
-        "|---|---|---|---|---|",
+        "| Rule | Action | Deadline | Basis | Owner | Mandatory |",
+        "|---|---|---|---|---|---|",
     ]
     for rule in ruleset.rules:
-        lines.append(f"| `{rule.id}` | {rule.title} | {rule.deadline.describe()} | {rule.owner_label} | "
-                     f"{'yes' if rule.mandatory else 'recommended'} |")
+        lines.append(f"| `{rule.id}` | {rule.title} | {rule.deadline.describe()} | {rule.basis_label} | "
+                     f"{rule.owner_label} | {'yes' if rule.mandatory else 'recommended'} |")
     lines.append("")
     lines.append("## Rules")
     for rule in ruleset.rules:
@@ -164,11 +191,16 @@ def render(ruleset: RuleSet, taxonomy: Taxonomy) -> str:
             f"- **When:** {_when_text(rule.when, taxonomy)}.",
             f"- **Action:** {rule.guidance}",
             f"- **Why:** {rule.why}",
-            f"- **Deadline:** {rule.deadline.describe()}.",
+            f"- **Deadline:** {rule.deadline.describe()}. Basis: {rule.basis_label}.",
             f"- **Owner:** {_owner(rule)}.",
             f"- **Mandatory:** {'yes' if rule.mandatory else 'no (recommended)'}.",
-            f"- **Source:** {rule.source}",
         ]
+        if rule.checks:
+            names = ", ".join(f"`{name}`" for name in rule.checks)
+            lines.append(f"- **Check for:** {names} (created when an answer is not known).")
+        if rule.requires_reference:
+            lines.append("- **Completing it needs a reference** (for example the crime reference).")
+        lines.append(f"- **Source:** {rule.source}")
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,7 @@ A `when` table holds one or more tests; the rule fires only if every test in it 
 
     always = true                       every incident (must be the only test)
     types_any = ["SS-RAPE", ...]        the incident is coded with at least one of these types
+    types_only = ["SS-DISCL-HIST"]      every type the incident is coded with is one of these
     flags_any = ["physical_contact"]    at least one of these context flags is set
     flags_all = [...]                   every one of these flags is set
     location_in = ["bedroom", ...]      the incident happened in one of these places
@@ -13,14 +14,19 @@ A `when` table holds one or more tests; the rule fires only if every test in it 
     harm_at_least = {physical = "moderate", psychological = "moderate"}
                                         the worst harm reaches the level on at least one scale given
     occurred_within_hours = 72          the incident was reported within this many hours of happening
+    reported_after_hours = 168          the incident was reported more than this many hours after it happened
     any_of = [{...}, {...}]             at least one of these nested conditions holds
     none_of = [{...}, {...}]            none of these nested conditions holds
 
-Keys of `person`: role and type (a code or a list of codes), detained, capacity_concern,
-care_support_needs and linked_user (true or false; an unanswered question matches neither),
-age_under = N (known to be under N: from age_years, or an age band wholly under N),
-age_not_under = N (not known to be under N, which includes an unknown age),
-police_wishes_in = [...], sex_in = [...] (a person whose sex is not recorded counts as "unknown").
+Keys of `person`: role and type (a code or a list of codes); detained, capacity_concern,
+care_support_needs, could_become_pregnant and linked_user, each true, false or "not_known" (an unanswered
+question matches only "not_known"); age_under = N (known to be under N: from age_years, an age band wholly
+under N, or the under-18 answer), age_not_under = N (not known to be under N, which includes an unknown
+age), age_unknown_under = N (whether the person is under N is not known); police_wishes_in = [...] (codes,
+and "not_known" for a person whose wishes are not recorded); sex_in = [...] (a person whose sex is not
+recorded counts as "unknown"). The engine applies the presumptions of core.rules.facts.with_presumptions
+first (a patient has care and support needs unless answered no; on a CAMHS ward a patient is under 18
+unless an age says otherwise).
 No code is ever evaluated: each key is checked against a fixed list and against the taxonomy.
 """
 
@@ -35,28 +41,28 @@ from core.rules.facts import IncidentFacts, PersonFacts
 from core.taxonomy import Taxonomy
 
 CONDITION_KEYS = frozenset({
-    "always", "types_any", "flags_any", "flags_all", "location_in", "perpetrator_type_in", "affected_type_in",
-    "person", "harm_at_least", "occurred_within_hours", "any_of", "none_of",
+    "always", "types_any", "types_only", "flags_any", "flags_all", "location_in", "perpetrator_type_in",
+    "affected_type_in", "person", "harm_at_least", "occurred_within_hours", "reported_after_hours", "any_of",
+    "none_of",
 })
+AGE_KEYS = ("age_under", "age_not_under", "age_unknown_under")
 PERSON_KEYS = frozenset({
-    "role", "type", "detained", "capacity_concern", "care_support_needs", "linked_user", "age_under",
-    "age_not_under", "police_wishes_in", "sex_in",
+    "role", "type", "detained", "capacity_concern", "care_support_needs", "linked_user", "could_become_pregnant",
+    *AGE_KEYS, "police_wishes_in", "sex_in",
 })
-_PERSON_BOOLEANS = ("detained", "capacity_concern", "care_support_needs", "linked_user")
+_PERSON_ANSWERS = ("detained", "capacity_concern", "care_support_needs", "linked_user", "could_become_pregnant")
+NOT_KNOWN = "not_known"  # the third answer: written `detained = "not_known"` or in police_wishes_in
 
 
 @dataclass(frozen=True)
 class PersonPattern:
     roles: frozenset[str] | None = None
     types: frozenset[str] | None = None
-    detained: bool | None = None
-    capacity_concern: bool | None = None
-    care_support_needs: bool | None = None
-    linked_user: bool | None = None
-    age_under: int | None = None
-    age_not_under: int | None = None
-    bands_under: frozenset[str] = frozenset()  # age bands wholly under age_under / age_not_under
-    police_wishes_in: frozenset[str] | None = None
+    answers: tuple[tuple[str, bool | None], ...] = ()  # (fact, wanted): True, False or None for not known
+    age_key: str | None = None  # one of AGE_KEYS
+    age_years: int = 0
+    bands: tuple[tuple[str, int, int | None], ...] = ()  # (code, min, max) of every age band, for age_state
+    police_wishes_in: frozenset[str | None] | None = None  # None inside the set means not known
     sex_in: frozenset[str] | None = None
 
     def matches(self, person: PersonFacts) -> bool:
@@ -64,28 +70,29 @@ class PersonPattern:
             return False
         if self.types is not None and person.type not in self.types:
             return False
-        for name in _PERSON_BOOLEANS:
-            wanted = getattr(self, name)
-            if wanted is not None and getattr(person, name) is not wanted:
+        for name, wanted in self.answers:
+            if getattr(person, name) is not wanted:
                 return False
-        if self.age_under is not None and not self._known_under(person, self.age_under):
-            return False
-        if self.age_not_under is not None and self._known_under(person, self.age_not_under):
+        if self.age_key is not None and not self._age_matches(person):
             return False
         if self.police_wishes_in is not None and person.police_wishes not in self.police_wishes_in:
             return False
         return self.sex_in is None or (person.sex or "unknown") in self.sex_in
 
-    def _known_under(self, person: PersonFacts, years: int) -> bool:
-        if person.age_years is not None:
-            return person.age_years < years
-        return person.age_band in self.bands_under
+    def _age_matches(self, person: PersonFacts) -> bool:
+        state = person.age_state(self.age_years, {code: (low, high) for code, low, high in self.bands})
+        if self.age_key == "age_under":
+            return state is True
+        if self.age_key == "age_not_under":
+            return state is not True
+        return state is None  # age_unknown_under
 
 
 @dataclass(frozen=True)
 class Condition:
     always: bool = False
     types_any: frozenset[str] | None = None
+    types_only: frozenset[str] | None = None
     flags_any: frozenset[str] | None = None
     flags_all: frozenset[str] | None = None
     location_in: frozenset[str] | None = None
@@ -95,6 +102,7 @@ class Condition:
     harm_physical_in: frozenset[str] | None = None  # compiled from harm_at_least
     harm_psychological_in: frozenset[str] | None = None
     occurred_within_hours: int | None = None
+    reported_after_hours: int | None = None
     any_of: tuple[Condition, ...] = ()
     none_of: tuple[Condition, ...] = ()
     # The `when` table as written, for the catalogue; left out of equality and hashing.
@@ -104,6 +112,8 @@ class Condition:
         if self.always:
             return True
         if self.types_any is not None and not (facts.types & self.types_any):
+            return False
+        if self.types_only is not None and not facts.types <= self.types_only:
             return False
         if self.flags_any is not None and not (facts.flags & self.flags_any):
             return False
@@ -124,6 +134,10 @@ class Condition:
             return False
         if self.occurred_within_hours is not None and (
             (utc(facts.reported_at) - utc(facts.occurred_at)).total_seconds() > self.occurred_within_hours * 3600
+        ):
+            return False
+        if self.reported_after_hours is not None and (
+            (utc(facts.reported_at) - utc(facts.occurred_at)).total_seconds() <= self.reported_after_hours * 3600
         ):
             return False
         if self.any_of and not any(c.matches(facts) for c in self.any_of):
@@ -157,7 +171,7 @@ class _Parser:
                 self.fail(f"'{where}': 'always' must be 'always = true' and the only test")
             return Condition(always=True, source=table)
         fields: dict[str, Any] = {"source": table}
-        for key, section in (("types_any", "incident_types"), ("flags_any", "context_flags"),
+        for key, section in (("types_any", "incident_types"), ("types_only", "incident_types"), ("flags_any", "context_flags"),
                              ("flags_all", "context_flags"), ("location_in", "locations"),
                              ("perpetrator_type_in", "person_types"), ("affected_type_in", "person_types")):
             if key in table:
@@ -166,9 +180,9 @@ class _Parser:
             fields["person"] = self.person(table["person"], f"{where}.person")
         if "harm_at_least" in table:
             fields.update(self.harm(table["harm_at_least"], f"{where}.harm_at_least"))
-        if "occurred_within_hours" in table:
-            fields["occurred_within_hours"] = self.whole_number(table["occurred_within_hours"],
-                                                                f"{where}.occurred_within_hours")
+        for key in ("occurred_within_hours", "reported_after_hours"):
+            if key in table:
+                fields[key] = self.whole_number(table[key], f"{where}.{key}")
         for key in ("any_of", "none_of"):
             if key in table:
                 nested = table[key]
@@ -200,23 +214,33 @@ class _Parser:
             self.fail(f"'{where}' has unknown key {unknown[0]!r} (allowed: {', '.join(sorted(PERSON_KEYS))})")
         fields: dict[str, Any] = {}
         for key, name, section in (("role", "roles", "person_roles"), ("type", "types", "person_types"),
-                                   ("police_wishes_in", "police_wishes_in", "police_wishes"),
                                    ("sex_in", "sex_in", "sexes")):
             if key in table:
                 fields[name] = self.codes(table[key], f"{where}.{key}", section)
-        for key in _PERSON_BOOLEANS:
+        if "police_wishes_in" in table:
+            fields["police_wishes_in"] = self.police_wishes(table["police_wishes_in"], f"{where}.police_wishes_in")
+        answers = []
+        for key in _PERSON_ANSWERS:
             if key in table:
-                if not isinstance(table[key], bool):
-                    self.fail(f"'{where}.{key}' must be true or false")
-                fields[key] = table[key]
-        if "age_under" in table and "age_not_under" in table:
-            self.fail(f"'{where}' cannot have both age_under and age_not_under")
-        for key in ("age_under", "age_not_under"):
-            if key in table:
-                years = self.whole_number(table[key], f"{where}.{key}")
-                fields[key] = years
-                fields["bands_under"] = frozenset(b.code for b in self.taxonomy.age_bands if b.wholly_under(years))
+                if not (isinstance(table[key], bool) or table[key] == NOT_KNOWN):
+                    self.fail(f"'{where}.{key}' must be true, false or \"{NOT_KNOWN}\"")
+                answers.append((key, None if table[key] == NOT_KNOWN else table[key]))
+        fields["answers"] = tuple(answers)
+        ages = [key for key in AGE_KEYS if key in table]
+        if len(ages) > 1:
+            self.fail(f"'{where}' can have only one of {', '.join(AGE_KEYS)}")
+        if ages:
+            fields["age_key"] = ages[0]
+            fields["age_years"] = self.whole_number(table[ages[0]], f"{where}.{ages[0]}")
+            fields["bands"] = tuple((b.code, b.min_years, b.max_years) for b in self.taxonomy.age_bands)
         return PersonPattern(**fields)
+
+    def police_wishes(self, value: Any, where: str) -> frozenset[str | None]:
+        values = [value] if isinstance(value, str) else value
+        if isinstance(values, list) and NOT_KNOWN in values:
+            rest = [v for v in values if v != NOT_KNOWN]
+            return frozenset({None, *(self.codes(rest, where, "police_wishes") if rest else ())})
+        return self.codes(value, where, "police_wishes")
 
     def harm(self, table: Any, where: str) -> dict[str, frozenset[str]]:
         if not isinstance(table, dict) or not table:

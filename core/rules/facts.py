@@ -6,7 +6,7 @@ IncidentFacts is what services build from a stored incident and what `rules chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +29,33 @@ class PersonFacts:
     detained: bool | None = None  # under the Mental Health Act
     capacity_concern: bool | None = None
     care_support_needs: bool | None = None
-    police_wishes: str | None = None  # yes | no | undecided | unable_to_decide
+    police_wishes: str | None = None  # yes | no | undecided | unable_to_decide; None: not known
     linked_user: bool = False  # the person is a Lantern user (e.g. a staff member with an account)
+    under_18: bool | None = None  # the quick answer when the age itself is not recorded
+    could_become_pregnant: bool | None = None
+    # Every yes/no fact above is three-valued: True (yes), False (no) or None (not known). A fact that is not
+    # known must never remove a safeguarding action; only an explicit False can (docs/safeguarding-rules.md).
+
+    def age_state(self, years: int, bands: dict[str, tuple[int, int | None]] | None = None) -> bool | None:
+        """Whether this person is under `years`: True, False, or None when it is not known.
+
+        From age_years, else a decisive age band (`bands` maps a band code to its (min, max) years), else the
+        quick under-18 answer (which settles 'under 18' and, when no, every lower age as well).
+        """
+        if self.age_years is not None:
+            return self.age_years < years
+        low_high = (bands or {}).get(self.age_band or "")
+        if low_high is not None:
+            low, high = low_high
+            if high is not None and high < years:
+                return True
+            if low >= years:
+                return False
+        if self.under_18 is False and years <= 18:
+            return False
+        if self.under_18 is True and years >= 18:
+            return True
+        return None
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ class IncidentFacts:
     flags: frozenset[str] = field(default_factory=frozenset)
     harm_physical: str = "none"  # the worst over affected people
     harm_psychological: str = "none"
+    service_type: str | None = None  # the ward's service type, e.g. "camhs"; None when not known
 
     def __post_init__(self):
         for name in ("occurred_at", "reported_at"):
@@ -55,6 +81,34 @@ class IncidentFacts:
             raise ValidationError({"types": "choose at least one incident type"})
 
 
+# Service types whose patients are under 18 unless an age says otherwise.
+CHILD_SERVICE_TYPES = frozenset({"camhs"})
+
+
+def with_presumptions(facts: IncidentFacts) -> IncidentFacts:
+    """The facts the rules read: what was recorded, plus two presumptions that only ever add safeguarding.
+
+    - A patient on a mental health ward has care and support needs unless someone answered no (Care Act 2014
+      s42(1)(a): most inpatients meet it).
+    - A patient on a children's ward (CAMHS) is under 18 unless an age, an age band or the under-18 answer
+      says otherwise.
+    """
+    child_ward = facts.service_type in CHILD_SERVICE_TYPES
+    people = tuple(_presumed(person, child_ward) for person in facts.people)
+    return replace(facts, people=people) if people != facts.people else facts
+
+
+def _presumed(person: PersonFacts, child_ward: bool) -> PersonFacts:
+    if person.type != "patient":
+        return person
+    changes = {}
+    if person.care_support_needs is None:
+        changes["care_support_needs"] = True
+    if child_ward and person.under_18 is None and person.age_years is None and person.age_band is None:
+        changes["under_18"] = True
+    return replace(person, **changes) if changes else person
+
+
 def worst_harm(scale: str, levels: list[str | None]) -> str:
     """The worst of several harm levels on one scale ('physical' or 'psychological'); None counts as none."""
     order = _HARM_ORDER[scale]
@@ -63,9 +117,10 @@ def worst_harm(scale: str, levels: list[str | None]) -> str:
 
 # --- JSON ------------------------------------------------------------------------------------------
 
-_TOP_KEYS = {"types", "occurred_at", "reported_at", "location", "shift", "people", "flags", "harm"}
+_TOP_KEYS = {"types", "occurred_at", "reported_at", "location", "shift", "people", "flags", "harm", "service_type"}
 _PERSON_KEYS = {"role", "type", "ref", "age_years", "age_band", "sex", "detained", "capacity_concern",
-                "care_support_needs", "police_wishes", "linked_user", "harm"}
+                "care_support_needs", "police_wishes", "linked_user", "harm", "under_18", "could_become_pregnant"}
+_ANSWERS = ("detained", "capacity_concern", "care_support_needs", "under_18", "could_become_pregnant")
 
 
 class _Errors:
@@ -99,6 +154,10 @@ def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None) -> IncidentFacts
     shift = obj.get("shift")
     if shift is not None and not (isinstance(shift, str) and taxonomy.has("shifts", shift)):
         errors.add("shift", f"{shift!r} is not a known shift (use one of: {', '.join(taxonomy.codes('shifts'))})")
+    service = obj.get("service_type")
+    if service is not None and not (isinstance(service, str) and taxonomy.has("service_types", service)):
+        errors.add("service_type", f"{service!r} is not a known ward service type "
+                                   f"(use one of: {', '.join(taxonomy.codes('service_types'))})")
     flags = _flags(obj.get("flags", {}), taxonomy, errors)
     top_harm = _harm(obj.get("harm", {}), "harm", taxonomy, errors)
 
@@ -125,6 +184,7 @@ def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None) -> IncidentFacts
         flags=frozenset(flags),
         harm_physical=worst_harm("physical", [h.get("physical") for h in harms]),
         harm_psychological=worst_harm("psychological", [h.get("psychological") for h in harms]),
+        service_type=service,
     )
 
 
@@ -199,9 +259,9 @@ def _person(raw, name: str, taxonomy: Taxonomy, errors: _Errors) -> tuple[Person
         value = raw.get(key)
         if value is not None and not (isinstance(value, str) and taxonomy.has(section, value)):
             errors.add(f"{name}.{key}", f"{value!r} is not allowed (use one of: {', '.join(taxonomy.codes(section))})")
-    for key in ("detained", "capacity_concern", "care_support_needs", "linked_user"):
+    for key in (*_ANSWERS, "linked_user"):
         if raw.get(key) is not None and not isinstance(raw.get(key), bool):
-            errors.add(f"{name}.{key}", "must be true, false or left out")
+            errors.add(f"{name}.{key}", "must be true, false, or null or left out for not known")
     age = raw.get("age_years")
     if age is not None and (isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120):
         errors.add(f"{name}.age_years", "must be a whole number of years from 0 to 120")
@@ -209,6 +269,9 @@ def _person(raw, name: str, taxonomy: Taxonomy, errors: _Errors) -> tuple[Person
         band = taxonomy.age_band(raw["age_band"])
         if age < band.min_years or (band.max_years is not None and age > band.max_years):
             errors.add(f"{name}.age_band", f"does not match age_years {age}")
+    if isinstance(age, int) and not isinstance(age, bool) and isinstance(raw.get("under_18"), bool) \
+            and (age < 18) != raw["under_18"]:
+        errors.add(f"{name}.under_18", f"does not match age_years {age}")
     ref = raw.get("ref")
     if ref is not None and not isinstance(ref, str):
         errors.add(f"{name}.ref", "must be text (a local reference such as initials, never a full name)")
@@ -226,5 +289,7 @@ def _person(raw, name: str, taxonomy: Taxonomy, errors: _Errors) -> tuple[Person
         care_support_needs=raw.get("care_support_needs"),
         police_wishes=raw.get("police_wishes"),
         linked_user=bool(raw.get("linked_user", False)),
+        under_18=raw.get("under_18"),
+        could_become_pregnant=raw.get("could_become_pregnant"),
     )
     return person, harm

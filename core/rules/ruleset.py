@@ -38,7 +38,9 @@ DEFAULT_RULES_PATH = RESOURCES / "rules.toml"
 OWNER_ROLES = ("nurse", "ward_manager", "safeguarding_lead")
 
 _RULE_KEYS = {"id", "title", "guidance", "why", "when", "deadline", "owner_role", "owner_label", "mandatory",
-              "source"}
+              "source", "basis", "checks", "requires_reference"}
+# Where a deadline comes from: set in national guidance or law, or a default a trust may change.
+BASES = {"national": "national", "local": "local policy (a trust may change it)"}
 _CHANGE_KEYS = {"id", "deadline", "owner_role", "owner_label", "mandatory", "disabled"}
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -57,6 +59,18 @@ class Rule:
     source: str
     origin: str = "shipped"  # "shipped", or the override file's name for a trust rule
     changed_locally: bool = False
+    basis: str = "local"  # "national" or "local" (see BASES): where the deadline comes from
+    checks: tuple[str, ...] = ()  # the ids of the rules this one is the "not known" check for
+    requires_reference: bool = False  # completing the action needs a reference (e.g. a crime reference)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The actions this rule stands for: a check stands for the rules it checks for."""
+        return self.checks or (self.id,)
+
+    @property
+    def basis_label(self) -> str:
+        return BASES[self.basis]
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ def _load(path: Path, override_path: Path | None, taxonomy: Taxonomy) -> RuleSet
     _check_sections(file, data, {"version", "rules"})
     rules = _rule_list(file, data.get("rules"), taxonomy, origin="shipped", required=True)
     _check_unique(file, rules, {})
+    _check_checks(file, rules)
     files = (file,)
     if override_path is not None:
         rules = _apply_override(override_path, rules, taxonomy)
@@ -133,6 +148,19 @@ def _check_unique(file: str, rules: list[Rule], existing: dict[str, Rule]):
         seen.add(rule.id)
 
 
+def _check_checks(file: str, rules: list[Rule]):
+    """A check names existing rules that are not checks themselves, and is mandatory if any of them is."""
+    by_id = {rule.id: rule for rule in rules}
+    for rule in rules:
+        for name in rule.checks:
+            target = by_id.get(name)
+            if target is None or target.checks:
+                raise ConfigError(file, f"rule {rule.id}", f"'checks' names {name!r}, which is not a rule "
+                                                           "(or is itself a check)")
+            if target.mandatory and not rule.mandatory:
+                raise ConfigError(file, f"rule {rule.id}", "a check for a mandatory rule must be mandatory too")
+
+
 def _rule(file: str, entry: str, table, taxonomy: Taxonomy, origin: str) -> Rule:
     read = EntryReader(file, entry, table, _RULE_KEYS)
     rule_id = read.text("id")
@@ -156,6 +184,10 @@ def _rule(file: str, entry: str, table, taxonomy: Taxonomy, origin: str) -> Rule
         mandatory=read.boolean("mandatory"),
         source=_tidy(read.text("source")),
         origin=origin,
+        # A trust's own rule sets a local deadline unless it says otherwise.
+        basis=read.code_in("basis", tuple(BASES), None if origin == "shipped" else "local"),
+        checks=read.text_list("checks") if read.has("checks") else (),
+        requires_reference=read.boolean("requires_reference", False),
     )
 
 
@@ -230,6 +262,7 @@ def _changed(read: EntryReader, rule: Rule) -> tuple[Rule, bool]:
     changed = replace(
         rule,
         deadline=_deadline(read, read.table["deadline"]) if read.has("deadline") else rule.deadline,
+        basis="local" if read.has("deadline") else rule.basis,
         owner_role=role,
         owner_label=label,
         mandatory=rule.mandatory or (read.has("mandatory") and read.boolean("mandatory")),

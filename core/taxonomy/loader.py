@@ -23,9 +23,11 @@ REQUIRED_CODES = {
     "sexes": {"unknown"},
     "locations": {"unknown"},
     "context_flags": {"penetration_alleged"},
+    "service_types": {"camhs"},
 }
 
-_OPTION_SECTIONS = ("person_roles", "person_types", "police_wishes", "locations", "shifts", "context_flags")
+_OPTION_SECTIONS = ("person_roles", "person_types", "police_wishes", "locations", "shifts", "context_flags",
+                    "service_types")
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:

@@ -17,6 +17,7 @@ SECTIONS = (
     "harm_physical",
     "harm_psychological",
     "context_flags",
+    "service_types",
 )
 
 INCIDENT_CATEGORIES = (
@@ -96,6 +97,7 @@ class Taxonomy:
     harm_physical: tuple[HarmLevel, ...]
     harm_psychological: tuple[HarmLevel, ...]
     context_flags: tuple[Option, ...]
+    service_types: tuple[Option, ...]
     _index: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

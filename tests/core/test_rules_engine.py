@@ -66,6 +66,13 @@ RULE_TABLE = {
          dict(people=(person("affected", "patient"), person("witness", "patient", age_years=15)))],
         "2026-12-24T17:00",
     ),
+    "childrens-social-care-check": (
+        dict(people=(person("affected", "patient", age_years=30), person("alleged_perpetrator", "visitor"))),
+        [dict(people=(person("affected", "patient", age_years=30), person("alleged_perpetrator", "visitor",
+                                                                          under_18=False))),
+         dict(people=(person("affected", "patient", age_years=30), person("witness", "visitor")))],
+        "2026-12-24T17:00",
+    ),
     "pepse-assessment": (
         dict(types=("SS-RAPE",)),
         [dict(types=("SS-RAPE",), reported_after=timedelta(hours=80)), dict(types=("SS-SA",))],
@@ -90,9 +97,20 @@ RULE_TABLE = {
         "2026-12-25T05:00",
     ),
     "capacity-assessment": (
-        dict(types=("SS-HAR-V",), people=(person("affected", "patient"),
-                                          person("alleged_perpetrator", "patient", capacity_concern=True))),
-        [dict(types=("SS-HAR-V",), people=(person("affected", "patient", capacity_concern=False),))],
+        dict(types=("SS-SA",), people=(person("affected", "patient"),
+                                       person("alleged_perpetrator", "patient", capacity_concern=True))),
+        [dict(types=("SS-SA",), people=(person("affected", "patient", capacity_concern=False),)),
+         # Capacity to consent to sexual relations is about sexual contact, not verbal harassment (issue 12).
+         dict(types=("SS-HAR-V",), people=(person("alleged_perpetrator", "patient", capacity_concern=True),))],
+        "2026-12-25T17:00",
+    ),
+    "capacity-check": (
+        dict(types=("SS-SA",), people=(person("affected", "patient", capacity_concern=False),
+                                       person("alleged_perpetrator", "patient"))),
+        [dict(types=("SS-SA",), people=(person("affected", "patient", capacity_concern=False),
+                                        person("alleged_perpetrator", "patient", capacity_concern=False))),
+         dict(types=("SS-HAR-V",)),
+         dict(types=("SS-ACT-CONS",))],
         "2026-12-25T17:00",
     ),
     "record-on-trust-system": (dict(), [], "2026-12-25T17:00"),
@@ -112,10 +130,23 @@ RULE_TABLE = {
     "support-debrief": (dict(), [], "2026-12-27T17:00"),
     "adult-safeguarding-concern": (
         dict(people=(person("affected", "patient", care_support_needs=True),)),
+        # (a patient whose needs are not recorded is presumed to have them: see test_rules_scenarios.py)
         [dict(people=(person("affected", "patient", care_support_needs=False),)),
          dict(people=(person("affected", "patient", care_support_needs=True, age_years=17),)),
          dict(types=("SS-NUD-NS",), people=(person("affected", "patient", care_support_needs=True),)),
          dict(people=(person("witness", "patient", care_support_needs=True),))],
+        "2026-12-29T17:00",
+    ),
+    "adult-safeguarding-check": (
+        dict(people=(person("affected", "visitor"),)),
+        [dict(people=(person("affected", "visitor", care_support_needs=False),)),
+         dict(people=(person("affected", "patient"),))],
+        "2026-12-29T17:00",
+    ),
+    "lado-referral-check": (
+        dict(people=(person("affected", "patient"), person("alleged_perpetrator", "staff"))),
+        [dict(people=(person("affected", "patient", under_18=False), person("alleged_perpetrator", "staff"))),
+         dict(people=(person("affected", "patient"), person("alleged_perpetrator", "patient")))],
         "2026-12-29T17:00",
     ),
     "lado-referral": (
@@ -143,6 +174,12 @@ RULE_TABLE = {
     "imha-information": (
         dict(people=(person("affected", "patient", detained=True),)),
         [dict(people=(person("affected", "patient"), person("alleged_perpetrator", "patient", detained=True)))],
+        "2026-12-29T17:00",
+    ),
+    "imha-check": (
+        dict(people=(person("affected", "patient"),)),
+        [dict(people=(person("affected", "patient", detained=False),)),
+         dict(people=(person("affected", "staff"),))],
         "2026-12-29T17:00",
     ),
     "independent-advocacy": (
@@ -210,6 +247,8 @@ def test_example_from_the_issue_gives_the_expected_actions():
         "safety-separate", "evidence-preserve", "sarc-referral-offer", "police-discuss", "record-on-trust-system",
         "cqc-notification", "adult-safeguarding-concern", "imha-information", "notify-sexual-safety-lead",
         "risk-care-plan-review", "support-debrief", "next-of-kin", "psirf-response-decision", "duty-of-candour",
+        # Issue 12: the perpetrator's age and capacity are not recorded, so each is a check, not a silence.
+        "childrens-social-care-check", "capacity-check",
     }
 
 
@@ -248,12 +287,19 @@ def test_group_is_set_on_actions():
     assert actions["psirf-response-decision"].group == "later"
 
 
-def test_pepse_deadline_from_the_incident_can_already_be_overdue():
+def test_an_action_whose_window_closed_before_the_report_says_so_and_is_due_now(tmp_path):
+    # Issue 12 (E): no action is created already overdue without saying so. (It used to be created with its
+    # due time in the past and nothing else said.) A trust override gives PEPSE a 24-hour window here.
+    override = tmp_path / "rules-local.toml"
+    override.write_text('version = 1\n[[change]]\nid = "pepse-assessment"\n'
+                        'deadline = { kind = "hours", n = 24, from = "occurred" }\n', encoding="utf-8")
     facts = make(types=("SS-RAPE",), reported_after=timedelta(hours=30))
-    action = next(a for a in evaluate(facts, load_rules()) if a.rule_id == "pepse-assessment")
-    assert action.due == TUESDAY + timedelta(hours=24)
-    assert action.due < facts.reported_at and action.due >= facts.occurred_at
+    action = next(a for a in evaluate(facts, load_rules(override_path=override)) if a.rule_id == "pepse-assessment")
+    assert action.window_closed_at == TUESDAY + timedelta(hours=24)
+    assert action.due == facts.reported_at
+    assert action.guidance.startswith("The window closed at 14:00 on Wed 11 Mar 2026: record what was done.")
     assert action.group == "now"
+    assert action.basis == "local"  # a deadline the trust changed is the trust's own
 
 
 def test_age_band_and_unknown_sex_are_used():

@@ -88,7 +88,7 @@ def test_flags_may_be_a_list_and_harm_may_be_per_person_taking_the_worst():
         (dict(people=[{"role": "affected", "type": "patient", "age_years": 30, "age_band": "16_17"}]),
          "people[0].age_band", "does not match age_years 30"),
         (dict(people=[{"role": "affected", "type": "patient", "detained": "yes"}]), "people[0].detained",
-         "must be true, false or left out"),
+         "must be true, false, or null or left out for not known"),
         (dict(people=[{"role": "affected", "type": "patient", "police_wishes": "maybe"}]),
          "people[0].police_wishes", "'maybe' is not allowed"),
         (dict(occured_at="2026-03-14T21:40:00+00:00"), "occured_at", "unknown field"),

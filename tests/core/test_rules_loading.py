@@ -34,6 +34,7 @@ why = "Because it matters."
 deadline = { kind = "hours", n = 4, from = "reported" }
 owner_role = "nurse"
 mandatory = true
+basis = "local"
 source = "Local policy"
 [rules.when]
 types_any = ["SS-SA"]
@@ -287,7 +288,8 @@ def test_catalogue_lists_every_rule_with_its_parts():
     text = render(load_rules(), load_taxonomy())
     for rule in load_rules().rules:
         assert f"### `{rule.id}`: {rule.title}" in text
-    assert "**Deadline:** within 1 working day of the report." in text
+    assert "**Deadline:** within 1 working day of the report. Basis: local policy (a trust may change it)." in text
+    assert "**Deadline:** within 1 working day of the report. Basis: national." in text
     assert "Tuesday 29 December 2026" in text
 
 
