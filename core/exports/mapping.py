@@ -65,10 +65,17 @@ SPECIALTIES = {
 DEFAULT_SPECIALTY = ("Mental health", "", None)
 
 # Rule ids (resources/rules.toml) whose actions set a governance flag, unless marked not applicable.
-SAFEGUARDING_RULES = frozenset({"adult-safeguarding-concern", "childrens-social-care", "lado-referral"})
-CQC_RULES = frozenset({"cqc-notification"})
+# A "not known" check (issue 12) sets the flag too until it is marked not applicable: a blank never hides a
+# safeguarding referral.
+SAFEGUARDING_RULES = frozenset({"adult-safeguarding-concern", "childrens-social-care", "lado-referral",
+                                "adult-safeguarding-check", "childrens-social-care-check", "lado-referral-check"})
+# A report to the police is itself notifiable (CQC (Registration) Regulations 2009 reg 18(2)(f)).
+CQC_RULES = frozenset({"cqc-notification", "police-report-now"})
 CANDOUR_RULES = frozenset({"duty-of-candour"})
-POLICE_RULES = frozenset({"police-inform-staff-alleged", "police-discuss"})
+# Actions that, once done, mean the police were told ("police-discuss" is kept for records made before
+# issue 12 replaced it with police-report-now and police-decision-record).
+POLICE_RULES = frozenset({"police-inform-staff-alleged", "police-report-now", "police-child-under-16",
+                          "police-discuss"})
 
 # Who is said to have done it, most serious first, for x:perpetratorType and the IN05 level-1 rule.
 PERPETRATOR_PRIORITY = ("staff", "visitor", "other", "patient", "unknown")
@@ -269,48 +276,73 @@ def identifier_key(incident_id: str, field: str, start: int, end: int, kind: str
     return f"{incident_id}/{field}/{start}-{end}/{kind}"
 
 
+MAX_FREE_TEXT = 20_000  # the form's limit per text box, and the XSD's FreeText maxLength
+SHORT_MARKER = "[removed]"
+
+
 def redact_text(text: str, today: date | None = None, *, incident_id: str = "", field: str = "",
-                keep: frozenset[str] = frozenset()) -> tuple[str, int, int]:
+                keep: frozenset[str] = frozenset(), limit: int = MAX_FREE_TEXT) -> tuple[str, int, int]:
     """Replace what looks like an identifier (core.privacy, the form's guard) with '[removed: ...]', except
-    the hits whose identifier_key the user chose to keep. Returns (text, found, kept)."""
-    findings = find_pid(text or "", today=today)
-    kept = 0
-    for f in reversed(findings):
-        if keep and identifier_key(incident_id, field, f.start, f.end, f.kind) in keep:
-            kept += 1
-            continue
-        text = f"{text[:f.start]}[removed: {PID_KINDS[f.kind]}]{text[f.end:]}"
-    return text, len(findings), kept
+    the hits whose identifier_key the user chose to keep. Returns (text, found, kept).
+
+    Redaction never makes a text longer than `limit` (or than it was): when the full markers would, each
+    hit becomes '[removed]', or as many '*' as it had characters, so the marker replaces and never grows."""
+    text = text or ""
+    findings = find_pid(text, today=today)
+    if not findings:
+        return text, 0, 0
+    removed = [f for f in findings if not (keep and identifier_key(incident_id, field, f.start, f.end, f.kind) in keep)]
+    out = _replace(text, removed, lambda f: f"[removed: {PID_KINDS[f.kind]}]")
+    if len(out) > max(limit, 0) and len(out) > len(text):
+        out = _replace(text, removed, lambda f: SHORT_MARKER if f.end - f.start >= len(SHORT_MARKER)
+                       else "*" * (f.end - f.start))
+    return out, len(findings), len(findings) - len(removed)
+
+
+def _replace(text: str, findings, marker) -> str:
+    parts, at = [], 0
+    for f in findings:
+        parts += [text[at:f.start], marker(f)]
+        at = f.end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def free_text_fields(detail: IncidentDetail) -> list[tuple[str, str, str]]:
     """(key field, display field, text) for every free text an export carries: description, immediate
-    actions and each action's note (keyed by action id, shown as 'action_note')."""
+    actions, each action's note (keyed by action id, shown as 'action_note') and each person's local
+    reference (keyed by position, shown as 'local_ref'): a local reference is an identifier too."""
     fields = [("description", "description", detail.draft.description),
               ("immediate_actions", "immediate_actions", detail.draft.immediate_actions)]
     fields += [(f"action_note:{a.action_id}", "action_note", a.note) for a in detail.actions if a.note]
+    fields += [(f"local_ref:{i}", "local_ref", p.local_ref) for i, p in enumerate(detail.draft.people) if p.local_ref]
     return fields
 
 
 def redact_detail(detail: IncidentDetail, today: date | None = None,
                   keep: frozenset[str] = frozenset()) -> tuple[IncidentDetail, int, int]:
     """A copy of an incident with identifier-like text removed from the description, the immediate
-    actions and the action notes, except the hits in `keep`; also how many were found and kept."""
-    def one(field: str, text: str) -> tuple[str, int, int]:
-        return redact_text(text, today, incident_id=detail.incident_id, field=field, keep=keep)
+    actions, the action notes and the people's local references, except the hits in `keep`; also how
+    many were found and kept."""
+    totals = [0, 0]
 
-    description, found, kept = one("description", detail.draft.description)
-    immediate, n, k = one("immediate_actions", detail.draft.immediate_actions)
-    found, kept = found + n, kept + k
-    actions = []
-    for a in detail.actions:
-        note, n, k = one(f"action_note:{a.action_id}", a.note)
-        found, kept = found + n, kept + k
-        actions.append(replace(a, note=note) if n > k else a)
+    def one(field: str, text: str) -> str:
+        out, n, k = redact_text(text, today, incident_id=detail.incident_id, field=field, keep=keep)
+        totals[0] += n
+        totals[1] += k
+        return out
+
+    description = one("description", detail.draft.description)
+    immediate = one("immediate_actions", detail.draft.immediate_actions)
+    actions = tuple(replace(a, note=one(f"action_note:{a.action_id}", a.note)) if a.note else a
+                    for a in detail.actions)
+    people = tuple(replace(p, local_ref=one(f"local_ref:{i}", p.local_ref)) if p.local_ref else p
+                   for i, p in enumerate(detail.draft.people))
+    found, kept = totals
     if found == kept:
         return detail, found, kept
-    draft = replace(detail.draft, description=description, immediate_actions=immediate)
-    return replace(detail, draft=draft, actions=tuple(actions)), found, kept
+    draft = replace(detail.draft, description=description, immediate_actions=immediate, people=people)
+    return replace(detail, draft=draft, actions=actions), found, kept
 
 
 # ----- the record ----------------------------------------------------------------------------------------

@@ -129,7 +129,8 @@ def _build(story: list, *, title: str, generated_at: datetime) -> bytes:
 
 def _p(text: str, style: str = "cell") -> Paragraph:
     """A paragraph of user text: escaped, line breaks kept."""
-    return Paragraph(escape(text or "").replace("\n", "<br/>"), STYLES[style])
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")  # a bare CR is a line break too
+    return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
 
 
 def _day(value) -> str:
@@ -249,7 +250,8 @@ def incident_summary(detail: IncidentDetail, tax: Taxonomy, *, generated_at: dat
                                                                  if p.age_band else "")
         sex_age = ", ".join(x for x in (tax.label("sexes", p.sex) if p.sex else "", age) if x)
         people.append([_p(tax.label("person_roles", p.role)), _p(tax.label("person_types", p.person_type)),
-                       _p(p.local_ref or "None given"), _p(sex_age or "Not recorded"),
+                       _p((p.local_ref or "None given") if include_free_text else "Withheld"),
+                       _p(sex_age or "Not recorded"),
                        _p(_person_harm(tax, p.harm_physical, p.harm_psychological)), _p(_person_facts(tax, p))])
     if len(people) == 1:
         people.append([_p("No one recorded")] + [_p("")] * 5)

@@ -26,6 +26,8 @@ from core.db.models import (
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, PersonDraft, VersionInfo
 from core.errors import NotFound, PermissionDenied, ValidationError
+from core.privacy import KINDS as PID_KINDS
+from core.privacy import find_pid
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, active_rules, evaluate
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
@@ -109,6 +111,10 @@ def _person_problem(p: PersonDraft, tax) -> str:
         return "choose a psychological harm level from the list."
     if len(p.local_ref) > 40:
         return "keep the reference under 40 characters (initials or a hospital number, never a name)."
+    found = find_pid(p.local_ref)
+    if found:  # the same detector that screens free text and every export (issue 14)
+        return (f"the reference looks like {PID_KINDS[found[0].kind]}. Use initials or a hospital number, "
+                "never a name, NHS number, date of birth or contact details.")
     return ""
 
 

@@ -17,12 +17,14 @@ from core.dto import ActionInfo, IncidentDetail, IncidentDraft, PersonDraft
 from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
 from core.exports.mapping import (
     EXT_NS,
+    MAX_FREE_TEXT,
     NRLS_NS,
     ExportContext,
     ExportError,
     age_days,
     clean_text,
     redact_detail,
+    redact_text,
     to_record,
 )
 from core.exports.summary import summarise
@@ -358,3 +360,30 @@ def test_the_schema_and_init_share_one_ods_rule():
         "//xs:simpleType[@name='OdsCode']//xs:pattern/@value", namespaces={"xs": nrls_xml.XS_NS}) == [ODS_CODE_PATTERN]
     assert clean_ods_code(" rxx01 ") == "RXX01"
     assert clean_ods_code("RXXABCD") == "" and clean_ods_code("R-X") == "" and clean_ods_code("RX") == ""
+
+
+# ----- redaction never pushes text past the schema's limit (issue 14) ---------------------------------------
+
+NHS = "999 000 0018"  # passes the modulus-11 check; in the 999 test range, never issued
+
+
+@pytest.mark.parametrize("room", [0, 1, 13, 14, 15, 400])
+def test_redaction_at_the_limit_never_breaks_the_export(room):
+    """A description at (or near) the 20,000-character limit holding an NHS number exports, without it."""
+    filler = "x" * (MAX_FREE_TEXT - len(NHS) - 1 - room)
+    text = f"{filler} {NHS}"
+    redacted, found, kept = redact_detail(detail(description=text), NOW.date())
+    assert (found, kept) == (1, 0)
+    out = redacted.draft.description
+    assert len(out) <= MAX_FREE_TEXT and NHS not in out and out.startswith(filler)
+    # the full marker whenever it fits, else a marker no longer than what it replaced
+    assert out.endswith("[removed: an NHS number]" if room >= 13 else "[removed]")
+    recs, c = records(redacted)
+    root = etree.fromstring(nrls_xml.render(recs, c))
+    assert len(root.findtext("n:Incident/n:IN07", namespaces=N)) <= MAX_FREE_TEXT
+
+
+def test_a_short_hit_at_the_limit_is_starred_not_grown():
+    text = "y" * (MAX_FREE_TEXT - 7) + " M1 1AE"
+    out, found, _kept = redact_text(text, NOW.date())
+    assert found == 1 and len(out) == MAX_FREE_TEXT and out.endswith(" ******")

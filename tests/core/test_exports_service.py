@@ -8,14 +8,16 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from pypdf import PdfReader
+from sqlalchemy import select, update
 
-from core.db.models import AuditEvent, ExportBatch, ExportBatchItem
+from core.db.models import AuditEvent, ExportBatch, ExportBatchItem, PersonInvolved
 from core.db.store import unit_of_work
 from core.dto import IncidentDraft, PersonDraft
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -348,3 +350,45 @@ def test_no_file_is_written_anywhere_but_the_destination(world, tmp_path, monkey
         sqlite_own = {p for p in new if p.parent == store.folder and p.name.startswith("lantern.db")}  # WAL/SHM
         assert new - sqlite_own == {request.out_path}, new
     assert list(private_tmp.iterdir()) == [] and list(cwd.iterdir()) == []
+
+
+# ----- local references are identifiers too (issue 14) --------------------------------------------------------
+
+NAMED_REF = f"John Brown {NHS_NUMBER}"  # synthetic name; the number is in the 999 test range
+
+
+def test_core_validation_refuses_an_identifier_as_a_local_reference(make_store):
+    store, actors, _recovery, wards = make_store()
+    person = PersonDraft(role="alleged_perpetrator", person_type="patient", local_ref=NHS_NUMBER.replace(" ", "."))
+    draft = _draft(wards["Oak Ward"])
+    with pytest.raises(ValidationError) as err:
+        incidents.create_draft(store, actors["nurse"], replace(draft, people=(draft.people[0], person)))
+    assert "people.2" in err.value.field_errors and "an NHS number" in err.value.field_errors["people.2"]
+    assert NHS_NUMBER not in str(err.value.field_errors)
+
+
+def _old_record_with_named_reference(world):
+    """A record saved before the check: its perpetrator's reference holds a name and an NHS number."""
+    store, actors, _wards, ids = world
+    with unit_of_work(store) as s:
+        s.execute(update(PersonInvolved).where(PersonInvolved.incident_id == ids["oak"].incident_id,
+                                               PersonInvolved.role == "alleged_perpetrator")
+                  .values(local_ref=NAMED_REF))
+        s.commit()
+    return store, actors, ids
+
+
+def _pdf_text(path) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_incident_pdf_screens_local_references(world, out_dir):
+    store, actors, ids = _old_record_with_named_reference(world)
+    hits = exports.find_identifiers(store, actors["lead"], incident_id=ids["oak"].incident_id)
+    assert [h.field for h in hits if h.kind == "nhs_number"].count("local_ref") == 1
+    exports.incident_pdf(store, actors["lead"], ids["oak"].incident_id, out_dir / "a.pdf")
+    text = _pdf_text(out_dir / "a.pdf")
+    assert "0018" not in text and "[removed: an NHS number]" in text.replace("\n", " ")
+    exports.incident_pdf(store, actors["lead"], ids["oak"].incident_id, out_dir / "b.pdf", include_free_text=False)
+    text = _pdf_text(out_dir / "b.pdf")
+    assert "John Brown" not in text and "0018" not in text and "AB-1" not in text and "Withheld" in text
