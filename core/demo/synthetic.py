@@ -1,47 +1,104 @@
 """Synthetic incident generator (core layer). Never real people: references are generated codes.
 
-The mix follows CQC's 2018 review of 1,120 sexual incidents: exposure or nudity
-(298), sexual assault (273), sexualised verbal abuse (242), harassment (about 184),
-a few alleged rapes (29); about 95% carried out by patients; of those affected,
-about 65% patients, 32% staff, 3% visitors; 97% graded no or low harm.
+The mix follows CQC's review "Sexual safety on mental health wards" (September 2018) of 1,120 sexual
+incidents reported from 54 trusts in April to June 2017 (see the design notes, domain.md section (c)):
+nudity or exposure 298, alleged sexual assault 273, verbal abuse using sexual words 242, alleged rape 29,
+and the remaining 278 in the other categories (about 184 sexual harassment without words or touching).
+5% were carried out by staff (some against other staff); of those affected about two-thirds were patients,
+a third staff and a few visitors; 97% were graded no or low harm.
+
+Every row of MIX is a number of CQC's 1,120 incidents; `plan` gives each row its share of any count
+exactly (1,120 reproduces the table), so a demo store's `report summary` matches CQC per category.
+Only types that involve touching carry the `physical_contact` flag, so words, exposure, looks and
+messages never get forensic actions.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.dto import IncidentDraft, PersonDraft
 
-# (weight, types, flags) following CQC's counts; a few reports carry two types (1,120 incidents in 919 reports).
-MIX = [
-    (200, ("SS-EXP-S",), ()),
-    (98, ("SS-NUD-NS",), ()),
-    (230, ("SS-SA",), ("physical_contact",)),
-    (43, ("SS-SA", "SS-HAR-V"), ("physical_contact",)),
-    (242, ("SS-HAR-V",), ()),
-    (150, ("SS-HAR-NV",), ("physical_contact",)),
-    (34, ("SS-HAR-NV", "SS-EXP-S"), ()),
-    (22, ("SS-RAPE",), ("physical_contact", "penetration_alleged")),
-    (7, ("SS-APEN",), ("physical_contact", "penetration_alleged")),
-    (20, ("SS-VOY",), ()),
-    (15, ("SS-ONLINE",), ()),
-    (12, ("SS-ACT-CONS",), ("physical_contact",)),
-    (10, ("SS-DISCL-HIST",), ()),
-    (5, ("SS-EXPL",), ()),
-    (4, ("SS-SA-MD",), ("physical_contact",)),
-    (3, ("SS-OTHER",), ()),
-]
+
+@dataclass(frozen=True)
+class Kind:
+    """One row of the mix: how many of CQC's 1,120 incidents, their types, who did it and to whom."""
+
+    weight: int
+    types: tuple[str, ...]
+    perpetrator: str = "patient"  # person type of the alleged perpetrator
+    affected: str = "any"  # "any" draws from AFFECTED_ANY; otherwise this person type
+
+
+# Staff perpetrators: 56 of 1,120 (5%), 16 of them against other staff. A staff member's sexual touching of a
+# patient is also coded SS-STAFF (Sexual Offences Act 2003 ss38-42); staff-on-staff incidents are not.
+MIX = (
+    Kind(200, ("SS-EXP-S",)),
+    Kind(98, ("SS-NUD-NS",)),
+    Kind(250, ("SS-SA",)),
+    Kind(10, ("SS-SA", "SS-STAFF"), "staff", "patient"),
+    Kind(3, ("SS-SA",), "staff", "staff"),
+    Kind(10, ("SS-APEN",), affected="patient"),
+    Kind(221, ("SS-HAR-V",)),
+    Kind(13, ("SS-HAR-V",), "staff", "patient"),
+    Kind(8, ("SS-HAR-V",), "staff", "staff"),
+    Kind(28, ("SS-RAPE",), affected="patient"),
+    Kind(1, ("SS-RAPE", "SS-STAFF"), "staff", "patient"),
+    Kind(173, ("SS-HAR-NV",)),
+    Kind(6, ("SS-HAR-NV",), "staff", "patient"),
+    Kind(5, ("SS-HAR-NV",), "staff", "staff"),
+    Kind(14, ("SS-ONLINE",)),
+    Kind(6, ("SS-ONLINE",), "staff", "patient"),
+    Kind(16, ("SS-VOY",)),
+    Kind(2, ("SS-VOY",), "staff", "patient"),
+    Kind(20, ("SS-ACT-CONS",), affected="patient"),
+    Kind(8, ("SS-SA-MD",), affected="patient"),
+    Kind(12, ("SS-DISCL-HIST",), "other", "patient"),
+    Kind(3, ("SS-EXPL",), affected="patient"),
+    Kind(3, ("SS-EXPL",), "visitor", "patient"),
+    Kind(2, ("SS-EXPL",), "staff", "patient"),
+    Kind(8, ("SS-OTHER",)),
+)
+
+# CQC 2018 category: (incidents of 1,120, the Lantern type codes counted in it). The harassment count is
+# 457 "assault or harassment" less 273 assaults (domain.md marks it unconfirmed); "other" is the rest.
+CQC_2018 = {
+    "nudity or exposure": (298, ("SS-EXP-S", "SS-NUD-NS")),
+    "sexual assault": (273, ("SS-SA", "SS-APEN")),
+    "verbal abuse using sexual words": (242, ("SS-HAR-V",)),
+    "rape": (29, ("SS-RAPE",)),
+    "sexual harassment": (184, ("SS-HAR-NV",)),
+    "other": (94, ("SS-ONLINE", "SS-VOY", "SS-ACT-CONS", "SS-SA-MD", "SS-DISCL-HIST", "SS-EXPL", "SS-OTHER")),
+}
+
+CONTACT_TYPES = frozenset({"SS-SA", "SS-APEN", "SS-RAPE", "SS-SA-MD", "SS-ACT-CONS"})  # someone was touched
+PENETRATION_TYPES = frozenset({"SS-RAPE", "SS-APEN"})
+# Weights for "any" rows, so that overall about 65% of those affected are patients, 32% staff, 3% visitors.
+AFFECTED_ANY = (("patient", 61), ("staff", 36), ("visitor", 3))
+# Harm by kind of incident: (chance of moderate or worse, (physical, psychological) levels if not, if so).
+# Overall about 97% no or low harm, as reporting trusts graded it; touching sometimes leaves low physical harm.
+HARM = {
+    "non_contact": (0.01, ((("none", 1),), (("none", 45), ("low", 55))),
+                    ((("none", 1),), (("moderate", 1),))),
+    "contact": (0.03, ((("none", 70), ("low", 30)), (("none", 20), ("low", 80))),
+                ((("low", 2), ("moderate", 1)), (("moderate", 3), ("severe", 1)))),
+    "penetration": (0.4, ((("none", 40), ("low", 60)), (("low", 1),)),
+                    ((("low", 4), ("moderate", 5), ("severe", 1)), (("moderate", 3), ("severe", 1)))),
+}
+EXTRA_FLAGS = (("repeat_incident", 0.12, False), ("mixed_sex_breach", 0.03, False), ("weapon_or_violence", 0.05, True))
 LOCATIONS = [("lounge", 20), ("corridor", 15), ("bedroom", 14), ("other_patient_bedroom", 8),
              ("bathroom_toilet", 9), ("dining_room", 7), ("garden", 8), ("seclusion_extra_care", 3),
-             ("therapy_room", 3), ("visiting_room", 3), ("elsewhere_on_site", 4), ("on_leave", 2),
-             ("online_phone", 2), ("unknown", 2)]
+             ("therapy_room", 3), ("visiting_room", 3), ("elsewhere_on_site", 4), ("on_leave", 2), ("unknown", 2)]
 SHIFTS = {range(7, 8): "morning_handover", range(8, 19): "day", range(19, 20): "evening_handover"}
 DESCRIPTIONS = [
     "{who} was approached in the {loc} and {what}. Staff intervened and separated them.",
     "{who} told the nurse in charge shortly after it happened in the {loc}: {what}.",
     "Seen by a member of staff in the {loc}: {what}. Both people were moved to different areas.",
 ]
+TOLD_LATER = {"SS-DISCL-HIST", "SS-ONLINE"}  # nobody was there to separate: the person told staff
+TOLD = "{who} told the nurse in charge about it: {what}."
 WHAT = {
     "SS-EXP-S": "the other person exposed themselves", "SS-NUD-NS": "a patient was undressed in a shared area",
     "SS-SA": "the other person touched them sexually without consent",
@@ -52,6 +109,28 @@ WHAT = {
     "SS-DISCL-HIST": "a past sexual assault was disclosed", "SS-EXPL": "a concern about exploitation was raised",
     "SS-SA-MD": "a touch of uncertain intent was reported", "SS-OTHER": "a sexual-safety concern was raised",
 }
+REF_PREFIX = {"patient": "PT-", "staff": "ST-", "visitor": "VS-", "other": "OT-"}
+WHO = {"patient": "A patient", "staff": "A member of staff", "visitor": "A visitor"}
+
+
+def plan(rng: random.Random, count: int) -> list[Kind]:
+    """`count` kinds in random order, each MIX row given its share (exactly the table at 1,120)."""
+    counts = quotas(rng, [k.weight for k in MIX], count)
+    kinds = [kind for kind, n in zip(MIX, counts, strict=True) for _ in range(n)]
+    rng.shuffle(kinds)
+    return kinds
+
+
+def quotas(rng: random.Random, weights: list[int], count: int) -> list[int]:
+    """Split `count` in proportion to `weights`: whole shares first, then the places left over go to rows
+    drawn by their fractional share (weighted sampling without replacement), so small counts still vary."""
+    total = sum(weights)
+    exact = [w * count / total for w in weights]
+    counts = [int(x) for x in exact]
+    keys = [rng.random() ** (1 / (x - n)) if x > n else -1.0 for x, n in zip(exact, counts, strict=True)]
+    for i in sorted(range(len(weights)), key=keys.__getitem__, reverse=True)[:count - sum(counts)]:
+        counts[i] += 1
+    return counts
 
 
 def _pick(rng: random.Random, weighted):
@@ -70,59 +149,85 @@ def _ref(rng: random.Random, prefix: str) -> str:
     return f"{prefix}{rng.randrange(1000, 9999)}"
 
 
-def synthetic_incident(rng: random.Random, ward_id: int, occurred_at: datetime,
-                       pool: list[str] | None = None) -> IncidentDraft:
-    """One realistic, entirely fictional incident. `pool` lets some patient references repeat."""
-    _, types, flags = rng.choices(MIX, weights=[m[0] for m in MIX])[0]
-    affected_type = _pick(rng, [("patient", 65), ("staff", 32), ("visitor", 3)])
-    perpetrator_type = _pick(rng, [("patient", 95), ("staff", 5)])
-    if affected_type == "staff" and perpetrator_type == "staff":
-        perpetrator_type = "patient"
+def contact_flags(types) -> tuple[str, ...]:
+    """The contact flags a set of types implies: touching, and penetration where it is alleged."""
+    return (("physical_contact",) if CONTACT_TYPES & set(types) else ()) + (
+        ("penetration_alleged",) if PENETRATION_TYPES & set(types) else ())
 
-    def patient_ref() -> str:
-        if pool and rng.random() < 0.3:
-            return rng.choice(pool)
-        ref = _ref(rng, "PT-")
-        if pool is not None:
-            pool.append(ref)
+
+def _harm(rng: random.Random, types) -> tuple[str, str]:
+    profile = ("penetration" if PENETRATION_TYPES & set(types) else
+               "contact" if CONTACT_TYPES & set(types) else "non_contact")
+    chance, usual, serious = HARM[profile]
+    physical, psychological = serious if rng.random() < chance else usual
+    return _pick(rng, physical), _pick(rng, psychological)
+
+
+def _age(rng: random.Random, person_type: str, children: bool) -> int | None:
+    if person_type == "patient" and children:  # a CAMHS ward: young people under 18
+        return rng.randrange(13, 18)
+    return None if person_type == "other" else rng.randrange(18, 75)
+
+
+class _People:
+    """Makes the people of one incident; patient references come from the ward's pool, so some repeat."""
+
+    def __init__(self, rng: random.Random, pool: list[str] | None, children: bool):
+        self.rng, self.pool, self.children = rng, pool, children
+
+    def ref(self, person_type: str) -> str:
+        if person_type == "patient" and self.pool and self.rng.random() < 0.3:
+            return self.rng.choice(self.pool)
+        ref = _ref(self.rng, REF_PREFIX.get(person_type, "OT-"))
+        if person_type == "patient" and self.pool is not None:
+            self.pool.append(ref)
         return ref
 
-    low = rng.random() < 0.97
-    physical = "none" if low else _pick(rng, [("moderate", 2), ("severe", 1)])
-    psychological = _pick(rng, [("none", 4), ("low", 6)]) if low else _pick(rng, [("moderate", 3), ("severe", 1)])
-    age = rng.randrange(18, 80)
-    affected = PersonDraft(
-        role="affected", person_type=affected_type,
-        local_ref=patient_ref() if affected_type == "patient" else _ref(rng, "ST-" if affected_type == "staff" else "VS-"),
-        sex=_pick(rng, [("female", 55), ("male", 43), ("unknown", 2)]),
-        age_years=age, detained=affected_type == "patient" and rng.random() < 0.7,
-        capacity_concern=affected_type == "patient" and rng.random() < 0.15,
-        care_support_needs=affected_type == "patient" and rng.random() < 0.6,
-        police_wishes=_pick(rng, [("yes", 2), ("no", 4), ("undecided", 3), ("unable_to_decide", 1)]),
-        harm_physical=physical, harm_psychological=psychological)
-    perpetrator = PersonDraft(
-        role="alleged_perpetrator", person_type=perpetrator_type,
-        local_ref=patient_ref() if perpetrator_type == "patient" else _ref(rng, "ST-"),
-        sex=_pick(rng, [("male", 75), ("female", 23), ("unknown", 2)]), age_years=rng.randrange(18, 75),
-        detained=perpetrator_type == "patient" and rng.random() < 0.7)
-    people = [affected, perpetrator]
+    def affected(self, person_type: str, types) -> PersonDraft:
+        rng, patient = self.rng, person_type == "patient"
+        physical, psychological = _harm(rng, types)
+        return PersonDraft(
+            role="affected", person_type=person_type, local_ref=self.ref(person_type),
+            sex=_pick(rng, [("female", 55), ("male", 43), ("unknown", 2)]),
+            age_years=_age(rng, person_type, self.children), detained=patient and rng.random() < 0.7,
+            capacity_concern=patient and rng.random() < 0.15, care_support_needs=patient and rng.random() < 0.6,
+            police_wishes=_pick(rng, [("yes", 2), ("no", 4), ("undecided", 3), ("unable_to_decide", 1)]),
+            harm_physical=physical, harm_psychological=psychological)
+
+    def perpetrator(self, person_type: str) -> PersonDraft:
+        rng = self.rng
+        return PersonDraft(
+            role="alleged_perpetrator", person_type=person_type, local_ref=self.ref(person_type),
+            sex=_pick(rng, [("male", 75), ("female", 23), ("unknown", 2)]),
+            age_years=_age(rng, person_type, self.children),
+            detained=person_type == "patient" and rng.random() < 0.7)
+
+
+def synthetic_incident(rng: random.Random, ward_id: int, occurred_at: datetime, pool: list[str] | None = None,
+                       *, kind: Kind | None = None, children: bool = False) -> IncidentDraft:
+    """One realistic, entirely fictional incident of `kind` (drawn from MIX if not given). `pool` lets some
+    patient references repeat; `children` makes the ward's patients under 18 (a CAMHS ward)."""
+    kind = kind or rng.choices(MIX, weights=[k.weight for k in MIX])[0]
+    affected_type = _pick(rng, AFFECTED_ANY) if kind.affected == "any" else kind.affected
+    make = _People(rng, pool, children)
+    people = [make.affected(affected_type, kind.types), make.perpetrator(kind.perpetrator)]
     if rng.random() < 0.25:
         people.append(PersonDraft(role="witness", person_type="staff", local_ref=_ref(rng, "ST-")))
-    location = _pick(rng, LOCATIONS)
-    exact = rng.random() < 0.8
-    who = {"patient": "A patient", "staff": "A member of staff"}.get(affected_type, "A visitor")
-    text = rng.choice(DESCRIPTIONS).format(who=who,
-                                           loc=location.replace("_", " "), what=WHAT[types[0]])
-    extra_flags = tuple(f for f, p in (("repeat_incident", 0.12), ("mixed_sex_breach", 0.03),
-                                        ("weapon_or_violence", 0.02)) if rng.random() < p)
+    location = "online_phone" if "SS-ONLINE" in kind.types else _pick(rng, LOCATIONS)
+    template = TOLD if TOLD_LATER & set(kind.types) else rng.choice(DESCRIPTIONS)
+    text = template.format(who=WHO.get(affected_type, "A visitor"), loc=location.replace("_", " "),
+                           what=WHAT[kind.types[0]])
+    contact = contact_flags(kind.types)
+    extra = tuple(flag for flag, chance, needs_contact in EXTRA_FLAGS
+                  if (contact or not needs_contact) and rng.random() < chance)
     return IncidentDraft(
-        ward_id=ward_id, types=types, occurred_at=occurred_at,
-        occurred_precision="exact" if exact else "approximate", shift=_shift(occurred_at.astimezone()),
-        location=location, people=tuple(people), flags=tuple(sorted(set(flags) | set(extra_flags))),
+        ward_id=ward_id, types=kind.types, occurred_at=occurred_at,
+        occurred_precision="exact" if rng.random() < 0.8 else "approximate", shift=_shift(occurred_at.astimezone()),
+        location=location, people=tuple(people), flags=tuple(sorted(set(contact) | set(extra))),
         description=text, immediate_actions="Separated the people involved and increased observations.")
 
 
-def spread_over_year(rng: random.Random, n: int, end: datetime) -> list[datetime]:
-    """`n` incident times over the 12 months before `end`, in time order."""
-    seconds = 365 * 24 * 3600
+def spread_over_year(rng: random.Random, n: int, end: datetime, start: datetime | None = None) -> list[datetime]:
+    """`n` incident times between `start` (default: 365 days before `end`) and an hour before `end`, in order."""
+    seconds = int((end - start).total_seconds()) if start else 365 * 24 * 3600
     return sorted(end - timedelta(seconds=rng.randrange(3600, seconds)) for _ in range(n))
