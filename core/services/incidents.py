@@ -31,6 +31,7 @@ from core.privacy import find_pid
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, active_rules, evaluate
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
+from core.services import closure
 from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
 
 MAX_TEXT = 20_000
@@ -290,8 +291,10 @@ def _snapshot(session, inc: Incident) -> dict:
     return data
 
 
-def _keep_version(session, actor: Actor, inc: Incident, reason: str) -> None:
-    session.add(IncidentVersion(incident_id=inc.id, version=inc.version, snapshot=json.dumps(_snapshot(session, inc)),
+def _keep_version(session, actor: Actor, inc: Incident, reason: str, extra: dict | None = None) -> None:
+    """Keep the record as it is now, with the reason for the change (`extra` adds to the snapshot)."""
+    snapshot = {**_snapshot(session, inc), **(extra or {})}
+    session.add(IncidentVersion(incident_id=inc.id, version=inc.version, snapshot=json.dumps(snapshot),
                                 reason=reason, created_by=actor.user_id, created_at=now_db()))
     inc.version += 1
 
@@ -532,16 +535,25 @@ def list_versions(store: Store, actor: Actor, incident_id: str) -> list[VersionI
 
 def _update_action(store: Store, actor: Actor, action_id: int, status: str, note: str, reference: str,
                    event: str) -> ActionInfo:
-    require(actor, "action.update")
+    """Finish an open action. The closure rules (core.services.closure) are enforced here, not only in a dialog:
+    a mandatory action needs a note of what was done, a reference where its rule asks for one; marking one not
+    applicable needs a ward manager or the lead and a reason."""
+    require(actor, "action.update" if status == "done" else "action.manage")
     with unit_of_work(store) as session:
         action = session.get(SafeguardingAction, action_id)
         if action is None:
             raise NotFound("That action does not exist.")
         inc = load_visible(session, actor, action.incident_id)
+        if status != "done":
+            require_ward(actor, inc.ward_id)
         if inc.status == "closed":
             raise ValidationError({"status": "This incident is closed. Reopen it to change its actions."})
         if action.status != "open":
             raise ValidationError({"status": "This action is already finished."})
+        problems = (closure.completion_problems(action.rule_id, action.mandatory, note, reference) if status == "done"
+                    else closure.reason_problems(note, "say why this action does not apply to this incident."))
+        if problems:
+            raise ValidationError(problems)
         action.status, action.note, action.reference = status, note.strip()[:MAX_TEXT], reference.strip()[:60]
         action.completed_at, action.completed_by = now_db(), actor.user_id
         refresh_police_referred(session, inc)
@@ -556,8 +568,7 @@ def complete_action(store: Store, actor: Actor, action_id: int, note: str = "", 
 
 
 def mark_action_not_applicable(store: Store, actor: Actor, action_id: int, reason: str) -> ActionInfo:
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why this action does not apply."})
+    """Only a ward manager or the safeguarding lead, with a reason of at least a sentence."""
     return _update_action(store, actor, action_id, "not_applicable", reason, "", "action.not_applicable")
 
 

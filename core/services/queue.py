@@ -28,25 +28,21 @@ from core.security.permissions import (
     require,
     require_ward,
 )
-from core.services.incidents import MAX_TEXT, action_info, can_view, load_visible
+from core.services import closure
+from core.services.closure import reference_hint  # noqa: F401 (screens still import it from here)
+from core.services.incidents import (
+    MAX_TEXT,
+    _keep_version,
+    action_info,
+    can_view,
+    load_visible,
+    refresh_police_referred,
+)
 
 PAGE = 200
 SORTS = ("due", "ward", "type", "owner", "incident")
 DUE_FILTERS = ("overdue", "today", "week", "later")
 OWNER_ROLES = ("nurse", "ward_manager", "safeguarding_lead")
-
-# What the "reference" box asks for when an action is completed, by rule id prefix (first match wins).
-REFERENCE_HINTS = (
-    ("police-", "Crime reference number (if the police gave one)"),
-    ("sarc-", "SARC reference"),
-    ("adult-safeguarding", "Local authority referral number"),
-    ("childrens-social-care", "Local authority referral number"),
-    ("lado-", "LADO / local authority referral number"),
-    ("cqc-", "CQC notification reference"),
-    ("dbs-", "DBS or regulator referral reference"),
-    ("record-on-trust-system", "Trust incident system reference"),
-)
-
 
 @dataclass(frozen=True)
 class QueueQuery:
@@ -105,14 +101,6 @@ class QueueCounts:
     overdue: int
     due_today: int
     by_ward: dict = field(default_factory=dict)
-
-
-def reference_hint(rule_id: str | None) -> str:
-    """The label for the reference box when completing an action from this rule."""
-    for prefix, hint in REFERENCE_HINTS:
-        if rule_id and rule_id.startswith(prefix):
-            return hint
-    return "Reference (crime, local authority or SARC reference, if there is one)"
 
 
 # ----- visibility as SQL -----------------------------------------------------------
@@ -364,6 +352,37 @@ def add_action(store: Store, actor: Actor, incident_id: str, *, title: str, owne
         session.flush()
         audit.record(session, actor, "action.add", entity_type="action", entity_id=str(action.id),
                      detail={"incident": inc.id, "mandatory": mandatory})
+        session.commit()
+        return action_info(action, inc.reference)
+
+
+def reopen_action(store: Store, actor: Actor, action_id: int, reason: str) -> ActionInfo:
+    """A ward manager or the lead reopens a completed or not-applicable action, with a reason of at least a
+    sentence. What the action said when it was finished (status, note, reference, who and when) is kept in the
+    incident's versions with the reason, then the action is open again with its original due time."""
+    require(actor, "action.manage")
+    problems = closure.reason_problems(reason, "say why this action is being reopened.")
+    if problems:
+        raise ValidationError(problems)
+    with unit_of_work(store) as session:
+        action, inc = _load_action(session, actor, action_id)
+        if inc.status == "closed":
+            raise ValidationError({"status": "This incident is closed. Reopen the incident first, then the action."})
+        if action.status == "open":
+            raise ValidationError({"status": "This action is open already."})
+        finished = {"action_id": action.id, "rule_id": action.rule_id, "title": action.title,
+                    "status": action.status, "note": action.note, "reference": action.reference,
+                    "completed_at": action.completed_at, "completed_by": action.completed_by}
+        _keep_version(session, actor, inc, f"Action reopened: {reason.strip()}"[:MAX_TEXT],
+                      {"reopened_action": finished})
+        previous = action.status
+        action.status, action.note, action.reference = "open", "", ""
+        action.completed_at = action.completed_by = None
+        inc.updated_at = now_db()
+        refresh_police_referred(session, inc)
+        audit.record(session, actor, "action.reopen", entity_type="action", entity_id=str(action.id),
+                     detail={"incident": inc.id, "rule": action.rule_id, "from": previous,
+                             "version": inc.version})
         session.commit()
         return action_info(action, inc.reference)
 

@@ -92,7 +92,7 @@ def test_low_harm_assault_needs_confirmation_before_closing(people):
     detail = incidents.submit(store, nurse, incidents.create_draft(store, nurse, d).incident_id)
     assert detail.harm_confirmation_needed
     for action in detail.actions:
-        incidents.mark_action_not_applicable(store, manager, action.action_id, "Synthetic.")
+        incidents.mark_action_not_applicable(store, manager, action.action_id, "Synthetic: does not apply.")
     with pytest.raises(ValidationError, match="harm"):
         incidents.close_incident(store, manager, detail.incident_id)
     confirmed = incidents.confirm_harm(store, manager, detail.incident_id, "none", "moderate")
@@ -113,12 +113,12 @@ def test_staff_perpetrator_makes_incident_restricted_and_reporter_can_submit(peo
 
 
 def test_not_applicable_needs_a_reason(people):
-    fresh, store, nurse, _ = people
+    fresh, store, nurse, manager = people
     detail = incidents.submit(store, nurse, incidents.create_draft(store, nurse, draft(fresh.wards["Oak Ward"]))
                               .incident_id)
     with pytest.raises(ValidationError):
-        incidents.mark_action_not_applicable(store, nurse, detail.actions[0].action_id, "  ")
-    done = incidents.complete_action(store, nurse, detail.actions[0].action_id, note="Synthetic.")
+        incidents.mark_action_not_applicable(store, manager, detail.actions[0].action_id, "  ")
+    done = incidents.complete_action(store, nurse, detail.actions[0].action_id, note="Synthetic: what was done.")
     assert done.status == "done"
     with pytest.raises(ValidationError, match="already finished"):
         incidents.complete_action(store, nurse, detail.actions[0].action_id)

@@ -8,7 +8,7 @@ import pytest
 
 from core.clock import utcnow
 from core.errors import NotFound, PermissionDenied, ValidationError
-from core.services import incidents, queue
+from core.services import closure, incidents, queue
 from core.services.queue import QueueQuery
 from tests.core.manager_helpers import report
 
@@ -97,7 +97,7 @@ def test_complete_with_reference_removes_it_from_the_queue(ward_store):
     store, actors, _wards = ward_store
     manager = actors["manager"]
     police = next(r for r in all_rows(store, manager) if r.rule_id == "police-discuss")
-    assert "Crime reference" in queue.reference_hint(police.rule_id)
+    assert "Crime reference" in closure.reference_hint(police.rule_id)
     done = incidents.complete_action(store, manager, police.action_id, "Discussed; reported.", "CR/2026/0001")
     assert done.status == "done" and done.reference == "CR/2026/0001"
     assert police.action_id not in {r.action_id for r in all_rows(store, manager)}

@@ -113,7 +113,7 @@ def test_migration_0006_backfills_the_summaries_of_existing_records(make_store):
     incidents.complete_action(store, manager, informed.action_id, "Police told by phone.")
     crime = report(store, nurse, oak, types=("SS-SA",), police_wishes="undecided", flags=("physical_contact",))
     police = next(a for a in crime.actions if a.rule_id == "police-discuss")
-    incidents.complete_action(store, manager, police.action_id, "Reported.", "CR-0002")
+    incidents.complete_action(store, manager, police.action_id, "Reported to the police.", "CR-0002")
     report(store, nurse, oak, types=("SS-EXP-S",))
     before = reports.dashboard(store, manager)
     assert before.police_referred == 3

@@ -92,7 +92,7 @@ def test_manager_journey(qtbot, make_store, monkeypatch):
             complete = next(b for b in review.findChildren(type(review.close_button)) if b.text() == "Complete…")
             qtbot.mouseClick(complete, Qt.MouseButton.LeftButton)
             dialog = modal(qtbot, CompleteDialog)
-            qtbot.keyClicks(dialog.note, "Done.")
+            qtbot.keyClicks(dialog.note, "Done as the guidance says.")
             qtbot.keyClick(dialog.reference, Qt.Key.Key_Return)
             qtbot.waitUntil(lambda b=before: len([a for a in review.actions_model.rows
                                                   if a.status == "open" and a.mandatory]) == b - 1, timeout=WAIT)

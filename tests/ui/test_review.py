@@ -88,7 +88,7 @@ def test_close_is_refused_with_open_actions_then_allowed_and_reopened(qtbot, env
     assert "mandatory action" in refusal[0]
     for action in verbal.actions:
         if action.mandatory:
-            incidents.complete_action(store, actors["nurse"], action.action_id, "Done.")
+            incidents.complete_action(store, actors["nurse"], action.action_id, "Done as the guidance says.")
     page.open_incident(verbal.incident_id)
     qtbot.waitUntil(lambda: all(a.status != "open" or not a.mandatory for a in page.detail.actions), timeout=WAIT)
     press_later(Qt.Key.Key_Y, QMessageBox)
