@@ -1,19 +1,34 @@
 """LFPSE-aligned FHIR JSON: a Bundle with one AdverseEvent per incident, LFPSE taxonomy v5 of January 2023 (core layer).
 
 Pure: ExportRecords in, bytes out. It follows the v5 profile names and codes in
-national-export.md sections 3.3 and 5.5. It has NOT been validated against the live LFPSE service:
-the FHIR version (STU3 assumed), where date and description sit, and the mandatory rules per event type
-are unconfirmed. A trust's risk team or LRMS must check it before anything is submitted.
+national-export.md sections 3.3 and 5.5, on FHIR STU3 (3.0.x), the version the LFPSE service's profiles
+are built on (evidence in docs/exports.md); every resource validates as STU3 (tests, fhir.resources).
+It has NOT been checked by the live LFPSE service: where date and description sit, and the mandatory
+rules per event type, are unconfirmed. The profile URLs are those of NHS England's UAT (test) host, the
+only ones published; the bundle says so in its meta tag. A trust's risk team or LRMS must check it
+before anything is submitted.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import uuid
 from collections.abc import Iterable
 
 from core.exports.mapping import EXT_NS, ExportContext, ExportRecord, PatientRecord, age_days
 
-PROFILE_BASE = "https://psims-uat.azure-api.net/taxonomy/fhir/StructureDefinition/"
+FHIR_VERSION = "3.0.2"  # STU3: see docs/exports.md for the evidence
+# The UAT (test) host: the only published source of the v5 profiles. Say so wherever it is used.
+UAT_HOST = "https://psims-uat.azure-api.net"
+PROFILE_BASE = UAT_HOST + "/taxonomy/fhir/StructureDefinition/"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+WITHHELD = {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "masked"}]}  # left out by the person exporting
+OTHER_PATIENT_URL = EXT_NS + "#affected-patient"  # patients after the first (AdverseEvent.subject is 0..1)
+# Harm codings on AdverseEvent.seriousness. The LFPSE code system URLs are not published (only the value sets
+# level-of-physical-harm-5 and level-of-psychological-harm-5), so the systems are named in our own namespace.
+HARM_SYSTEMS = {"pd09": EXT_NS + "#nrls-pd09", "physical": EXT_NS + "#lfpse-level-of-physical-harm-5",
+                "psychological": EXT_NS + "#lfpse-level-of-psychological-harm-5"}
 TAXONOMY_VERSION = "5"
 LOCAL_TYPES_URL = EXT_NS + "#incident-types"
 
@@ -102,13 +117,27 @@ def _governance(r: ExportRecord) -> dict:
     return _block("adverse-event-governance-5", parts)
 
 
-def adverse_event(r: ExportRecord) -> dict:
-    """One incident as an LFPSE v5 AdverseEvent (patients, location and reporter contained)."""
-    contained = [_patient(p) for p in r.patients] + [_location(r), _practitioner(r)]
-    extensions = [_estimated_date(r), _agent(r)]
+def _seriousness(r: ExportRecord) -> dict | None:
+    """The incident's worst harm (PD09 and the two LFPSE scales), whoever was affected: for an incident whose
+    only affected person is staff, the one place its harm is carried (no Patient resource is made for staff)."""
+    codings = [{"system": HARM_SYSTEMS[name], "code": str(value.code), "display": value.label}
+               for name, value in (("pd09", r.pd09), ("physical", r.physical), ("psychological", r.psychological))
+               if value is not None]
+    return {"coding": codings} if codings else None
+
+
+def _outcome(r: ExportRecord) -> dict | None:
+    if r.immediate_actions is None:  # withheld: say so rather than leave it out
+        return _block("adverse-event-outcome-5", [{"url": "ImmediateActions", **WITHHELD}])
     if r.immediate_actions:
-        extensions.append(_block("adverse-event-outcome-5", [_ext("ImmediateActions",
-                                                                   valueString=r.immediate_actions)]))
+        return _block("adverse-event-outcome-5", [_ext("ImmediateActions", valueString=r.immediate_actions)])
+    return None
+
+
+def adverse_event(r: ExportRecord) -> dict:
+    """One incident as an LFPSE v5 AdverseEvent (patients, location and reporter contained, each referenced)."""
+    contained = [_patient(p) for p in r.patients] + [_location(r), _practitioner(r)]
+    extensions = [_estimated_date(r), _agent(r), _outcome(r)]
     extensions += [
         _governance(r),
         _block("adverse-event-reference-metadata-5", [_ext("ReferenceNumber", valueString=r.reference),
@@ -118,12 +147,15 @@ def adverse_event(r: ExportRecord) -> dict:
                                                                           "code": str(t.code), "display": t.label})
                                                for t in r.types]},
     ]
+    # Every contained resource is referenced (FHIR rule dom-3): patient 1 as the subject, the others here.
+    extensions += [{"url": OTHER_PATIENT_URL, "valueReference": {"reference": f"#patient{p.sequence}"}}
+                   for p in r.patients[1:]]
     event: dict = {
         "resourceType": "AdverseEvent",
         "id": r.reference,
         "meta": {"profile": [PROFILE_BASE + "patient-safety-adverse-event-5"]},
         "contained": contained,
-        "extension": extensions,
+        "extension": [e for e in extensions if e is not None],
         "identifier": {"system": f"urn:x-local:lantern:{r.ods_code}:incident", "value": r.reference},
         "date": r.occurred_iso,
         "location": {"reference": "#location1"},
@@ -131,27 +163,61 @@ def adverse_event(r: ExportRecord) -> dict:
     }
     if r.patients:
         event["subject"] = {"reference": "#patient1"}
-    if r.description is not None:
+    seriousness = _seriousness(r)
+    if seriousness:
+        event["seriousness"] = seriousness
+    if r.description is None:
+        event["_description"] = WITHHELD
+    else:
         event["description"] = r.description
     return event
 
 
+def full_url(r: ExportRecord) -> str:
+    """A stable urn:uuid for the incident's entry (the same incident gets the same one in every export)."""
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:x-local:lantern:{r.ods_code}:incident:{r.reference}"))
+
+
+def entry(r: ExportRecord) -> dict:
+    return {"fullUrl": full_url(r), "resource": adverse_event(r)}
+
+
 def bundle(records: Iterable[ExportRecord], ctx: ExportContext) -> dict:
-    """The FHIR Bundle (type collection) holding one AdverseEvent per incident."""
-    entries = [{"fullUrl": f"urn:x-local:lantern:{r.ods_code}:incident:{r.reference}", "resource": adverse_event(r)}
-               for r in records]
+    """The FHIR STU3 Bundle (type collection) holding one AdverseEvent per incident."""
+    return {**_bundle_head(ctx), "entry": [entry(r) for r in records]}
+
+
+def _bundle_head(ctx: ExportContext) -> dict:
     return {
         "resourceType": "Bundle",
         "type": "collection",
         "meta": {
             "lastUpdated": ctx.generated_at.isoformat(timespec="seconds"),
             "tag": [{"system": EXT_NS + "#export", "code": "lfpse-v5-aligned",
-                     "display": "LFPSE taxonomy v5 (January 2023) aligned; not validated against the live service"}],
+                     "display": f"LFPSE taxonomy v5 (January 2023) aligned, FHIR STU3; profiles named on the UAT "
+                                f"test host {UAT_HOST}; not checked by the live service"}],
         },
-        "entry": entries,
     }
+
+
+def write(records: Iterable[ExportRecord], ctx: ExportContext, fh) -> int:
+    """Stream the bundle to a binary file an entry at a time (memory does not grow with the records)."""
+    head = json.dumps(_bundle_head(ctx), ensure_ascii=False, separators=(",", ":"))
+    fh.write(head[:-1].encode("utf-8") + b',"entry":[')
+    count, parts = 0, []
+    for r in records:
+        parts.append(("," if count else "") + json.dumps(entry(r), ensure_ascii=False, separators=(",", ":")))
+        count += 1
+        if len(parts) >= 500:
+            fh.write("".join(parts).encode("utf-8"))
+            parts.clear()
+    parts.append("]}")
+    fh.write("".join(parts).encode("utf-8"))
+    return count
 
 
 def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
     """Compact UTF-8 JSON (the C encoder; indenting is several times slower), non-ASCII kept as is."""
-    return json.dumps(bundle(records, ctx), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    out = io.BytesIO()
+    write(records, ctx, out)
+    return out.getvalue()

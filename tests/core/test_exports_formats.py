@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -387,3 +388,83 @@ def test_a_short_hit_at_the_limit_is_starred_not_grown():
     text = "y" * (MAX_FREE_TEXT - 7) + " M1 1AE"
     out, found, _kept = redact_text(text, NOW.date())
     assert found == 1 and len(out) == MAX_FREE_TEXT and out.endswith(" ******")
+
+
+# ----- FHIR STU3: every resource validates, every contained resource is referenced (issue 14) ---------------
+
+def _three_patients() -> IncidentDetail:
+    d = detail("LAN-2026-00003")
+    patient = PersonDraft(role="affected", person_type="patient", sex="male", age_years=51, harm_physical="low",
+                          harm_psychological="moderate")
+    return replace(d, draft=replace(d.draft, people=(*d.draft.people, patient, patient)))
+
+
+def _bundle(*details, **kw) -> dict:
+    recs, c = records(*details, **kw)
+    return json.loads(lfpse_json.render(recs, c))
+
+
+def _validate_stu3(doc: dict) -> None:
+    """fhir.resources for FHIR STU3 (3.0.x), the version the LFPSE profiles are built on (docs/exports.md)."""
+    from fhir.resources.STU3.adverseevent import AdverseEvent
+    from fhir.resources.STU3.bundle import Bundle
+    from fhir.resources.STU3.location import Location
+    from fhir.resources.STU3.patient import Patient
+    from fhir.resources.STU3.practitioner import Practitioner
+
+    Bundle.model_validate(doc)
+    by_type = {"Patient": Patient, "Location": Location, "Practitioner": Practitioner}
+    for e in doc["entry"]:
+        AdverseEvent.model_validate(e["resource"])
+        for resource in e["resource"]["contained"]:
+            by_type[resource["resourceType"]].model_validate(resource)
+
+
+def _references(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["reference"]} if isinstance(node.get("reference"), str) else set()
+        return found.union(*(_references(v) for k, v in node.items() if k != "contained"), set())
+    if isinstance(node, list):
+        return set().union(*(_references(v) for v in node), set())
+    return set()
+
+
+@pytest.mark.parametrize("free_text", [True, False])
+def test_every_lfpse_resource_validates_as_fhir_stu3(free_text):
+    doc = _bundle(detail(), detail("LAN-2026-00002", perpetrator="staff", precision="approximate"),
+                  detail("LAN-2026-00004", affected_type="staff"), _three_patients(), include_free_text=free_text)
+    _validate_stu3(doc)
+    for e in doc["entry"]:
+        event = e["resource"]
+        assert e["fullUrl"].startswith("urn:uuid:") and len(e["fullUrl"]) == len("urn:uuid:") + 36
+        # dom-3: every contained resource is referenced from elsewhere in the resource
+        assert {"#" + c["id"] for c in event["contained"]} <= _references(event)
+
+
+def test_stu3_validation_bites():
+    doc = _bundle(detail())
+    doc["entry"][0]["resource"]["actuality"] = "actual"  # an R4 element, not STU3
+    with pytest.raises(ValueError):
+        _validate_stu3(doc)
+
+
+def test_withheld_free_text_is_marked_with_data_absent_reason():
+    event = _bundle(detail(description="SECRET-TEXT-2"), include_free_text=False)["entry"][0]["resource"]
+    assert "description" not in event
+    assert event["_description"]["extension"] == [{"url": lfpse_json.DATA_ABSENT_REASON, "valueCode": "masked"}]
+    outcome = next(x for x in event["extension"] if x["url"].endswith("adverse-event-outcome-5"))
+    assert outcome["extension"][0]["extension"][0]["valueCode"] == "masked"
+
+
+def test_a_staff_victim_incident_carries_its_harm():
+    event = _bundle(detail(affected_type="staff"))["entry"][0]["resource"]
+    assert not any(c["resourceType"] == "Patient" for c in event["contained"]) and "subject" not in event
+    codes = {c["system"].split("#")[1]: c["code"] for c in event["seriousness"]["coding"]}
+    assert codes == {"nrls-pd09": "2", "lfpse-level-of-physical-harm-5": "5",
+                     "lfpse-level-of-psychological-harm-5": "3"}
+
+
+def test_the_uat_host_is_named_as_such():
+    doc = _bundle(detail())
+    assert lfpse_json.PROFILE_BASE.startswith(lfpse_json.UAT_HOST) and "uat" in lfpse_json.UAT_HOST
+    assert "UAT test host" in doc["meta"]["tag"][0]["display"]
