@@ -36,10 +36,11 @@ from core.errors import (
     StoreReadOnly,
     ValidationError,
 )
+from core.logs import LOGGER_NAME
 from core.security.keys import KeyHolder, new_recovery_key
 from core.security.keyslots import DEFAULT_KDF, RECOVERY_SLOT_ID, SLOT_FILE_NAME, KdfParams, Slot, SlotFile
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"{LOGGER_NAME}.store")  # inside "lantern", so it reaches the log file, not stderr
 DAMAGE_FOUND = ("Lantern found damage in the incident store. Nothing more will be saved to it, so the damage "
                 "cannot spread; you can still read records. Ask your administrator to restore the latest backup.")
 
@@ -101,8 +102,12 @@ class Store:
             log.error("store damage found; the store is read-only until it is restored")
 
     def save_slots(self) -> None:
+        """Seal and write the key-slot file. The write is atomic: if it fails (a full disk), the old file stays."""
         self.slots.seal(self.key)
-        self.slots.write(self.folder)
+        try:
+            self.slots.write(self.folder)
+        except OSError:
+            raise StorageFailure() from None
 
 
 @contextmanager
@@ -125,6 +130,10 @@ def unit_of_work(store: Store, *, write: bool = True) -> Iterator[Session]:
     except sa_exc.DatabaseError as err:
         session.rollback()
         raise _translate(store, err) from None
+    except UnicodeEncodeError:  # a lone surrogate no encoding can store: validation should have named the field
+        session.rollback()
+        raise ValidationError({"text": "Some of the text contains a character that cannot be saved (often left "
+                                       "by copying and pasting). Type it again and try once more."}) from None
     finally:
         session.close()
 

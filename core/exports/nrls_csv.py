@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable
 
 from core.exports.mapping import (
@@ -30,15 +31,18 @@ HEADER = (
     "X_PAIR", "X_TIME_PRECISION", "X_SHIFT", "X_FLAGS", "X_PATIENT_SAFETY_INCIDENT", "X_SAFEGUARDING_REFERRAL",
     "X_POLICE_INFORMED", "X_CQC_NOTIFIABLE", "X_DUTY_OF_CANDOUR", "X_DETAINED_MHA", "SCHEMA_VERSION",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 JOIN = " | "
 WITHHELD = "[withheld]"
 
 
 def safe_cell(value: object) -> str:
-    """A cell a spreadsheet will show as text, never run: a leading ' before = + - @ tab, CR or NUL (OWASP)."""
+    """A cell a spreadsheet will show as text, never run: a leading ' before = + - @ tab, CR, LF or NUL (OWASP
+    ASVS 5.0, 1.2.10). It looks at the final cell, so text already cleaned (CR made LF) is judged as written;
+    a formula sign after leading white space, or in its full-width form (＝ ＋ － ＠), counts too."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    first = unicodedata.normalize("NFKC", text.lstrip(" \t\r\n\0\x0b\x0c\u00a0\u3000")[:1])
+    return "'" + text if text.startswith(FORMULA_STARTS) or (first and first in "=+-@") else text
 
 
 def row_for(r: ExportRecord) -> list[str]:

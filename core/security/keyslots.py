@@ -6,6 +6,14 @@ the slot id, the username and the KDF parameters, so none of them can be swapped
 The whole file carries an HMAC keyed from the database key, so adding, removing or
 editing any slot is detected at the next successful unlock. Each slot also carries
 a plain SHA-256 checksum so that a damaged slot is told apart from a wrong password.
+
+A checksum can be recomputed by whoever edits the file, so each slot also carries a key check: an HMAC of a
+fixed label under the password-derived wrapping key. The right password reproduces it; if the key check
+matches but the AES-GCM tag then fails, the slot was edited (its wrapped key, nonce or username), and that is
+reported as an altered key file, not as a wrong password (and not counted by the sign-in throttle). An edit to
+the salt or KDF cost changes the derived key itself, so it still reads as a wrong password until someone signs
+in with another slot and the whole-file HMAC fails. The key check reveals nothing a guesser could not learn
+from the AES-GCM tag already.
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ class Slot:
     kdf: KdfParams
     nonce: bytes
     wrapped: bytes
+    check: bytes = b""  # HMAC of CHECK_LABEL under the wrapping key; empty in slots written before it existed
 
     def associated_data(self) -> bytes:
         return json.dumps(
@@ -72,10 +81,13 @@ class Slot:
         ).encode()
 
     def body(self) -> dict:
-        return {
+        body = {
             "id": self.slot_id, "username": self.username, "kdf": self.kdf.as_dict(),
             "salt": _b64(self.salt), "nonce": _b64(self.nonce), "wrapped": _b64(self.wrapped),
         }
+        if self.check:
+            body["check"] = _b64(self.check)
+        return body
 
     def to_json(self) -> dict:
         body = self.body()
@@ -90,13 +102,18 @@ class Slot:
         slot = cls(slot_id, username, salt, kdf, nonce, b"")
         wrapping = derive_wrapping_key(secret, salt, kdf)
         slot.wrapped = AESGCM(wrapping).encrypt(nonce, key.raw(), slot.associated_data())
+        slot.check = _key_check(wrapping)
         return slot
 
     def unwrap(self, secret: str) -> KeyHolder:
         wrapping = derive_wrapping_key(secret, self.salt, self.kdf)
+        if self.check and not hmac.compare_digest(self.check, _key_check(wrapping)):
+            raise WrongPassword()
         try:
             raw = AESGCM(wrapping).decrypt(self.nonce, self.wrapped, self.associated_data())
         except InvalidTag:
+            if self.check:  # the password was right, so the slot itself was changed
+                raise SlotFileTampered() from None
             raise WrongPassword() from None
         if len(raw) != DB_KEY_BYTES:
             raise SlotFileTampered()
@@ -172,8 +189,9 @@ class SlotFile:
                         or params.parallelism < 1):
                     raise ValueError("weak kdf")
                 slot = Slot(str(item["id"]), str(item["username"]), _unb64(item["salt"]), params,
-                            _unb64(item["nonce"]), _unb64(item["wrapped"]))
-                if len(slot.salt) != 16 or len(slot.nonce) != 12 or slot.slot_id in result.slots:
+                            _unb64(item["nonce"]), _unb64(item["wrapped"]), _unb64(item.get("check", "")))
+                if (len(slot.salt) != 16 or len(slot.nonce) != 12 or slot.slot_id in result.slots
+                        or len(slot.check) not in (0, 32)):
                     raise ValueError("shape")
                 result.slots[slot.slot_id] = slot
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
@@ -219,6 +237,13 @@ def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+CHECK_LABEL = b"lantern slot key check v1"
+
+
+def _key_check(wrapping: bytes) -> bytes:
+    return hmac.new(wrapping, CHECK_LABEL, hashlib.sha256).digest()
 
 
 def _canonical(obj) -> bytes:

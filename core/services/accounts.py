@@ -6,10 +6,11 @@ writes its audit event in the same transaction and commits.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +28,16 @@ from core.db.store import (
     workstation_name,
 )
 from core.dto import Actor, NewAccount, StaffChoice, UserInfo, WardInfo
-from core.errors import NotFound, PermissionDenied, StorageFailure, ValidationError, WrongPassword
+from core.errors import (
+    NotFound,
+    PermissionDenied,
+    StorageFailure,
+    StoreDamaged,
+    StoreReadOnly,
+    ValidationError,
+    WrongPassword,
+)
+from core.logs import LOGGER_NAME
 from core.security import audit
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
 from core.security.passwords import check_password, temporary_password
@@ -46,6 +56,7 @@ from core.security.usernames import normalise_username
 from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
 
 SEX_DESIGNATIONS = ("female", "male", "mixed")
+log = logging.getLogger(f"{LOGGER_NAME}.accounts")
 
 
 # ----- helpers ---------------------------------------------------------------
@@ -127,7 +138,8 @@ def _slots_guard(store: Store) -> Iterator[None]:
         if store.slots.slots != before:
             store.slots.slots = before
             if store.is_open:
-                store.save_slots()
+                with suppress(StorageFailure):  # the failed write was atomic: the file on disk is still the old one
+                    store.save_slots()
         raise
 
 
@@ -193,16 +205,12 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     except StorageFailure:
         raise StorageFailure(CANNOT_WRITE_AT_SIGN_IN) from None
     try:
-        with unit_of_work(store) as session:
-            user = session.get(User, slot.slot_id)
-            if user is None or not user.active:
-                raise WrongPassword("This account has been switched off. Ask your ward manager or administrator.")
-            for failure in throttle.succeeded(username):
-                audit.record(session, None, "sign_in", outcome="failed", username=failure["username"],
-                             workstation=failure["workstation"], at=failure["at"])
-            actor = _actor(session, user, workstation)
-            audit.record(session, actor, reason, entity_type="user", entity_id=user.id)
-            session.commit()
+        try:
+            actor = _record_sign_in(store, slot.slot_id, throttle, username, workstation, reason)
+        except (StoreDamaged, StoreReadOnly):
+            if not store.damaged:
+                raise
+            actor = _sign_in_read_only(store, slot.slot_id, workstation)
     except StorageFailure:
         store.close()
         raise StorageFailure(CANNOT_WRITE_AT_SIGN_IN) from None
@@ -210,6 +218,37 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
         store.close()
         raise
     return store, actor
+
+
+SWITCHED_OFF = "This account has been switched off. Ask your ward manager or administrator."
+
+
+def _record_sign_in(store: Store, user_id: str, throttle: Throttle, username: str, workstation: str,
+                    reason: str) -> Actor:
+    with unit_of_work(store) as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise WrongPassword(SWITCHED_OFF)
+        for failure in throttle.succeeded(username):
+            audit.record(session, None, "sign_in", outcome="failed", username=failure["username"],
+                         workstation=failure["workstation"], at=failure["at"])
+        actor = _actor(session, user, workstation)
+        audit.record(session, actor, reason, entity_type="user", entity_id=user.id)
+        session.commit()
+        return actor
+
+
+def _sign_in_read_only(store: Store, user_id: str, workstation: str) -> Actor:
+    """Damage found while recording the sign-in: open the store read-only (the damage banner shows, records can
+    still be read and the restore wizard reached) instead of locking everybody out. The sign-in cannot be
+    audited in a store that takes no writes; the log says so."""
+    with unit_of_work(store, write=False) as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise WrongPassword(SWITCHED_OFF)
+        actor = _actor(session, user, workstation)
+    log.warning("signed in read-only: store damage found while recording the sign-in, which is not audited")
+    return actor
 
 
 def _close(store: Store, actor: Actor, event: str) -> None:
@@ -234,6 +273,10 @@ def sign_out(store: Store, actor: Actor) -> None:
 
 # ----- passwords -------------------------------------------------------------
 
+PASSWORD_NOT_SAVED = ("Lantern could not save your new password (the disk may be full or read-only), so your "
+                      "old password still works. Try again later or call IT.")
+
+
 def change_password(store: Store, actor: Actor, old_password: str, new_password: str) -> Actor:
     """Rewrap this account's slot only. Clears the temporary-password flag."""
     require(actor, "account.change_own_password")
@@ -244,15 +287,19 @@ def change_password(store: Store, actor: Actor, old_password: str, new_password:
     check_password(new_password, username=actor.username)
     if new_password == old_password:
         raise ValidationError({"password": "Choose a password different from the old one."})
-    with _slots_guard(store), unit_of_work(store) as session:
-        user = _get_user(session, actor.user_id)
-        user.must_change_password = False
-        audit.record(session, actor, "password.change", entity_type="user", entity_id=actor.user_id)
-        session.flush()
-        store.slots.slots[actor.user_id] = Slot.wrap(actor.user_id, user.username, new_password, store.key, store.kdf)
-        store.save_slots()
-        session.commit()
-        return _actor(session, user, actor.workstation)
+    try:
+        with _slots_guard(store), unit_of_work(store) as session:
+            user = _get_user(session, actor.user_id)
+            user.must_change_password = False
+            audit.record(session, actor, "password.change", entity_type="user", entity_id=actor.user_id)
+            session.flush()
+            store.slots.slots[actor.user_id] = Slot.wrap(actor.user_id, user.username, new_password, store.key,
+                                                         store.kdf)
+            store.save_slots()
+            session.commit()
+            return _actor(session, user, actor.workstation)
+    except StorageFailure:
+        raise StorageFailure(PASSWORD_NOT_SAVED) from None
 
 
 def reset_password(store: Store, actor: Actor, user_id: str) -> str:
