@@ -245,11 +245,14 @@ def _group(a: SafeguardingAction, due: datetime, now: datetime) -> str:
 # ----- visibility ---------------------------------------------------------------
 
 def can_view(actor: Actor, inc: Incident, named_user_ids: set[str]) -> bool:
-    """Who may read an incident. Administrators never; staff named in a restricted record never."""
+    """Who may read an incident. Administrators never; staff named in a restricted record never; an unsubmitted
+    draft, only its author."""
     if not allowed(actor, "incident.view"):
         return False
     if actor.user_id in named_user_ids:
         return False
+    if inc.status == "draft":  # unsent work is its author's alone (a list may show that it exists, never its content)
+        return inc.reporter_id == actor.user_id
     on_ward = actor.role == SAFEGUARDING_LEAD or inc.ward_id in actor.ward_ids
     if inc.restricted:
         # The reporter keeps their own report (they wrote it, and must be able to submit it).

@@ -74,6 +74,6 @@ def test_recovery_key_file_is_private_and_throttle_file_is_bounded(tmp_path):
 
     throttle = Throttle(tmp_path)
     for i in range(MAX_ACCOUNTS + 20):
-        throttle.failed(f"nobody{i}", "test-pc")
-    assert len(throttle._load()["accounts"]) == MAX_ACCOUNTS
+        throttle.failed(f"nobody{i}", "test-pc", known=False)
+    assert len(throttle._load()["unknown"]) == MAX_ACCOUNTS
     assert throttle.failures(f"nobody{MAX_ACCOUNTS + 19}") == 1

@@ -239,7 +239,8 @@ def test_ward_scoping(ctx):
 
 def test_only_the_reporter_changes_or_submits_a_draft(ctx):
     detail = incidents.create_draft(ctx.store, ctx.actors["nurse"], draft(ctx.wards["Oak Ward"]))
-    with pytest.raises((PermissionDenied, ValidationError)):
+    # A colleague's draft is not theirs to see at all (issue 13 item 9), so they get the "not found" answer.
+    with pytest.raises((PermissionDenied, ValidationError, NotFound)):
         incidents.submit(ctx.store, ctx.actors["nurse2"], detail.incident_id)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises((PermissionDenied, NotFound)):
         incidents.update_incident(ctx.store, ctx.actors["nurse2"], detail.incident_id, draft(ctx.wards["Oak Ward"]))
