@@ -71,6 +71,7 @@ def validate_draft(draft: IncidentDraft, *, for_submit: bool, now: datetime | No
         problem = _person_problem(person, tax)
         if problem:
             errors[f"people.{i}"] = f"Person {i}: {problem}"
+    errors.update(unsaveable_text(draft))
     if not for_submit:
         return errors
     if not draft.types:
@@ -91,6 +92,30 @@ def validate_draft(draft: IncidentDraft, *, for_submit: bool, now: datetime | No
     if not draft.description.strip():
         errors.setdefault("description", "Describe briefly what happened.")
     return errors
+
+
+UNSAVEABLE = ("contains a character that cannot be saved (often left by copying and pasting). Delete the last "
+              "few characters you pasted and type them again.")
+
+
+def unsaveable_text(draft: IncidentDraft) -> dict[str, str]:
+    """Text boxes holding a lone surrogate (text no encoding can store), keyed by field."""
+    found: dict[str, str] = {}
+    for name, label in (("description", "The description"), ("immediate_actions", "Immediate actions")):
+        if _unencodable(getattr(draft, name)):
+            found[name] = f"{label} {UNSAVEABLE}"
+    for i, person in enumerate(draft.people, start=1):
+        if any(_unencodable(v) for v in vars(person).values() if isinstance(v, str)):
+            found[f"people.{i}"] = f"Person {i}: a detail {UNSAVEABLE}"
+    return found
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _person_problem(p: PersonDraft, tax) -> str:
