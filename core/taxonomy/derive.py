@@ -15,7 +15,7 @@ _PHYSICAL_PD09 = {"none": 1, "low": 2, "moderate": 3, "severe": 4, "fatal": 5}
 _PSYCHOLOGICAL_PD09 = {"none": 1, "low": 2, "moderate": 3, "severe": 4}
 _LOW_HARM = frozenset({"none", "low"})
 
-PERSON_TYPE_ORDER = ("patient", "staff", "visitor", "other", "unknown")
+PERSON_TYPE_ORDER = ("patient", "staff", "bank_or_agency", "contractor", "volunteer", "visitor", "other", "unknown")
 MIXED_PAIR = "mixed"
 
 

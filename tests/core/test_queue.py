@@ -96,7 +96,7 @@ def test_other_wards_manager_and_administrator_see_nothing_of_oak(ward_store):
 def test_complete_with_reference_removes_it_from_the_queue(ward_store):
     store, actors, _wards = ward_store
     manager = actors["manager"]
-    police = next(r for r in all_rows(store, manager) if r.rule_id == "police-discuss")
+    police = next(r for r in all_rows(store, manager) if r.rule_id == "police-wishes-ask")
     assert "Crime reference" in closure.reference_hint(police.rule_id)
     done = incidents.complete_action(store, manager, police.action_id, "Discussed; reported.", "CR/2026/0001")
     assert done.status == "done" and done.reference == "CR/2026/0001"

@@ -77,11 +77,11 @@ def test_police_referral_counts_wishes_and_completed_police_actions(make_store):
     second = report(store, nurse, oak, types=("SS-SA",), police_wishes="undecided", flags=("physical_contact",))
     report(store, nurse, oak, types=("SS-HAR-V",))
     assert reports.dashboard(store, manager).police_referred == 1
-    police = next(a for a in second.actions if a.rule_id == "police-discuss")
+    police = next(a for a in second.actions if a.rule_id == "police-decision-record")
     incidents.complete_action(store, manager, police.action_id, "Reported to the police", "")
     assert reports.dashboard(store, manager).police_referred == 1  # discussed, no crime reference
     third = report(store, nurse, oak, types=("SS-SA",), police_wishes="undecided", flags=("physical_contact",))
-    police = next(a for a in third.actions if a.rule_id == "police-discuss")
+    police = next(a for a in third.actions if a.rule_id == "police-decision-record")
     incidents.complete_action(store, manager, police.action_id, "Reported to the police", "CR-123")
     board = reports.dashboard(store, manager)
     assert board.police_referred == 2 and board.total == 4

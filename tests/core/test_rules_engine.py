@@ -86,14 +86,60 @@ RULE_TABLE = {
          dict(types=("SS-SA",), people=(person("affected", "patient", sex="female"),))],
         "2026-12-27T16:00",
     ),
-    "police-discuss": (
+    "police-report-now": (
+        dict(types=("SS-HAR-V",), flags=("repeat_incident",),
+             people=(person("affected", "staff", police_wishes="yes"), person("alleged_perpetrator", "patient"))),
+        [dict(types=("SS-SA",), people=(person("affected", "patient", police_wishes="no"),)),
+         dict(types=("SS-NUD-NS",), people=(person("affected", "patient", police_wishes="yes"),))],
+        "2026-12-24T17:00",
+    ),
+    "police-wishes-ask": (
         dict(types=("SS-EXP-S",)),
-        [dict(types=("SS-HAR-V", "SS-NUD-NS", "SS-ACT-CONS", "SS-OTHER"))],
+        [dict(types=("SS-EXP-S",), people=(person("affected", "patient", police_wishes="undecided"),)),
+         dict(types=("SS-NUD-NS", "SS-ACT-CONS"))],
+        "2026-12-24T17:00",
+    ),
+    "police-decision-record": (
+        dict(types=("SS-SA",), people=(person("affected", "patient", police_wishes="no"),)),
+        [dict(types=("SS-SA",), people=(person("affected", "patient", police_wishes="yes"),)),
+         dict(types=("SS-SA",), people=(person("affected", "patient", police_wishes="unable_to_decide"),))],
+        "2026-12-25T17:00",
+    ),
+    "police-public-interest-decision": (
+        dict(types=("SS-SA",), flags=("weapon_or_violence",),
+             people=(person("affected", "patient", age_years=30, police_wishes="no"),
+                     person("alleged_perpetrator", "patient", age_years=40))),
+        [dict(types=("SS-SA",), people=(person("affected", "patient", age_years=30, police_wishes="no"),
+                                        person("alleged_perpetrator", "patient", age_years=40))),
+         dict(types=("SS-SA",), flags=("weapon_or_violence",),
+              people=(person("affected", "patient", age_years=30, police_wishes="yes"),))],
         "2026-12-25T05:00",
+    ),
+    "police-child-under-16": (
+        dict(types=("SS-ACT-CONS",), people=(person("affected", "patient", age_years=15),
+                                             person("alleged_perpetrator", "patient", age_years=19))),
+        [dict(types=("SS-ACT-CONS",), people=(person("affected", "patient", age_years=16),
+                                              person("alleged_perpetrator", "patient", age_years=19))),
+         dict(types=("SS-HAR-V",), people=(person("affected", "patient", age_years=15),))],
+        "2026-12-24T17:00",
+    ),
+    "child-under-13-rape": (
+        dict(types=("SS-ACT-CONS",), people=(person("affected", "patient", age_years=12),)),
+        [dict(types=("SS-ACT-CONS",), people=(person("affected", "patient", age_years=13),))],
+        "2026-12-24T17:00",
+    ),
+    "young-age-check": (
+        dict(types=("SS-SA",), people=(person("affected", "patient", under_18=True),)),
+        [dict(types=("SS-SA",), people=(person("affected", "patient", age_band="16_17"),)),
+         dict(types=("SS-HAR-V",), people=(person("affected", "patient", under_18=True),))],
+        "2026-12-24T17:00",
     ),
     "police-inform-staff-alleged": (
         dict(types=("SS-HAR-V",), people=STAFF_ON_PATIENT),
-        [dict(types=("SS-SA",), people=PATIENT_ON_PATIENT)],
+        [dict(types=("SS-SA",), people=PATIENT_ON_PATIENT),
+         # Staff on staff follows the adult victim's wishes (issue 12 F).
+         dict(types=("SS-HAR-V",), people=(person("affected", "staff", age_years=30, police_wishes="no"),
+                                           person("alleged_perpetrator", "staff")))],
         "2026-12-25T05:00",
     ),
     "capacity-assessment": (
@@ -244,11 +290,14 @@ def test_example_from_the_issue_gives_the_expected_actions():
         harm=("none", "moderate"),
     )
     assert fired(facts) == {
-        "safety-separate", "evidence-preserve", "sarc-referral-offer", "police-discuss", "record-on-trust-system",
+        "safety-separate", "evidence-preserve", "sarc-referral-offer", "record-on-trust-system",
         "cqc-notification", "adult-safeguarding-concern", "imha-information", "notify-sexual-safety-lead",
         "risk-care-plan-review", "support-debrief", "next-of-kin", "psirf-response-decision", "duty-of-candour",
         # Issue 12: the perpetrator's age and capacity are not recorded, so each is a check, not a silence.
         "childrens-social-care-check", "capacity-check",
+        # Her wishes drive the police action: undecided means record it and offer again; the blank perpetrator
+        # age may mean a child, so a senior public-interest decision is asked for too.
+        "police-decision-record", "police-public-interest-decision",
     }
 
 
@@ -266,7 +315,8 @@ def test_action_carries_the_rule_text():
     assert action.title == "Notify the sexual safety lead"
     assert action.owner_role == "nurse" and action.owner_label == "Nurse in charge"
     assert action.mandatory and action.deadline_kind == "working_days"
-    assert "domain.md (b) row 22" in action.source
+    assert "Sexual Safety in Healthcare Organisational Charter (2023)" in action.source
+    assert action.basis == "local" and action.basis_label == "local policy (a trust may change it)"
     assert action.guidance and action.why
 
 
@@ -283,7 +333,8 @@ def test_groups():
 def test_group_is_set_on_actions():
     actions = {a.rule_id: a for a in evaluate(make(types=("SS-EXP-S",)), load_rules())}
     assert actions["safety-separate"].group == "now"
-    assert actions["police-discuss"].group == "today"
+    assert actions["police-wishes-ask"].group == "now"
+    assert actions["record-on-trust-system"].group == "today"
     assert actions["psirf-response-decision"].group == "later"
 
 

@@ -70,3 +70,75 @@ def test_on_a_camhs_ward_a_patient_is_under_18_unless_an_age_says_otherwise():
     assert "adult-safeguarding-concern" not in got
     grown_up = actions(incident(["SS-SA"], affected(age_years=18), perpetrator(age_years=18), service_type="camhs"))
     assert "childrens-social-care" not in grown_up and "childrens-social-care-check" not in grown_up
+
+
+# --- B. Police, children and consent by law -----------------------------------------------------------------
+
+def test_recent_rape_where_she_wants_the_police_is_reported_now_and_needs_the_crime_reference():
+    # Victims' Code (2020) Right 2: the crime recorded without unjustified delay.
+    got = actions(incident(["SS-RAPE"], affected(age_years=24, police_wishes="yes"), perpetrator(age_years=30)))
+    report = got["police-report-now"]
+    assert report.deadline_kind == "immediate" and report.group == "now"
+    assert report.requires_reference and report.mandatory
+    assert "police-decision-record" not in got and "police-wishes-ask" not in got
+
+
+def test_repeated_harassment_where_she_wants_the_police_gets_a_police_report():
+    # Protection from Harassment Act 1997: a course of conduct is an offence.
+    got = actions(incident(["SS-HAR-V"], affected("staff", age_years=28, police_wishes="yes"),
+                           perpetrator(age_years=40), flags=["repeat_incident"]))
+    assert "police-report-now" in got
+
+
+def test_an_adult_who_says_no_is_respected_and_offered_again_within_24_hours():
+    got = actions(incident(["SS-SA"], affected(age_years=30, police_wishes="no"), perpetrator(age_years=35)))
+    record = got["police-decision-record"]
+    assert record.due == NIGHT + timedelta(minutes=40, hours=24)
+    assert "police-report-now" not in got and "police-public-interest-decision" not in got
+
+
+def test_a_weapon_or_a_repeating_perpetrator_needs_a_senior_public_interest_decision():
+    # Care and support statutory guidance ch. 14: share without consent where others are at risk.
+    for flag in ("weapon_or_violence", "repeat_incident"):
+        got = actions(incident(["SS-SA"], affected(age_years=30, police_wishes="no"), perpetrator(age_years=35),
+                               flags=[flag]))
+        assert got["police-public-interest-decision"].owner_role == "safeguarding_lead", flag
+
+
+def test_15_year_old_and_19_year_old_is_never_consensual_police_and_childrens_social_care_no_capacity_test():
+    # Sexual Offences Act 2003 ss9-13: a child under 16 cannot consent; the Mental Capacity Act starts at 16.
+    got = actions(incident(["SS-ACT-CONS"], affected(age_years=15), affected(age_years=19, capacity_concern=True)))
+    assert {"police-child-under-16", "childrens-social-care"} <= set(got)
+    assert got["police-child-under-16"].requires_reference
+    assert "capacity-assessment" not in got and "capacity-check" not in got
+
+
+def test_capacity_to_consent_is_assessed_from_16():
+    got = actions(incident(["SS-ACT-CONS"], affected(age_years=16), affected(age_years=19)))
+    assert "capacity-assessment" in got and "police-child-under-16" not in got
+
+
+def test_a_12_year_old_is_rape_of_a_child_under_13_whatever_anyone_says_she_wanted():
+    # Sexual Offences Act 2003 s5.
+    got = actions(incident(["SS-ACT-CONS"], affected(age_years=12), affected(age_years=14), service_type="camhs"))
+    assert {"child-under-13-rape", "police-child-under-16", "childrens-social-care"} <= set(got)
+
+
+def test_a_camhs_patient_of_unknown_age_in_sexual_activity_asks_whether_under_16():
+    got = actions(incident(["SS-ACT-CONS"], affected(), affected(age_years=17), service_type="camhs"))
+    assert got["young-age-check"].kinds == ("police-child-under-16", "child-under-13-rape")
+
+
+def test_verbal_staff_on_staff_harassment_follows_the_adult_victims_no():
+    # Issue 12 F: the staff-on-staff police rule follows the adult victim's wishes; a public-interest
+    # decision is still asked for, because a member of staff is alleged.
+    got = actions(incident(["SS-HAR-V"], affected("staff", age_years=31, police_wishes="no"),
+                           perpetrator("staff", age_years=45)))
+    assert "police-inform-staff-alleged" not in got
+    assert {"police-decision-record", "police-public-interest-decision"} <= set(got)
+
+
+def test_a_staff_allegation_by_a_patient_always_goes_to_the_police():
+    # Sexual Offences Act 2003 ss38-42: an offence by a care worker whatever the patient appears to agree.
+    got = actions(incident(["SS-SA"], affected(age_years=40, police_wishes="no"), perpetrator("bank_or_agency")))
+    assert "police-inform-staff-alleged" in got

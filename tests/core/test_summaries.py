@@ -20,7 +20,7 @@ from core.db.engine import writer
 from core.db.models import Incident, IncidentType
 from core.db.store import unit_of_work
 from core.demo.seed import add_synthetic_incidents
-from core.services import incidents, maintenance, reports
+from core.services import closure, incidents, maintenance, reports
 from tests.core.manager_helpers import draft, report
 from tests.core.test_lifecycle_properties import drafts, shared_store  # noqa: F401  (the module's store fixture)
 
@@ -58,8 +58,9 @@ def test_every_service_path_keeps_the_summaries(shared_store, data):  # noqa: F8
     submitted = incidents.submit(store, nurse, created.incident_id)
     for action in submitted.actions:
         choice = data.draw(st.sampled_from(["leave", "done", "done with reference", "not applicable"]))
-        if choice == "done":
-            incidents.complete_action(store, manager, action.action_id, "Synthetic note.")
+        if choice == "done":  # a rule that asks for a reference (e.g. police-report-now) gets one
+            reference = "CR-0002" if closure.reference_required(action.rule_id) else ""
+            incidents.complete_action(store, manager, action.action_id, "Synthetic note.", reference)
         elif choice == "done with reference":
             incidents.complete_action(store, manager, action.action_id, "Synthetic note.", "CR-0001")
         elif choice == "not applicable":
@@ -77,7 +78,7 @@ def test_police_referral_follows_wishes_and_police_actions(make_store):
     undecided = report(store, nurse, oak, types=("SS-SA", "SS-EXP-S"), police_wishes="undecided",
                        flags=("physical_contact",))
     assert summary(store, undecided.incident_id) == ("SS-EXP-S SS-SA", False)
-    police = next(a for a in undecided.actions if a.rule_id == "police-discuss")
+    police = next(a for a in undecided.actions if a.rule_id == "police-decision-record")
     incidents.complete_action(store, manager, police.action_id, "Discussed; no report made.")
     assert summary(store, undecided.incident_id)[1] is False
     staff = report(store, nurse, oak, perpetrator="staff")
@@ -112,7 +113,7 @@ def test_migration_0006_backfills_the_summaries_of_existing_records(make_store):
     informed = next(a for a in staff.actions if a.rule_id == incidents.POLICE_ALWAYS_RULE)
     incidents.complete_action(store, manager, informed.action_id, "Police told by phone.")
     crime = report(store, nurse, oak, types=("SS-SA",), police_wishes="undecided", flags=("physical_contact",))
-    police = next(a for a in crime.actions if a.rule_id == "police-discuss")
+    police = next(a for a in crime.actions if a.rule_id == "police-decision-record")
     incidents.complete_action(store, manager, police.action_id, "Reported to the police.", "CR-0002")
     report(store, nurse, oak, types=("SS-EXP-S",))
     before = reports.dashboard(store, manager)

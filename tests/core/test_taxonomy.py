@@ -18,6 +18,7 @@ from core.taxonomy import (
     needs_harm_confirmation,
     pair_label,
 )
+from core.taxonomy.derive import PERSON_TYPE_ORDER
 from core.taxonomy.loader import PHYSICAL_LEVELS, PSYCHOLOGICAL_LEVELS
 
 TYPE_CODES = [
@@ -41,7 +42,9 @@ def test_shipped_taxonomy_has_every_type_with_its_fields():
 def test_shipped_code_lists():
     taxonomy = load_taxonomy()
     assert taxonomy.codes("person_roles") == ("affected", "alleged_perpetrator", "witness")
-    assert taxonomy.codes("person_types") == ("patient", "staff", "visitor", "other", "unknown")
+    assert taxonomy.codes("person_types") == ("patient", "staff", "bank_or_agency", "contractor", "volunteer",
+                                              "visitor", "other", "unknown")
+    assert set(taxonomy.codes("person_types")) == set(PERSON_TYPE_ORDER)  # every pair has a place in reports
     assert taxonomy.codes("police_wishes") == ("yes", "no", "undecided", "unable_to_decide")
     assert taxonomy.codes("shifts") == ("day", "night", "morning_handover", "evening_handover")
     assert taxonomy.codes("harm_physical") == PHYSICAL_LEVELS

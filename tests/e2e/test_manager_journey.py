@@ -42,7 +42,7 @@ def test_manager_journey(qtbot, make_store, monkeypatch):
         page = window.page(ActionQueuePage)
         window.tabs.setCurrentWidget(page)
         qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=WAIT)
-        row = next(i for i, r in enumerate(page.model.rows) if r.rule_id == "police-discuss")
+        row = next(i for i, r in enumerate(page.model.rows) if r.rule_id == "police-wishes-ask")
         page.table.setFocus()
         page.table.selectRow(row)
         qtbot.keyClick(page.table, Qt.Key.Key_Return)
