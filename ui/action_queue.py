@@ -6,6 +6,8 @@ input; the page calls the core service.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -33,7 +35,7 @@ from shiboken6 import isValid
 from core.clock import LONDON
 from core.dto import Changes
 from core.security.permissions import ROLE_LABELS
-from core.services import incidents, queue
+from core.services import closure, incidents, queue
 from core.services.queue import OWNER_ROLES, QueueQuery
 from core.taxonomy import load_taxonomy
 from ui.context import AppContext
@@ -53,59 +55,121 @@ def _problem_label() -> QLabel:
 
 
 class _Form(QDialog):
-    """A small dialog: a form, a problem line, OK and Cancel."""
+    """A small dialog: a form, a problem line, OK and Cancel.
+
+    It opens with the focus in its first input, never on a button. No button is auto-default, and OK becomes
+    the default (pressed by Enter in a one-line box) only once every required field is filled: Enter or Space
+    while typing never closes a safeguarding action (issue 11). OK with a field empty still asks core, which
+    answers with a message naming the field.
+    """
 
     def __init__(self, title: str, intro: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(480)
         layout = QVBoxLayout(self)
-        text = QLabel(intro)
-        text.setWordWrap(True)
-        layout.addWidget(text)
+        self.intro = QLabel(intro)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
         self.form = QFormLayout()
         layout.addLayout(self.form)
         self.problem = _problem_label()
         layout.addWidget(self.problem)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self._required: list[tuple[QWidget, object]] = []
+
+    def require(self, widget, ready=None) -> None:
+        """`widget` (a line or text box) must be filled before Enter may press OK. `ready(text)` says when its
+        text is enough (default: not blank)."""
+        self._required.append((widget, ready or (lambda text: bool(text.strip()))))
+        widget.textChanged.connect(self._sync_default)
+        self._sync_default()
+
+    def ready(self) -> bool:
+        return all(ready(_text_of(widget)) for widget, ready in self._required)
+
+    def _sync_default(self, *_args) -> None:
+        self.ok.setDefault(self.ready())
+
+    def first_input(self) -> QWidget | None:
+        """The first enabled input of the form, in the order the rows were added."""
+        for row in range(self.form.rowCount()):
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole,
+                         QFormLayout.ItemRole.SpanningRole):
+                item = self.form.itemAt(row, role)
+                widget = item.widget() if item is not None else None
+                if (widget is not None and widget.isEnabled() and not isinstance(widget, QLabel)
+                        and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+                    return widget
+        return None
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self._sync_default()
+        first = self.first_input()
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_problem(self, message: str) -> None:
         self.problem.setText(message)
 
 
-class CompleteDialog(_Form):
-    """Collects a note and, where it applies, a reference (crime, local authority, SARC)."""
+def _text_of(widget) -> str:
+    return widget.toPlainText() if isinstance(widget, QPlainTextEdit) else widget.text()
 
-    def __init__(self, title: str, reference_hint: str, parent=None):
-        super().__init__("Complete action", f"<b>{title}</b><br>Say what was done. The note is kept with the "
-                                             "incident.", parent)
+
+class CompleteDialog(_Form):
+    """Collects a note and, where it applies, a reference (crime, local authority, SARC).
+
+    `action` is a queue row or an incident's ActionInfo: its title, incident reference, rule and whether it is
+    mandatory decide what is asked for, using core's own closure rules."""
+
+    def __init__(self, action, parent=None):
+        self.needs_reference = closure.reference_required(action.rule_id)
+        hint = closure.reference_hint(action.rule_id, self.needs_reference)
+        need = "Say what was done, in at least a sentence. " if action.mandatory else "Say what was done. "
+        super().__init__("Complete action", f"Incident <b>{html.escape(action.incident_reference)}</b><br>"
+                                            f"<b>{html.escape(action.title)}</b><br>{need}The note is kept with "
+                                            "the incident.", parent)
+        self.setWindowTitle(f"Complete action: {action.incident_reference}")
         self.note = QPlainTextEdit()
         self.note.setTabChangesFocus(True)
         self.note.setAccessibleName("What was done")
         self.note.setFixedHeight(90)
         self.reference = QLineEdit()
         self.reference.setMaxLength(60)
-        self.reference.setAccessibleName(reference_hint)
-        self.reference.setPlaceholderText("Leave empty if there is none")
+        self.reference.setAccessibleName(hint)
+        if not self.needs_reference:
+            self.reference.setPlaceholderText("Leave empty if there is none")
         self.form.addRow("&What was done:", self.note)
-        self.form.addRow(f"&{reference_hint}:", self.reference)
+        self.form.addRow(f"&{hint}:", self.reference)
+        self.require(self.note, closure.is_sentence if action.mandatory else None)
+        if self.needs_reference:
+            self.require(self.reference)
 
     def values(self) -> tuple[str, str]:
         return self.note.toPlainText(), self.reference.text()
 
 
 class NotApplicableDialog(_Form):
-    def __init__(self, title: str, parent=None):
-        super().__init__("Mark not applicable", f"<b>{title}</b><br>Say why this action does not apply to this "
-                                                "incident. The reason is kept and can be audited.", parent)
+    def __init__(self, action, parent=None):
+        super().__init__("Mark not applicable", f"Incident <b>{html.escape(action.incident_reference)}</b><br>"
+                                                f"<b>{html.escape(action.title)}</b><br>Say why this action does not "
+                                                "apply to this incident, in at least a sentence. The reason is kept "
+                                                "and can be audited.", parent)
         self.reason = QPlainTextEdit()
         self.reason.setTabChangesFocus(True)
         self.reason.setAccessibleName("Reason")
         self.reason.setFixedHeight(90)
         self.form.addRow("&Reason:", self.reason)
+        self.require(self.reason, closure.is_sentence)
 
     def value(self) -> str:
         return self.reason.toPlainText()
@@ -168,6 +232,7 @@ class AddActionDialog(_Form):
         self.mandatory.setChecked(True)
         self.form.addRow("&Action:", self.title)
         self.form.addRow("&Guidance (optional):", self.guidance)
+        self.require(self.title)
         self.form.addRow("&Owner:", self.owner)
         self.form.addRow("&Due:", self.due)
         self.form.addRow("", self.mandatory)
@@ -229,6 +294,7 @@ class ActionQueuePage(QWidget):
         self.counts.setAccessibleName("Action counts")
         layout.addWidget(self.counts)
 
+        self._keep: tuple[int, int] | None = None
         self.model = QueueModel(parent=self)
         self.table = QTableView()
         self.table.setAccessibleName("Open actions")
@@ -293,6 +359,10 @@ class ActionQueuePage(QWidget):
 
     def refresh(self) -> None:
         ctx = self.ctx
+        current = self.selected()
+        # Come back to the same place after an action: the same action if it is still listed, else the row that
+        # took its place (the next one), never the top of a long list.
+        self._keep = (current.action_id, self.table.currentIndex().row()) if current is not None else None
 
         def fetch(sort, descending, offset, limit, done):
             q = QueueQuery(**{**self.query().__dict__, "sort": sort, "descending": descending})
@@ -321,8 +391,15 @@ class ActionQueuePage(QWidget):
                             f"overdue</b>, {counts.due_today:,} due later today.")
 
     def _on_loaded(self) -> None:
-        if isValid(self) and not self.table.selectionModel().hasSelection() and self.model.rowCount():
-            self.table.selectRow(0)
+        if not isValid(self) or not self.model.rowCount() or self.table.selectionModel().hasSelection():
+            return
+        keep, self._keep = self._keep, None
+        row = 0
+        if keep is not None:
+            ids = [r.action_id for r in self.model.rows]
+            row = ids.index(keep[0]) if keep[0] in ids else min(keep[1], len(ids) - 1)
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
 
     def _on_changed(self, changes) -> None:
         if isValid(self) and (changes is None or getattr(changes, "actions", False) or getattr(changes, "incidents",
@@ -341,7 +418,7 @@ class ActionQueuePage(QWidget):
         row = self.selected()
         if row is None:
             return
-        dialog = CompleteDialog(row.title, queue.reference_hint(row.rule_id), self)
+        dialog = CompleteDialog(row, self)
 
         def call():
             note, reference = dialog.values()
@@ -353,7 +430,7 @@ class ActionQueuePage(QWidget):
         row = self.selected()
         if row is None:
             return
-        dialog = NotApplicableDialog(row.title, self)
+        dialog = NotApplicableDialog(row, self)
 
         def call():
             reason = dialog.value()

@@ -40,7 +40,7 @@ from shiboken6 import isValid
 
 from core.dto import Changes
 from core.security.permissions import allowed
-from core.services import accounts, incidents, queue, review
+from core.services import accounts, closure, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
 from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
@@ -48,6 +48,7 @@ from ui.context import AppContext
 from ui.incident_form.people import PeopleStep
 from ui.models.base import ROW_ROLE
 from ui.models.manager import (
+    ACTION_STATUS,
     STATUS_LABELS,
     ActionListModel,
     HistoryModel,
@@ -172,6 +173,7 @@ class EditDialog(_Form):
         reason = QFormLayout()
         reason.addRow("&Reason for the change:", self.reason)
         layout.insertLayout(2, reason)
+        self.require(self.reason)
         self.setMinimumWidth(1000)
         self.resize(1100, 700)
         QWidget.setTabOrder(self.immediate, self.people.editors[0].role if self.people.editors else self.people.add)
@@ -232,13 +234,16 @@ class HarmDialog(_Form):
 
 
 class TextDialog(_Form):
-    def __init__(self, title: str, intro: str, label: str, text: str = "", parent=None):
+    def __init__(self, title: str, intro: str, label: str, text: str = "", parent=None, *, required=None):
+        """`required`: None (may be left empty), or `ready(text)` saying when the text is enough for Enter."""
         super().__init__(title, intro, parent)
         self.text = QPlainTextEdit(text)
         self.text.setTabChangesFocus(True)
         self.text.setAccessibleName(label.replace("&", "").rstrip(":"))
         self.text.setFixedHeight(110)
         self.form.addRow(label, self.text)
+        if required is not None:
+            self.require(self.text, required)
 
     def value(self) -> str:
         return self.text.toPlainText()
@@ -358,6 +363,7 @@ class ReviewPage(QWidget):
         arow = QHBoxLayout()
         self._button("Complete…", self.complete_action, arow)
         self._button("Not applicable…", self.action_not_applicable, arow)
+        self.reopen_action_button = self._button("Reopen action…", self.reopen_action, arow)
         self._button("Add action…", self.add_action, arow)
         arow.addStretch(1)
         av.addLayout(arow)
@@ -495,6 +501,11 @@ class ReviewPage(QWidget):
                  f"Where: {self.tax.label('locations', snap['location']) if snap.get('location') else 'not recorded'}",
                  f"Harm: {snap.get('harm_physical')} / {snap.get('harm_psychological')}", "",
                  "What happened:", snap.get("description", ""), "", "Feedback:", snap.get("feedback_note", "")]
+        reopened = snap.get("reopened_action")
+        if reopened:
+            lines[1:1] = ["", f"Action reopened: {reopened.get('title', '')}",
+                          f"Before it was reopened: {ACTION_STATUS.get(reopened.get('status'), reopened.get('status'))}"
+                          f"; note: {reopened.get('note') or 'none'}; reference: {reopened.get('reference') or 'none'}"]
         self.version_text.setPlainText("\n".join(lines))
 
     def _set_buttons(self) -> None:
@@ -573,7 +584,7 @@ class ReviewPage(QWidget):
         if not self.detail:
             return
         dialog = TextDialog("Reopen incident", "Say why the incident is being reopened. The reason is kept.",
-                            "&Reason:", "", self)
+                            "&Reason:", "", self, required=lambda text: bool(text.strip()))
         incident_id = self.detail.incident_id
 
         def call():
@@ -591,7 +602,7 @@ class ReviewPage(QWidget):
         a = self._selected_action()
         if a is None or a.status != "open":
             return
-        dialog = CompleteDialog(a.title, queue.reference_hint(a.rule_id), self)
+        dialog = CompleteDialog(a, self)
 
         def call():
             note, reference = dialog.values()
@@ -603,11 +614,28 @@ class ReviewPage(QWidget):
         a = self._selected_action()
         if a is None or a.status != "open":
             return
-        dialog = NotApplicableDialog(a.title, self)
+        dialog = NotApplicableDialog(a, self)
 
         def call():
             reason = dialog.value()
             return lambda s, act: incidents.mark_action_not_applicable(s, act, a.action_id, reason)
+
+        run_form(self.ctx, dialog, call, self._done, self)
+
+    def reopen_action(self) -> None:
+        """A ward manager or the lead reopens a completed or not-applicable action, with a reason (core keeps the
+        old note in the incident's versions)."""
+        a = self._selected_action()
+        if a is None or a.status == "open":
+            return
+        dialog = TextDialog("Reopen action", f"Incident <b>{html.escape(a.incident_reference)}</b><br><b>"
+                            f"{html.escape(a.title)}</b><br>Say why this action is being reopened, in at least a "
+                            "sentence. What it said when it was finished is kept with the incident's versions.",
+                            "&Reason:", "", self, required=closure.is_sentence)
+
+        def call():
+            reason = dialog.value()
+            return lambda s, act: queue.reopen_action(s, act, a.action_id, reason)
 
         run_form(self.ctx, dialog, call, self._done, self)
 

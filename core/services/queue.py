@@ -29,7 +29,6 @@ from core.security.permissions import (
     require_ward,
 )
 from core.services import closure
-from core.services.closure import reference_hint  # noqa: F401 (screens still import it from here)
 from core.services.incidents import (
     MAX_TEXT,
     _keep_version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import select
 
 from core.db.models import AuditEvent
@@ -13,7 +13,7 @@ from core.db.store import unit_of_work
 from core.services import incidents
 from tests.ui.manager_helpers import WAIT, Contexts, modal, press_later, seed
 from ui.main_window import MainWindow
-from ui.review import HarmDialog, ReviewPage, TextDialog, ViewLogDialog
+from ui.review import EditDialog, HarmDialog, ReviewPage, TextDialog, ViewLogDialog
 
 
 @pytest.fixture
@@ -133,3 +133,57 @@ def test_nurses_and_the_named_staff_member_get_no_review_tab(qtbot, env):
         assert window.page(ReviewPage) is None
         titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
         assert "Review" not in titles and "Actions" not in titles and "Dashboard" not in titles
+
+
+def active(qtbot, cls):
+    dialog = modal(qtbot, cls)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT)
+    return dialog
+
+
+def test_review_dialogs_open_in_their_first_input_and_enter_never_presses_ok_while_empty(qtbot, env):
+    _store, _actors, _wards, (assault, _verbal, _restricted), contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, page, assault.incident_id)
+    for button, cls, first in ((page.edit_button, EditDialog, "types"), (page.harm_button, HarmDialog, "physical"),
+                               (page.feedback_button, TextDialog, "text")):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        dialog = active(qtbot, cls)
+        assert QApplication.focusWidget() is getattr(dialog, first), cls.__name__
+        assert not dialog.ok.hasFocus() and not dialog.ok.autoDefault(), cls.__name__
+        if cls is EditDialog:
+            assert not dialog.ok.isDefault()  # the reason is empty
+            dialog.reason.setFocus()
+            qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+            assert dialog.isVisible()
+        dialog.reject()
+
+
+def test_a_manager_reopens_a_finished_action_with_a_reason(qtbot, env):
+    store, actors, _wards, (assault, _verbal, _restricted), contexts = env
+    action = next(a for a in assault.actions if a.mandatory)
+    incidents.complete_action(store, actors["nurse"], action.action_id, "Patients separated on the ward.")
+    page = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, page, assault.incident_id)
+    page.tabs.setCurrentIndex(1)
+    row = next(i for i, a in enumerate(page.actions_model.rows) if a.action_id == action.action_id)
+    page.actions.setFocus()
+    page.actions.selectRow(row)
+    qtbot.mouseClick(page.reopen_action_button, Qt.MouseButton.LeftButton)
+    dialog = active(qtbot, TextDialog)
+    assert assault.reference in dialog.intro.text()
+    assert QApplication.focusWidget() is dialog.text and not dialog.ok.isDefault()
+    qtbot.keyClicks(dialog.text, "Too")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)  # core refuses a reason that is not a sentence
+    qtbot.waitUntil(lambda: dialog.problem.text().startswith("Reason:") and dialog.isVisible(), timeout=WAIT)
+    qtbot.keyClicks(dialog.text, " soon: the patients met again at lunch.")
+    assert dialog.ok.isDefault()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(a.action_id == action.action_id and a.status == "open"
+                                for a in page.detail.actions), timeout=WAIT)
+    page.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.versions_model.rowCount() >= 1, timeout=WAIT)
+    last = page.versions_model.rowCount() - 1
+    page._show_version(page.versions_model.index(last, 0))
+    shown = page.version_text.toPlainText()
+    assert "Action reopened" in shown and "Patients separated on the ward." in shown

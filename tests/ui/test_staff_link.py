@@ -220,7 +220,9 @@ def test_lead_links_the_account_in_edit_and_it_loses_sight(qtbot, env):
     assert perpetrator.account.currentData() == actors["manager"].user_id
 
     dialog.reason.setFocus()
-    press(qtbot, Qt.Key.Key_Return)                            # OK without a reason: refused, in plain English
+    press(qtbot, Qt.Key.Key_Return)                            # Enter without a reason does nothing (issue 11)
+    assert dialog.isVisible() and not dialog.ok.isDefault()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)     # OK without a reason: refused, in plain English
     qtbot.waitUntil(lambda: "Say why you are changing" in dialog.problem.text(), timeout=WAIT)
     dialog = modal(qtbot, EditDialog)
     assert dialog.people.editors[1].account.currentData() == actors["manager"].user_id  # nothing lost

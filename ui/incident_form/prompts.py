@@ -51,7 +51,7 @@ class _ActionRow(QFrame):
         self.state.hide()
         if can_tick:
             self.note = QLineEdit()
-            self.note.setPlaceholderText("What you did (optional), e.g. 'separated, AB moved to room 9'")
+            self.note.setPlaceholderText("What you did, in a sentence, e.g. 'Separated; AB moved to room 9'")
             self.note.setAccessibleName(f"Note for: {action.title}")
             self.tick = QCheckBox("Done")
             self.tick.setAccessibleName(f"Mark done: {action.title}")
