@@ -130,12 +130,37 @@ def unit_of_work(store: Store, *, write: bool = True) -> Iterator[Session]:
     except sa_exc.DatabaseError as err:
         session.rollback()
         raise _translate(store, err) from None
+    except LanternError as err:
+        if getattr(err, "refusal", None) is not None:  # a refused read: keep its audit row though the read is not
+            session.rollback()
+            record_refusal(store, err)
+        raise
     except UnicodeEncodeError:  # a lone surrogate no encoding can store: validation should have named the field
         session.rollback()
         raise ValidationError({"text": "Some of the text contains a character that cannot be saved (often left "
                                        "by copying and pasting). Type it again and try once more."}) from None
     finally:
         session.close()
+
+
+def record_refusal(store: Store, err: BaseException) -> None:
+    """Audit a refusal carried by `err` (core.security.refusals) in its own small transaction, once. A store
+    that is locked or read-only cannot take it; the log says so instead."""
+    from core.security import audit
+    from core.security.refusals import REFUSED
+
+    refusal = getattr(err, "refusal", None)
+    if refusal is None or refusal.recorded:
+        return
+    refusal.recorded = True
+    try:
+        with unit_of_work(store) as session:
+            audit.record(session, refusal.actor, REFUSED, entity_type=refusal.entity_type,
+                         entity_id=refusal.entity_id, outcome="refused",
+                         detail={"attempted": refusal.attempted, "why": refusal.why})
+            session.commit()
+    except LanternError:
+        log.warning("a refused %s could not be audited (store locked or read-only)", refusal.attempted)
 
 
 def _translate(store: Store, err: sa_exc.DBAPIError) -> LanternError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core.dto import Actor
 from core.errors import PermissionDenied
+from core.security.refusals import attach
 
 NURSE, WARD_MANAGER, SAFEGUARDING_LEAD, ADMINISTRATOR = "nurse", "ward_manager", "safeguarding_lead", "administrator"
 ROLES = (NURSE, WARD_MANAGER, SAFEGUARDING_LEAD, ADMINISTRATOR)
@@ -51,11 +52,13 @@ def require(actor: Actor, permission: str) -> None:
     if permission not in MATRIX:
         raise KeyError(permission)
     if actor.must_change_password and permission != "account.change_own_password":
-        raise PermissionDenied("Change your temporary password before you do anything else.")
+        raise attach(PermissionDenied("Change your temporary password before you do anything else."), actor,
+                     permission, "temporary_password")
     if not allowed(actor, permission):
-        raise PermissionDenied()
+        raise attach(PermissionDenied(), actor, permission, "role")
 
 
 def require_ward(actor: Actor, ward_id: int) -> None:
     if actor.role != SAFEGUARDING_LEAD and ward_id not in actor.ward_ids:
-        raise PermissionDenied("That ward is not one of yours.")
+        raise attach(PermissionDenied("That ward is not one of yours."), actor, "ward", "ward",
+                     entity_type="ward", entity_id=str(ward_id))

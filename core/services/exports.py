@@ -18,11 +18,11 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
 from core.db.models import (
@@ -36,18 +36,32 @@ from core.db.models import (
     Ward,
 )
 from core.db.store import Store, unit_of_work
-from core.dto import Actor, IncidentDetail, IncidentDraft, PersonDraft
+from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, PersonDraft
 from core.errors import NotFound, ValidationError
 from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
-from core.exports.mapping import ExportContext, ExportError, free_text_fields, identifier_key, redact_detail, to_record
+from core.exports.mapping import (
+    CANDOUR_RULES,
+    CQC_RULES,
+    POLICE_RULES,
+    SAFEGUARDING_RULES,
+    ExportContext,
+    ExportError,
+    free_text_fields,
+    identifier_key,
+    redact_detail,
+    redact_text,
+    to_record,
+)
 from core.exports.progress import CancelToken, Progress, drive
 from core.exports.summary import summarise
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, require, require_ward
-from core.services.incidents import action_info, can_view, detail_of, load_visible
+from core.security.refusals import audited
+from core.services.incidents import can_view, detail_of, load_visible
 from core.taxonomy import load_taxonomy
+from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
 
 NRLS_XML, NRLS_CSV, LFPSE_JSON, PDF_INCIDENT, PDF_WARD = "nrls-xml", "nrls-csv", "lfpse-json", "pdf-incident", "pdf-ward"
 DATASET_KINDS = {NRLS_XML: nrls_xml.render, NRLS_CSV: nrls_csv.render, LFPSE_JSON: lfpse_json.render}
@@ -59,7 +73,8 @@ FILE_SUFFIXES = {NRLS_XML: ".xml", NRLS_CSV: ".csv", LFPSE_JSON: ".json", PDF_WA
 PLAINTEXT_NOTICE = ("This export file is not encrypted. Anyone who can open the file can read it. Store it only "
                     "in a secure, access-controlled place, send it only by secure email, and delete it when it is "
                     "no longer needed.")
-PROGRESS_EVERY = 250  # records between progress reports and cancel checks
+CHUNK = 500  # incidents read, mapped and written at a time (also SQLite's bound-parameter budget)
+WRITERS = {NRLS_XML: nrls_xml.Writer, NRLS_CSV: nrls_csv.Writer, LFPSE_JSON: lfpse_json.Writer}
 
 
 @dataclass(frozen=True)
@@ -132,13 +147,45 @@ class _Privacy:
 
 # ----- services ------------------------------------------------------------------------------------------
 
+@audited
 def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: CancelToken | None = None,
                 now: datetime | None = None) -> Generator[Progress, None, ExportResult]:
     """Make one export of any kind, yielding Progress as it goes; returns the ExportResult (use
-    `core.exports.progress.drive`). Cancelling (the token) stops before the file is written: nothing is
-    written and nothing recorded. The period is inclusive, in UK local dates."""
+    `core.exports.progress.drive`). Cancelling (the token) stops before the file is kept: nothing is
+    written and nothing recorded. The period is inclusive, in UK local dates.
+
+    The records stream: plain rows are read a chunk at a time (CHUNK incidents, each table in one query
+    per chunk, only the columns the format needs), mapped and written to a temporary file beside the
+    destination, so memory does not grow with the store. One read transaction covers it all."""
     require(actor, "export.run")
     cancel = cancel or CancelToken()
+    _check_request(request)
+    generated = now or utcnow()
+    yield Progress(0, 0, "Reading the records")
+    with unit_of_work(store, write=False) as session:
+        selected, ward_id, ward_name = _select(session, actor, request, generated)
+        ctx = _context(session, generated, request.date_from, request.date_to, request.include_free_text)
+        if request.kind in DATASET_KINDS and not clean_ods_code(ctx.ods_code):
+            raise ExportError(f"The organisation's ODS code ({ctx.ods_code or 'none'}) is not one the national "
+                              f"dataset can carry. {ODS_CODE_RULE} Ask your administrator to correct it.")
+        cancel.check()
+        with _Output(request.out_path) as out:
+            privacy = yield from _write(session, actor, request, selected, ctx, out, cancel,
+                                        ward_name=ward_name, generated=generated)
+            cancel.check()
+            if request.kind == NRLS_XML:
+                yield Progress(len(selected), len(selected), "Checking the file against the schema")
+                out.flush()
+                nrls_xml.check(out.temp_path)
+            cancel.check()
+            yield Progress(len(selected), len(selected), "Saving the file")
+            cancel.check()
+            out.keep()
+    return _finish(store, actor, request.kind, out, selected, period=(request.date_from, request.date_to),
+                   ward_id=ward_id, privacy=privacy)
+
+
+def _check_request(request: ExportRequest) -> None:
     kind = request.kind
     if kind not in KINDS:
         raise ValidationError({"kind": f"Choose one of: {', '.join(KINDS)}."})
@@ -147,65 +194,89 @@ def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: C
         raise ValidationError({"period": "Choose a ward and the first and last day of the report."})
     if kind == PDF_INCIDENT and not request.incident_id:
         raise ValidationError({"incident": "Choose the incident to export."})
-    generated = now or utcnow()
-    yield Progress(0, 0, "Reading the records")
-    with unit_of_work(store, write=False) as session:
-        if kind == PDF_INCIDENT:
-            inc = load_visible(session, actor, request.incident_id)
-            if inc.status == "draft":
-                raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
-            details = [detail_of(session, inc, generated)]
-            ward_id = inc.ward_id
-        else:
-            ward_id = request.ward_id
-            if kind == PDF_WARD and session.get(Ward, ward_id) is None:
-                raise NotFound("That ward does not exist.")
-            details = _visible_details(session, actor, ward_id=ward_id, date_from=request.date_from,
-                                       date_to=request.date_to, now=generated)
-        ctx = _context(session, generated, request.date_from, request.date_to, request.include_free_text)
-        ward_name = session.get(Ward, ward_id).name if kind == PDF_WARD else ""
-        exported = _versions(session, [d.incident_id for d in details])
-    cancel.check()
-    total = len(details)
-    tax = load_taxonomy()
+
+
+def _select(session, actor: Actor, request: ExportRequest, generated: datetime):
+    """The incidents to export as (id, version, updated_at), in export order, and the ward (id, name)."""
+    if request.kind == PDF_INCIDENT:
+        inc = load_visible(session, actor, request.incident_id)
+        if inc.status == "draft":
+            raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
+        return [(inc.id, inc.version, inc.updated_at)], inc.ward_id, ""
+    ward_name = ""
+    if request.kind == PDF_WARD:
+        ward = session.get(Ward, request.ward_id)
+        if ward is None:
+            raise NotFound("That ward does not exist.")
+        ward_name = ward.name
+    selected = _visible_ids(session, actor, ward_id=request.ward_id, date_from=request.date_from,
+                            date_to=request.date_to)
+    return selected, request.ward_id, ward_name
+
+
+def _write(session, actor: Actor, request: ExportRequest, selected, ctx: ExportContext, out: _Output,
+           cancel: CancelToken, *, ward_name: str, generated: datetime):
+    """Stream the chosen incidents into `out` in the request's format; yields Progress, returns _Privacy."""
+    kind, total, tax = request.kind, len(selected), load_taxonomy()
     if kind == PDF_WARD:
-        privacy = _Privacy(False, True)
-        yield Progress(0, total, "Counting")
+        details = []
+        for start in range(0, total, CHUNK):
+            cancel.check()
+            yield Progress(start, total, "Counting")
+            details += _load(session, selected[start:start + CHUNK], generated, actions="open")
         summary = summarise(details, tax, ward_name=ward_name, period=(request.date_from, request.date_to),
                             now=generated)
         cancel.check()
-        yield Progress(0, 0, "Drawing the report")
-        data = pdf.ward_report(summary, generated_at=generated)
-    else:
-        keep = _keep_for(request)
-        prepared, found, kept = [], 0, 0
-        for done, detail in enumerate(details):
-            if done % PROGRESS_EVERY == 0:
-                cancel.check()
-                yield Progress(done, total, "Checking and preparing the records")
-            if keep is None:  # the user confirmed every hit: count them, remove none
-                n = k = sum(1 for _f in _findings(detail, generated.date()))
-            else:
-                detail, n, k = redact_detail(detail, generated.date(), keep)
-            found, kept = found + n, kept + k
-            prepared.append(detail if kind == PDF_INCIDENT else to_record(detail, ctx, tax))
-        privacy = _Privacy(request.include_free_text, request.redact_identifiers, found, kept)
-        cancel.check()
-        if kind == PDF_INCIDENT:
-            yield Progress(0, 0, "Drawing the summary")
-            data = pdf.incident_summary(prepared[0], tax, generated_at=generated,
-                                        include_free_text=request.include_free_text)
+        yield Progress(total, total, "Drawing the report")
+        out.write(pdf.ward_report(summary, generated_at=generated))
+        return _Privacy(False, True)
+    keep, today = _keep_for(request), generated.date()
+    if kind == PDF_INCIDENT:
+        detail = detail_of(session, session.get(Incident, selected[0][0]), generated)
+        if keep is None:  # the user confirmed every hit: count them, remove none
+            found = kept = sum(1 for _f in _findings(detail, today))
         else:
-            yield Progress(0, 0, "Building the file" + (" and checking it against the schema"
-                                                        if kind == NRLS_XML else ""))
-            data = DATASET_KINDS[kind](prepared, ctx)
-    cancel.check()
-    yield Progress(total, total, "Saving the file")
-    cancel.check()
-    return _finish(store, actor, kind, request.out_path, data, exported, period=(request.date_from, request.date_to),
-                   ward_id=ward_id, privacy=privacy)
+            detail, found, kept = redact_detail(detail, today, keep)
+        yield Progress(1, 1, "Drawing the summary")
+        out.write(pdf.incident_summary(detail, tax, generated_at=generated,
+                                       include_free_text=request.include_free_text))
+        return _Privacy(request.include_free_text, request.redact_identifiers, found, kept)
+    writer = WRITERS[kind](out, ctx, total)
+    found = kept = 0
+    for start in range(0, total, CHUNK):
+        cancel.check()
+        yield Progress(start, total, "Checking and preparing the records")
+        for detail in _load(session, selected[start:start + CHUNK], generated, actions="flags"):
+            if request.include_free_text:
+                detail, n, k = _redact_carried(detail, today, keep)
+                found, kept = found + n, kept + k
+            writer.add(to_record(detail, ctx, tax))
+    yield Progress(total, total, "Building the file")
+    writer.end()
+    return _Privacy(request.include_free_text, request.redact_identifiers, found, kept)
 
 
+def _redact_carried(detail: IncidentDetail, today: date, keep: frozenset[str] | None):
+    """Screen the free text the national datasets carry (the description and the immediate actions), once
+    per text; returns (detail, found, kept). keep=None: the user confirmed every hit, nothing is removed."""
+    draft = detail.draft
+    texts = []
+    found = kept = 0
+    for name, text in (("description", draft.description), ("immediate_actions", draft.immediate_actions)):
+        if keep is None:
+            n = len(find_pid(text, today=today))
+            texts.append(text)
+            found, kept = found + n, kept + n
+            continue
+        text, n, k = redact_text(text, today, incident_id=detail.incident_id, field=name, keep=keep)
+        texts.append(text)
+        found, kept = found + n, kept + k
+    if found == kept:
+        return detail, found, kept
+    return replace(detail, draft=replace(draft, description=texts[0], immediate_actions=texts[1])), found, kept
+
+
+@audited
 def export_incidents(store: Store, actor: Actor, kind: str, *, out_path: str | os.PathLike, ward_id: int | None = None,
                      date_from: date | None = None, date_to: date | None = None, include_free_text: bool = True,
                      redact_identifiers: bool = True, keep_identifiers: frozenset[str] = frozenset(),
@@ -242,6 +313,7 @@ def ward_report_pdf(store: Store, actor: Actor, *, ward_id: int, date_from: date
     return drive(iter_export(store, actor, request, now=now))
 
 
+@audited
 def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
                      date_to: date | None = None, incident_id: str | None = None,
                      now: datetime | None = None) -> list[IdentifierHit]:
@@ -254,12 +326,15 @@ def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, 
         if incident_id is not None:
             inc = load_visible(session, actor, incident_id)
             details = [] if inc.status == "draft" else [detail_of(session, inc, generated)]
+            count = len(details)
         else:
-            details = _visible_details(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
-                                       now=generated)
+            selected = _visible_ids(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to)
+            details = (d for start in range(0, len(selected), CHUNK)
+                       for d in _load(session, selected[start:start + CHUNK], generated, actions="notes"))
+            count = len(selected)
         hits = [hit for d in details for hit in _hits(d, generated.date())]
         audit.record(session, actor, "export.scan", entity_type="incident" if incident_id else "",
-                     entity_id=incident_id or "", detail={"incidents": len(details), "hits": len(hits)})
+                     entity_id=incident_id or "", detail={"incidents": count, "hits": len(hits)})
         session.commit()
         return hits
 
@@ -300,16 +375,6 @@ def incident_id_for_reference(store: Store, actor: Actor, reference: str) -> str
         if inc is None or not can_view(actor, inc, _named(session, inc.id)):
             raise NotFound(f"There is no incident {reference.strip()} that you can export.")
         return inc.id
-
-
-def _versions(session, incident_ids: list[str]) -> dict[str, tuple[int, str]]:
-    """incident id -> (version, updated_at) as read now, in export order."""
-    found = {}
-    for start in range(0, len(incident_ids), 500):  # SQLite's bound-parameter limit
-        chunk = incident_ids[start:start + 500]
-        found.update({i: (v, u) for i, v, u in session.execute(
-            select(Incident.id, Incident.version, Incident.updated_at).where(Incident.id.in_(chunk)))})
-    return {i: found[i] for i in incident_ids}
 
 
 def _named(session, incident_id: str) -> set[str]:
@@ -361,50 +426,86 @@ def _scope(stmt, actor: Actor, ward_id: int | None, date_from: date | None, date
     return stmt
 
 
-def _visible_details(session, actor: Actor, *, ward_id, date_from, date_to, now: datetime) -> list[IncidentDetail]:
-    """Every submitted incident in scope that the actor may see, as DTOs, in a handful of queries."""
-    def scoped(stmt):
-        return _scope(stmt, actor, ward_id, date_from, date_to)
+def _visible_ids(session, actor: Actor, *, ward_id, date_from, date_to) -> list[tuple[str, int, str]]:
+    """(id, version, updated_at) of every submitted incident in scope that the actor may see, in export
+    order, from one query over the incident rows (records naming the actor are left out in SQL)."""
+    naming_actor = select(PersonInvolved.incident_id).where(PersonInvolved.linked_user_id == actor.user_id)
+    stmt = _scope(select(Incident.id, Incident.status, Incident.ward_id, Incident.restricted, Incident.reporter_id,
+                         Incident.version, Incident.updated_at), actor, ward_id, date_from, date_to)
+    stmt = stmt.where(Incident.id.not_in(naming_actor)).order_by(Incident.occurred_at, Incident.reference)
+    return [(row.id, row.version, row.updated_at) for row in session.execute(stmt) if can_view(actor, row, _NOBODY)]
 
-    incidents = session.scalars(scoped(select(Incident)).order_by(Incident.occurred_at, Incident.reference)).all()
-    people: dict[str, list[PersonInvolved]] = defaultdict(list)
-    for p in session.scalars(scoped(select(PersonInvolved).join(Incident, PersonInvolved.incident_id == Incident.id))
+
+_NOBODY: frozenset[str] = frozenset()
+_INCIDENT_COLUMNS = (Incident.id, Incident.reference, Incident.ward_id, Incident.status, Incident.reporter_id,
+                     Incident.occurred_at, Incident.occurred_precision, Incident.shift, Incident.location,
+                     Incident.description, Incident.immediate_actions, Incident.flags, Incident.pair,
+                     Incident.harm_physical, Incident.harm_psychological, Incident.pd09, Incident.restricted,
+                     Incident.harm_confirmation_needed, Incident.version)
+_PERSON_COLUMNS = (PersonInvolved.incident_id, PersonInvolved.role, PersonInvolved.person_type,
+                   PersonInvolved.local_ref, PersonInvolved.sex, PersonInvolved.age_years, PersonInvolved.age_band,
+                   PersonInvolved.detained, PersonInvolved.harm_physical, PersonInvolved.harm_psychological)
+# Only the actions a format reads: the rules behind the dataset's governance flags; the open ones (ward
+# report); or those with a note (the identifier scan).
+_FLAG_RULES = tuple(SAFEGUARDING_RULES | CQC_RULES | CANDOUR_RULES | POLICE_RULES)
+_ACTIONS = {
+    "flags": (lambda ids: select(SafeguardingAction.incident_id, SafeguardingAction.rule_id,
+                                 SafeguardingAction.status)
+              .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.rule_id.in_(_FLAG_RULES))),
+    "open": (lambda ids: select(SafeguardingAction.incident_id, SafeguardingAction.title,
+                                SafeguardingAction.owner_label, SafeguardingAction.owner_role,
+                                SafeguardingAction.due_at, SafeguardingAction.status)
+             .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.status == "open")),
+    "notes": (lambda ids: select(SafeguardingAction.incident_id, SafeguardingAction.id, SafeguardingAction.note)
+              .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.note != "")),
+}
+
+
+def _load(session, chunk: list[tuple[str, int, str]], now: datetime, *, actions: str) -> list[IncidentDetail]:
+    """The incidents of one chunk as light IncidentDetail DTOs, in chunk order, from four set-based queries
+    of plain rows (incidents, people, types, the actions this format reads), joined in memory by id."""
+    ids = [row[0] for row in chunk]
+    people: dict[str, list] = defaultdict(list)
+    for p in session.execute(select(*_PERSON_COLUMNS).where(PersonInvolved.incident_id.in_(ids))
                              .order_by(PersonInvolved.incident_id, PersonInvolved.position)):
-        people[p.incident_id].append(p)
-    types: dict[str, list[str]] = defaultdict(list)
-    for incident_id, code in session.execute(scoped(
-            select(IncidentType.incident_id, IncidentType.code).join(Incident, IncidentType.incident_id == Incident.id))
-            .order_by(IncidentType.incident_id, IncidentType.code)):
-        types[incident_id].append(code)
-    actions: dict[str, list[SafeguardingAction]] = defaultdict(list)
-    for a in session.scalars(scoped(select(SafeguardingAction).join(Incident,
-                                                                   SafeguardingAction.incident_id == Incident.id))
-                             .order_by(SafeguardingAction.due_at, SafeguardingAction.id)):
-        actions[a.incident_id].append(a)
-    wards = {w.id: w.name for w in session.scalars(select(Ward))}
-    details = []
-    for inc in incidents:
-        named = {p.linked_user_id for p in people[inc.id] if p.linked_user_id}
-        if can_view(actor, inc, named):
-            details.append(_to_detail(inc, people[inc.id], types[inc.id], actions[inc.id], wards, now))
-    return details
-
-
-def _to_detail(inc: Incident, people, types, actions, wards, now: datetime) -> IncidentDetail:
-    draft = IncidentDraft(
-        ward_id=inc.ward_id, types=tuple(types), occurred_at=from_db(inc.occurred_at),
-        occurred_precision=inc.occurred_precision, shift=inc.shift, location=inc.location,
-        people=tuple(PersonDraft(
+        people[p.incident_id].append(PersonDraft(
             role=p.role, person_type=p.person_type, local_ref=p.local_ref, sex=p.sex, age_years=p.age_years,
-            age_band=p.age_band, detained=p.detained, capacity_concern=p.capacity_concern,
-            care_support_needs=p.care_support_needs, police_wishes=p.police_wishes, harm_physical=p.harm_physical,
-            harm_psychological=p.harm_psychological, linked_user_id=p.linked_user_id) for p in people),
-        flags=tuple(json.loads(inc.flags)), description=inc.description, immediate_actions=inc.immediate_actions)
+            age_band=p.age_band, detained=p.detained, harm_physical=p.harm_physical,
+            harm_psychological=p.harm_psychological))
+    types: dict[str, list[str]] = defaultdict(list)
+    for incident_id, code in session.execute(select(IncidentType.incident_id, IncidentType.code)
+                                             .where(IncidentType.incident_id.in_(ids)).order_by(IncidentType.code)):
+        types[incident_id].append(code)
+    acts: dict[str, list[ActionInfo]] = defaultdict(list)
+    for a in session.execute(_ACTIONS[actions](ids)):
+        acts[a.incident_id].append(_action(a))
+    rows = {r.id: r for r in session.execute(select(*_INCIDENT_COLUMNS).where(Incident.id.in_(ids)))}
+    wards = _ward_names(session)
+    return [_detail(rows[i], people[i], types[i], acts[i], wards) for i in ids]
+
+
+def _action(a) -> ActionInfo:
+    """An ActionInfo holding only what the export reads from this kind of action row."""
+    m = a._mapping
+    due = from_db(m["due_at"]) if "due_at" in m else None
+    return ActionInfo(m.get("id", 0), m["incident_id"], "", m.get("rule_id"), m.get("title", ""), "", "", "",
+                      m.get("owner_role", ""), m.get("owner_label", ""), None, True, "", due, m.get("status", ""),
+                      m.get("note", ""), "", None)
+
+
+def _ward_names(session) -> dict[int, str]:
+    return dict(session.execute(select(Ward.id, Ward.name)).all())
+
+
+def _detail(r, people, types, actions, wards) -> IncidentDetail:
+    draft = IncidentDraft(
+        ward_id=r.ward_id, types=tuple(types), occurred_at=from_db(r.occurred_at),
+        occurred_precision=r.occurred_precision, shift=r.shift, location=r.location, people=tuple(people),
+        flags=tuple(json.loads(r.flags)), description=r.description, immediate_actions=r.immediate_actions)
     return IncidentDetail(
-        inc.id, inc.reference, inc.ward_id, wards.get(inc.ward_id, ""), inc.status, inc.reporter_id, draft,
-        from_db(inc.reported_at), from_db(inc.submitted_at), from_db(inc.closed_at), inc.pair, inc.harm_physical,
-        inc.harm_psychological, inc.pd09, inc.restricted, inc.harm_confirmation_needed, inc.feedback_note,
-        inc.version, tuple(action_info(a, inc.reference, now) for a in actions))
+        r.id, r.reference, r.ward_id, wards.get(r.ward_id, ""), r.status, r.reporter_id, draft, None, None, None,
+        r.pair, r.harm_physical, r.harm_psychological, r.pd09, r.restricted, r.harm_confirmation_needed, "",
+        r.version, tuple(actions))
 
 
 def _context(session, generated: datetime, date_from, date_to, include_free_text: bool) -> ExportContext:
@@ -416,67 +517,121 @@ def _context(session, generated: datetime, date_from, date_to, include_free_text
 
 # ----- writing and recording ---------------------------------------------------------------------------------
 
-def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `out_path` in one step: a temporary file in the same folder, fsync, then replace.
-    Nothing is written anywhere else; on failure the temporary file is removed and ExportError raised."""
+def _destination(out_path: str | os.PathLike) -> Path:
     dest = Path(out_path).expanduser().absolute()
     if not dest.parent.is_dir():
         raise ExportError(f"The folder {dest.parent} does not exist. Choose another place to save the export.")
     if dest.is_dir():
         raise ExportError(f"{dest} is a folder. Give a file name for the export.")
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, dest)
-        tmp_name = None
-    except OSError:
-        raise ExportError(f"Lantern could not write the export to {dest.parent} (the disk may be full, read-only "
-                          "or the file open in another program). Nothing was exported.") from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
     return dest
 
 
-def _finish(store: Store, actor: Actor, kind: str, out_path, data: bytes, exported: dict[str, tuple[int, str]], *,
+def _write_failed(dest: Path) -> ExportError:
+    return ExportError(f"Lantern could not write the export to {dest.parent} (the disk may be full, read-only "
+                       "or the file open in another program). Nothing was exported.")
+
+
+class _Output:
+    """The export file as it is written: a temporary file beside the destination, hashed as it grows.
+    keep() fsyncs it and moves it into place in one step; leaving the block without keep() removes it,
+    so a cancelled or failed export leaves nothing anywhere."""
+
+    def __init__(self, out_path: str | os.PathLike) -> None:
+        self.dest = _destination(out_path)
+        self.sha, self.size, self.kept, self.temp_path, self.fh = hashlib.sha256(), 0, False, "", None
+
+    def __enter__(self) -> _Output:
+        try:
+            fd, self.temp_path = tempfile.mkstemp(prefix=f".{self.dest.name}.", suffix=".part", dir=self.dest.parent)
+        except OSError:
+            raise _write_failed(self.dest) from None
+        self.fh = os.fdopen(fd, "wb", buffering=1 << 20)
+        return self
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.size += len(data)
+        try:
+            self.fh.write(data)
+        except OSError:
+            raise _write_failed(self.dest) from None
+
+    def flush(self) -> None:
+        try:
+            self.fh.flush()
+        except OSError:
+            raise _write_failed(self.dest) from None
+
+    def keep(self) -> None:
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.replace(self.temp_path, self.dest)
+        except OSError:
+            raise _write_failed(self.dest) from None
+        self.kept = True
+
+    @property
+    def sha256(self) -> str:
+        return self.sha.hexdigest()
+
+    def __exit__(self, *exc) -> None:
+        if self.kept:
+            return
+        try:
+            self.fh.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.temp_path)
+        except OSError:
+            pass
+
+
+def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `out_path` in one step: a temporary file in the same folder, fsync, then replace.
+    Nothing is written anywhere else; on failure the temporary file is removed and ExportError raised."""
+    with _Output(out_path) as out:
+        out.write(data)
+        out.keep()
+    return out.dest
+
+
+def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[tuple[str, int, str]], *,
             period: tuple[date | None, date | None], ward_id: int | None, privacy: _Privacy) -> ExportResult:
-    """Write the file, then record the batch, its items (incident id -> version and updated_at as read) and
-    the audit event in one write transaction. If the record cannot be saved, the file is removed again:
-    no export goes unaudited."""
-    digest = hashlib.sha256(data).hexdigest()
-    incident_ids = list(exported)
-    dest = write_atomically(out_path, data)
+    """The file is in place: record the batch, its items (incident id -> version and updated_at as read; one
+    bulk insert) and a small audit event (counts and digests, never a list of ids or any text) in one write
+    transaction. If the record cannot be saved, the file is removed again: no export goes unaudited."""
+    dest, digest = out.dest, out.sha256
+    ids_digest = hashlib.sha256("\n".join(sorted(i for i, _v, _u in selected)).encode()).hexdigest()
     try:
         with unit_of_work(store) as session:
             batch = ExportBatch(kind=kind, created_by=actor.user_id, created_at=now_db(),
-                                incident_count=len(incident_ids),
+                                incident_count=len(selected),
                                 period_from=period[0].isoformat() if period[0] else None,
                                 period_to=period[1].isoformat() if period[1] else None,
                                 filename=str(dest)[:260], sha256=digest)
             session.add(batch)
             session.flush()
-            session.add_all(ExportBatchItem(batch_id=batch.id, incident_id=i, incident_version=version,
-                                            incident_updated_at=updated_at)
-                            for i, (version, updated_at) in exported.items())
+            if selected:
+                session.execute(insert(ExportBatchItem), [
+                    {"batch_id": batch.id, "incident_id": i, "incident_version": v, "incident_updated_at": u}
+                    for i, v, u in selected])
             identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
                            "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
+            detail = {"kind": kind, "count": len(selected), "incidents_sha256": ids_digest, "ward_id": ward_id,
+                      "period_from": batch.period_from, "period_to": batch.period_to,
+                      "free_text": "included" if privacy.include_free_text else "withheld",
+                      "identifiers_found": privacy.found, "identifiers_kept": privacy.kept,
+                      "identifiers": identifiers, "file": dest.name, "sha256": digest, "bytes": out.size}
+            if kind == PDF_INCIDENT:
+                detail["incident_id"] = selected[0][0]
             audit.record(session, actor, "export." + kind.replace("-", "_"), entity_type="export_batch",
-                         entity_id=str(batch.id), detail={
-                             "kind": kind, "count": len(incident_ids), "incident_ids": incident_ids,
-                             "ward_id": ward_id, "period_from": batch.period_from, "period_to": batch.period_to,
-                             "free_text": "included" if privacy.include_free_text else "withheld",
-                             "identifiers_found": privacy.found, "identifiers_kept": privacy.kept,
-                             "identifiers": identifiers, "file": dest.name, "sha256": digest, "bytes": len(data)})
+                         entity_id=str(batch.id), detail=detail)
             session.commit()
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    return ExportResult(batch.id, kind, dest, len(incident_ids), digest, len(data), privacy.include_free_text,
+    return ExportResult(batch.id, kind, dest, len(selected), digest, out.size, privacy.include_free_text,
                         privacy.found, privacy.redact_identifiers, privacy.kept)

@@ -31,6 +31,7 @@ from core.privacy import find_pid
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, active_rules, evaluate
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
+from core.security.refusals import attach, audited
 from core.services import closure
 from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
 
@@ -292,10 +293,27 @@ def named_users(session, incident_id: str) -> set[str]:
 
 def load_visible(session, actor: Actor, incident_id: str) -> Incident:
     inc = session.get(Incident, incident_id)
-    if inc is None or not can_view(actor, inc, named_users(session, incident_id)):
-        # Same answer for "missing" and "not yours", so a restricted record's existence is not revealed.
-        raise NotFound("That incident does not exist or is not one you can see.")
+    named = named_users(session, incident_id)
+    if inc is None or not can_view(actor, inc, named):
+        # Same answer for "missing" and "not yours", so a restricted record's existence is not revealed; the
+        # refusal itself is audited (core.security.refusals), with why, for the audit trail's readers only.
+        raise attach(NotFound("That incident does not exist or is not one you can see."), actor, "incident.view",
+                     _why_refused(actor, inc, named), entity_type="incident", entity_id=incident_id)
     return inc
+
+
+def _why_refused(actor: Actor, inc: Incident | None, named: set[str]) -> str:
+    """A code for the audit trail; the role is judged first, so an administrator's refusals say nothing about
+    whether a record exists."""
+    if not allowed(actor, "incident.view"):
+        return "role"
+    if inc is None:
+        return "missing"
+    if actor.user_id in named:
+        return "named_staff"
+    if inc.status == "draft":
+        return "draft"
+    return "restricted" if inc.restricted else "ward"
 
 
 def detail_of(session, inc: Incident, now: datetime | None = None) -> IncidentDetail:
@@ -448,6 +466,7 @@ def get_incident(store: Store, actor: Actor, incident_id: str) -> IncidentDetail
         return detail_of(session, inc)
 
 
+@audited
 def list_my_incidents(store: Store, actor: Actor) -> list[IncidentSummary]:
     """The reporter's own incidents with status, outstanding actions and the manager's feedback."""
     require(actor, "incident.create")
@@ -549,6 +568,7 @@ def set_feedback(store: Store, actor: Actor, incident_id: str, note: str) -> Inc
         return detail_of(session, inc)
 
 
+@audited
 def list_versions(store: Store, actor: Actor, incident_id: str) -> list[VersionInfo]:
     require(actor, "incident.review")
     with unit_of_work(store) as session:

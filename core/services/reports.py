@@ -30,6 +30,7 @@ from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import ValidationError
 from core.security.permissions import SAFEGUARDING_LEAD, require
+from core.security.refusals import audited
 from core.services.review import UNRECORDED, IncidentQuery, incident_filter
 from core.taxonomy import all_pairs, load_taxonomy, pair_label
 
@@ -115,6 +116,7 @@ def _buckets(counter: Counter, order, label) -> tuple[Bucket, ...]:
     return tuple(known + sorted(extra, key=lambda b: b.label))
 
 
+@audited
 def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
               date_to: date | None = None, now: datetime | None = None) -> Dashboard:
     """All the dashboard figures in one read transaction."""

@@ -19,6 +19,7 @@ from core.dto import Actor
 from core.errors import PermissionDenied, ValidationError
 from core.security import audit
 from core.security.permissions import allowed, require
+from core.security.refusals import REFUSED, attach, audited
 from core.services.incidents import load_visible
 from core.services.queue import PAGE, _types_for, visible_incidents
 
@@ -178,6 +179,7 @@ def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool
 
 # ----- services ----------------------------------------------------------------------
 
+@audited
 def list_incidents(store: Store, actor: Actor, query: IncidentQuery = IncidentQuery(), *, offset: int = 0,
                    limit: int = PAGE, now: datetime | None = None) -> IncidentPage:
     """One page of the incidents the actor may review, newest first unless sorted otherwise."""
@@ -223,6 +225,7 @@ def _usernames(session, ids) -> dict[str, str]:
     return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
+@audited
 def incident_history(store: Store, actor: Actor, incident_id: str) -> list[HistoryRow]:
     """What happened to one incident and its actions, oldest first, from the audit trail (views left out:
     the safeguarding lead sees those in the restricted-record view log)."""
@@ -234,7 +237,7 @@ def incident_history(store: Store, actor: Actor, incident_id: str) -> list[Histo
         events = session.scalars(select(AuditEvent).where(
             or_(and_(AuditEvent.entity_type == "incident", AuditEvent.entity_id == inc.id),
                 and_(AuditEvent.entity_type == "action", AuditEvent.entity_id.in_(action_ids))),
-            AuditEvent.action.not_in(VIEW_EVENTS)).order_by(AuditEvent.id)).all()
+            AuditEvent.action.not_in(VIEW_EVENTS + (REFUSED,))).order_by(AuditEvent.id)).all()
         return [HistoryRow(from_db(e.at), e.username, e.action, EVENT_LABELS.get(e.action, e.action),
                            _detail_text(e)) for e in events]
 
@@ -254,19 +257,21 @@ def version_authors(store: Store, actor: Actor, user_ids) -> dict[str, str]:
         return _usernames(session, user_ids)
 
 
+@audited
 def restricted_view_log(store: Store, actor: Actor, *, incident_id: str | None = None, offset: int = 0,
                         limit: int = PAGE) -> list[ViewLogRow]:
     """Who opened each restricted record and when, newest first. For the safeguarding lead only.
     Reading the log is itself audited."""
     require(actor, "audit.view")
     if not allowed(actor, "incident.view_restricted"):
-        raise PermissionDenied("Only the safeguarding lead can see who opened restricted records.")
+        raise attach(PermissionDenied("Only the safeguarding lead can see who opened restricted records."), actor,
+                     "audit.view_restricted_log", "role")
     with unit_of_work(store) as session:
         stmt = (select(AuditEvent.at, AuditEvent.username, AuditEvent.action, Incident.id, Incident.reference,
                        Ward.name, AuditEvent.workstation)
                 .join(Incident, and_(AuditEvent.entity_type == "incident", Incident.id == AuditEvent.entity_id))
                 .join(Ward, Ward.id == Incident.ward_id)
-                .where(Incident.restricted.is_(True), AuditEvent.action.in_(VIEW_EVENTS))
+                .where(Incident.restricted.is_(True), AuditEvent.action.in_(VIEW_EVENTS + (REFUSED,)))
                 .order_by(AuditEvent.id.desc()).offset(max(offset, 0)).limit(limit))
         if incident_id:
             stmt = stmt.where(Incident.id == incident_id)

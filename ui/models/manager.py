@@ -246,7 +246,8 @@ class ViewLogModel(RowsModel):
     HEADERS = ("When", "Who", "Incident", "Ward", "What they opened", "Computer")
 
     def text(self, r, column: int) -> str:
-        what = "Earlier versions" if r.event == "incident.view_versions" else "The record"
+        what = {"incident.view_versions": "Earlier versions",
+                "access.refused": "Refused: tried to open it"}.get(r.event, "The record")
         return (when(r.at), r.username, r.incident_reference, r.ward_name, what, r.workstation)[column]
 
     def sort_value(self, r, column: int):
