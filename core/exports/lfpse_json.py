@@ -15,6 +15,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterable
+from typing import BinaryIO
 
 from core.exports.mapping import EXT_NS, ExportContext, ExportRecord, PatientRecord, age_days
 
@@ -200,24 +201,36 @@ def _bundle_head(ctx: ExportContext) -> dict:
     }
 
 
-def write(records: Iterable[ExportRecord], ctx: ExportContext, fh) -> int:
-    """Stream the bundle to a binary file an entry at a time (memory does not grow with the records)."""
-    head = json.dumps(_bundle_head(ctx), ensure_ascii=False, separators=(",", ":"))
-    fh.write(head[:-1].encode("utf-8") + b',"entry":[')
-    count, parts = 0, []
-    for r in records:
-        parts.append(("," if count else "") + json.dumps(entry(r), ensure_ascii=False, separators=(",", ":")))
-        count += 1
-        if len(parts) >= 500:
-            fh.write("".join(parts).encode("utf-8"))
-            parts.clear()
-    parts.append("]}")
-    fh.write("".join(parts).encode("utf-8"))
-    return count
+class Writer:
+    """Streams the bundle to a binary file an entry at a time (memory does not grow with the records)."""
+
+    def __init__(self, fh: BinaryIO, ctx: ExportContext, count: int = 0) -> None:
+        self.fh, self.rows, self.parts = fh, 0, []
+        head = json.dumps(_bundle_head(ctx), ensure_ascii=False, separators=(",", ":"))
+        fh.write(head[:-1].encode("utf-8") + b',"entry":[')
+
+    def add(self, record: ExportRecord) -> None:
+        self.parts.append(("," if self.rows else "") + json.dumps(entry(record), ensure_ascii=False,
+                                                                  separators=(",", ":")))
+        self.rows += 1
+        if len(self.parts) >= 500:
+            self._flush()
+
+    def end(self) -> int:
+        self.parts.append("]}")
+        self._flush()
+        return self.rows
+
+    def _flush(self) -> None:
+        self.fh.write("".join(self.parts).encode("utf-8"))
+        self.parts.clear()
 
 
 def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
     """Compact UTF-8 JSON (the C encoder; indenting is several times slower), non-ASCII kept as is."""
     out = io.BytesIO()
-    write(records, ctx, out)
+    writer = Writer(out, ctx)
+    for record in records:
+        writer.add(record)
+    writer.end()
     return out.getvalue()

@@ -6,10 +6,12 @@ each affected patient are joined with " | " in patient order, so one row holds e
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import unicodedata
 from collections.abc import Iterable
+from typing import BinaryIO
 
 from core.exports.mapping import (
     IN03_LVL1_LABEL,
@@ -34,6 +36,7 @@ HEADER = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 JOIN = " | "
 WITHHELD = "[withheld]"
+FLUSH_ROWS = 500
 
 
 def safe_cell(value: object) -> str:
@@ -73,11 +76,38 @@ def row_for(r: ExportRecord) -> list[str]:
     ]
 
 
+class Writer:
+    """RFC 4180 CSV (CRLF line ends, quoted where needed), UTF-8 with a BOM so Excel reads it as UTF-8,
+    streamed to a binary file a few hundred rows at a time."""
+
+    def __init__(self, fh: BinaryIO, ctx: ExportContext, count: int = 0) -> None:
+        self.fh, self.rows = fh, 0
+        self.buf = io.StringIO(newline="")
+        self.csv = csv.writer(self.buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        fh.write(codecs.BOM_UTF8)
+        self.csv.writerow(HEADER)
+
+    def add(self, record: ExportRecord) -> None:
+        self.csv.writerow([safe_cell(v) for v in row_for(record)])
+        self.rows += 1
+        if self.rows % FLUSH_ROWS == 0:
+            self._flush()
+
+    def end(self) -> int:
+        self._flush()
+        return self.rows
+
+    def _flush(self) -> None:
+        self.fh.write(self.buf.getvalue().encode("utf-8"))
+        self.buf.seek(0)
+        self.buf.truncate()
+
+
 def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
-    """RFC 4180 CSV (CRLF line ends, quoted where needed), UTF-8 with a BOM so Excel reads it as UTF-8."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADER)
+    """The whole file as bytes (see Writer)."""
+    out = io.BytesIO()
+    writer = Writer(out, ctx)
     for record in records:
-        writer.writerow([safe_cell(v) for v in row_for(record)])
-    return out.getvalue().encode("utf-8-sig")
+        writer.add(record)
+    writer.end()
+    return out.getvalue()

@@ -66,28 +66,43 @@ def serialise(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
     return out.getvalue()
 
 
+class Writer:
+    """Streams the document to a binary file, a few hundred records at a time. `count` is the recordCount
+    announced in Batch, known before the records are read; check() refuses a file where they differ."""
+
+    def __init__(self, fh: BinaryIO, ctx: ExportContext, count: int) -> None:
+        self.fh, self.rows, self.w = fh, 0, _Writer()
+        self.w.out.append('<?xml version="1.0" encoding="UTF-8"?>\n')
+        self.w.open("NRLSExport", 0, xmlns=NRLS_NS, **{"xmlns:x": EXT_NS}, schemaVersion=SCHEMA_VERSION,
+                    generatedAt=ctx.generated_at.isoformat(timespec="seconds"), generator=ctx.generator,
+                    nrlsCodeListStatus="partial")
+        self.w.empty("Batch", 1, organisationCode=ctx.ods_code, recordCount=str(count),
+                     freeText="included" if ctx.include_free_text else "withheld",
+                     periodStart=ctx.period_start.isoformat() if ctx.period_start else None,
+                     periodEnd=ctx.period_end.isoformat() if ctx.period_end else None)
+
+    def add(self, record: ExportRecord) -> None:
+        _incident(self.w, record)
+        self.rows += 1
+        if len(self.w.out) > FLUSH_PARTS:
+            self._flush()
+
+    def end(self) -> int:
+        self.w.close("NRLSExport", 0)
+        self._flush()
+        return self.rows
+
+    def _flush(self) -> None:
+        self.fh.write("".join(self.w.out).encode("utf-8"))
+        self.w.out.clear()
+
+
 def write(records: Iterable[ExportRecord], ctx: ExportContext, fh: BinaryIO, *, count: int) -> int:
-    """Stream the document to a binary file, a few hundred records at a time; `count` is the recordCount
-    announced in Batch (known before the records are read). Returns how many records were written."""
-    w = _Writer()
-    w.out.append('<?xml version="1.0" encoding="UTF-8"?>\n')
-    w.open("NRLSExport", 0, xmlns=NRLS_NS, **{"xmlns:x": EXT_NS}, schemaVersion=SCHEMA_VERSION,
-           generatedAt=ctx.generated_at.isoformat(timespec="seconds"), generator=ctx.generator,
-           nrlsCodeListStatus="partial")
-    w.empty("Batch", 1, organisationCode=ctx.ods_code, recordCount=str(count),
-            freeText="included" if ctx.include_free_text else "withheld",
-            periodStart=ctx.period_start.isoformat() if ctx.period_start else None,
-            periodEnd=ctx.period_end.isoformat() if ctx.period_end else None)
-    written = 0
+    """Stream the whole document to `fh`; returns how many records were written."""
+    writer = Writer(fh, ctx, count)
     for record in records:
-        _incident(w, record)
-        written += 1
-        if len(w.out) > FLUSH_PARTS:
-            fh.write("".join(w.out).encode("utf-8"))
-            w.out.clear()
-    w.close("NRLSExport", 0)
-    fh.write("".join(w.out).encode("utf-8"))
-    return written
+        writer.add(record)
+    return writer.end()
 
 
 def parse(data: bytes) -> etree._Element:

@@ -6,6 +6,7 @@ Pure: IncidentDetail DTOs in, a WardSummary of counts and codes out. It carries 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -52,9 +53,10 @@ def _ordered(counter: Counter, order: list[str]) -> tuple[tuple[str, int], ...]:
     return tuple((label, counter[label]) for label in order if counter[label] or label != "Not graded")
 
 
-def summarise(details: list[IncidentDetail], tax: Taxonomy, *, ward_name: str, period: tuple[date, date],
+def summarise(details: Iterable[IncidentDetail], tax: Taxonomy, *, ward_name: str, period: tuple[date, date],
               now: datetime) -> WardSummary:
-    """The ward report's figures for these incidents (already limited to the ward and period)."""
+    """The ward report's figures for these incidents (already limited to the ward and period), counted in
+    one pass, so the incidents can stream past."""
     types: Counter = Counter()
     pairs: Counter = Counter()
     months: Counter = Counter()
@@ -62,8 +64,11 @@ def summarise(details: list[IncidentDetail], tax: Taxonomy, *, ward_name: str, p
     physical: Counter = Counter()
     psychological: Counter = Counter()
     overdue: list[OverdueAction] = []
-    open_actions = 0
+    open_actions = total = to_confirm = restricted = 0
     for d in details:
+        total += 1
+        to_confirm += bool(d.harm_confirmation_needed)
+        restricted += bool(d.restricted)
         types.update(tax.type_label(code) for code in d.draft.types)
         pairs[pair_label(d.pair) if d.pair else "Not recorded"] += 1
         if d.draft.occurred_at:
@@ -84,9 +89,8 @@ def summarise(details: list[IncidentDetail], tax: Taxonomy, *, ward_name: str, p
     physical_order = [lv.label for lv in tax.harm_physical] + ["Not graded"]
     psychological_order = [lv.label for lv in tax.harm_psychological] + ["Not graded"]
     return WardSummary(
-        ward_name=ward_name, period=period, total=len(details),
+        ward_name=ward_name, period=period, total=total,
         by_type=tuple(types.most_common()), by_pair=tuple(pairs.most_common()), by_month=month_rows,
         by_pd09=_ordered(pd09, pd09_order), by_physical=_ordered(physical, physical_order),
         by_psychological=_ordered(psychological, psychological_order),
-        harm_to_confirm=sum(1 for d in details if d.harm_confirmation_needed),
-        restricted=sum(1 for d in details if d.restricted), open_actions=open_actions, overdue=tuple(overdue))
+        harm_to_confirm=to_confirm, restricted=restricted, open_actions=open_actions, overdue=tuple(overdue))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -17,7 +18,7 @@ from lxml import etree
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from core.db.models import AuditEvent, ExportBatch, ExportBatchItem, PersonInvolved
+from core.db.models import AuditEvent, ExportBatch, ExportBatchItem, Organisation, PersonInvolved
 from core.db.store import unit_of_work
 from core.dto import IncidentDraft, PersonDraft
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -129,7 +130,7 @@ def test_batch_and_audit_written_without_text(world, out_dir):
     assert [a for a, _ in events] == ["export.nrls_xml", "export.nrls_csv", "export.lfpse_json",
                                       "export.pdf_incident", "export.pdf_ward"]
     first = events[0][1]
-    assert first["count"] == 3 and ids["oak"].incident_id in first["incident_ids"]
+    assert first["count"] == 3 and "incident_ids" not in first and len(first["incidents_sha256"]) == 64
     assert first["identifiers"] == "redacted" and first["identifiers_found"] >= 3
     assert not any(MARKER in d or NHS_NUMBER in d or "AB-1" in d for d in raw)
 
@@ -178,12 +179,7 @@ def test_period_filter(world, out_dir):
 
 def test_failed_schema_validation_writes_nothing(world, out_dir, monkeypatch):
     store, actors, _wards, _ids = world
-    real = nrls_xml.serialise
-
-    def broken(records, ctx):
-        return real(records, ctx).replace(b'<IN04 code="1"', b'<IN04 code="97"')
-
-    monkeypatch.setattr(nrls_xml, "serialise", broken)
+    monkeypatch.setattr(nrls_xml, "IN04_ENGLAND", (97, "England"))  # a writer fault the schema must catch
     with pytest.raises(ExportError):
         exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "bad.xml")
     assert list(out_dir.iterdir()) == []
@@ -223,7 +219,7 @@ def test_incident_pdf_rules(world, out_dir):
     assert out.read_bytes().startswith(b"%PDF")
     with pytest.raises(NotFound):  # the restricted record names this manager: same answer as missing
         exports.incident_pdf(store, actors["manager"], ids["restricted"].incident_id, out_dir / "r.pdf")
-    with pytest.raises(ValidationError):
+    with pytest.raises((ValidationError, NotFound)):  # a draft is never exported (nor seen by others)
         exports.incident_pdf(store, actors["lead"], ids["draft"].incident_id, out_dir / "d.pdf")
     assert sorted(p.name for p in out_dir.iterdir()) == ["i.pdf"]
 
@@ -392,3 +388,27 @@ def test_incident_pdf_screens_local_references(world, out_dir):
     exports.incident_pdf(store, actors["lead"], ids["oak"].incident_id, out_dir / "b.pdf", include_free_text=False)
     text = _pdf_text(out_dir / "b.pdf")
     assert "John Brown" not in text and "0018" not in text and "AB-1" not in text and "Withheld" in text
+
+
+# ----- streaming in chunks, the ODS rule at export ------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["nrls-xml", "nrls-csv", "lfpse-json"])
+def test_records_stream_in_chunks_in_order(world, out_dir, monkeypatch, kind):
+    store, actors, _wards, ids = world
+    monkeypatch.setattr(exports, "CHUNK", 2)  # three incidents: two chunks
+    whole = exports.export_incidents(store, actors["lead"], kind, out_path=out_dir / "a")
+    data = (out_dir / "a").read_bytes()
+    order = [ids[k].reference for k in ("oak", "restricted", "elm")]
+    assert whole.incident_count == 3
+    assert [data.index(ref.encode()) for ref in order] == sorted(data.index(ref.encode()) for ref in order)
+    assert whole.sha256 == hashlib.sha256(data).hexdigest() and whole.size_bytes == len(data)
+
+
+def test_a_store_with_an_ods_code_the_dataset_cannot_carry_is_refused_in_words(world, out_dir):
+    store, actors, _wards, _ids = world
+    with unit_of_work(store) as s:
+        s.execute(update(Organisation).values(ods_code="RXX-TRUST-1"))
+        s.commit()
+    with pytest.raises(ExportError, match="ODS code .RXX-TRUST-1. is not one the national dataset can carry"):
+        exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "a.xml")
+    assert list(out_dir.iterdir()) == []
