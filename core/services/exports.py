@@ -59,7 +59,6 @@ from core.privacy import find_pid
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, require, require_ward
 from core.security.refusals import audited
-from core.security.refusals import audited
 from core.services.incidents import can_view, detail_of, load_visible
 from core.taxonomy import load_taxonomy
 from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
@@ -148,7 +147,6 @@ class _Privacy:
 
 # ----- services ------------------------------------------------------------------------------------------
 
-@audited
 @audited
 def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: CancelToken | None = None,
                 now: datetime | None = None) -> Generator[Progress, None, ExportResult]:
@@ -279,7 +277,6 @@ def _redact_carried(detail: IncidentDetail, today: date, keep: frozenset[str] | 
 
 
 @audited
-@audited
 def export_incidents(store: Store, actor: Actor, kind: str, *, out_path: str | os.PathLike, ward_id: int | None = None,
                      date_from: date | None = None, date_to: date | None = None, include_free_text: bool = True,
                      redact_identifiers: bool = True, keep_identifiers: frozenset[str] = frozenset(),
@@ -316,7 +313,6 @@ def ward_report_pdf(store: Store, actor: Actor, *, ward_id: int, date_from: date
     return drive(iter_export(store, actor, request, now=now))
 
 
-@audited
 @audited
 def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
                      date_to: date | None = None, incident_id: str | None = None,
