@@ -33,7 +33,21 @@ def ensure_env() -> None:
     print("Installing Lantern and its dependencies ...", flush=True)
     subprocess.run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
     subprocess.run([str(PY), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    install_independent_sqlcipher()
     STAMP.write_text(wanted)
+
+
+INDEPENDENT = VENV / "independent-sqlcipher"
+
+
+def install_independent_sqlcipher() -> None:
+    """A separate SQLCipher build for the independent-build test, in its own folder (it shares the import
+    name `sqlcipher3` with the app's build, so it must never land in site-packages)."""
+    import tomllib
+
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["lantern"]["independent-sqlcipher"]
+    subprocess.run([str(PY), "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
+                    str(INDEPENDENT), spec], check=True)
 
 
 def main(argv: list[str]) -> int:
