@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,16 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LANTERN_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("LANTERN_SITE_CONFIG_DIR", str(base / "site-config"))
     monkeypatch.setenv("LANTERN_DATA_DIR", str(base / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _drain_database_lanes():
+    """Every database-lane job ends, and its result is delivered, inside the test that started it (issue 11,
+    item 16). Only when the UI's lane was imported, so core tests stay Qt-free."""
+    yield
+    tasks = sys.modules.get("ui.tasks")
+    if tasks is not None:
+        assert tasks.drain(), "a database-lane job was still running 30 s after the test"
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,7 @@ class AppController(QObject):
         self.ctx = None  # the AppContext while signed in
         self.window = None  # the MainWindow while signed in
         self.dialog: SignInDialog | None = None
+        self.quitting = False
         self.idle = IdleWatcher(5, self)
         self.idle.idle.connect(self.lock)
 
@@ -78,7 +79,7 @@ class AppController(QObject):
 
     def _domain_checked(self, problem: str) -> None:
         """A broken taxonomy or rules file stops Lantern before anyone is signed in (hazard H09)."""
-        if not problem:
+        if not problem or self.quitting:
             return
         self.domain_problem = problem
         if self.dialog:
@@ -107,7 +108,7 @@ class AppController(QObject):
 
     def _signed_in(self, result) -> None:
         store, actor = result
-        if self.domain_problem:  # the data check failed while the password was being checked
+        if self.domain_problem or self.quitting:  # the data check failed, or Lantern quit, meanwhile
             store.close()
             return
         self.session = Session(self.folder, store, actor)
@@ -217,8 +218,14 @@ class AppController(QObject):
         self.show_sign_in()
 
     def shutdown(self) -> None:
+        """Quitting: sign out, then wait for both lanes and deliver their last results, so no worker thread
+        reports to an object Python has already freed (a sign-in that finishes now closes its store)."""
+        self.quitting = True
         if self.session is not None:
             self._close_session("sign_out")
+        self.runner.wait(120_000)
+        self.checker.wait(120_000)
+        QApplication.sendPostedEvents()
 
 
 def _prepare_demo(parent=None) -> Path | None:

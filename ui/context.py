@@ -2,7 +2,8 @@
 
 Screens call `ctx.call(fn, on_done)`; `fn` receives (store, actor) and runs a core service on the
 database lane; `on_done` gets its result on the GUI thread; errors are shown by the one mapping in
-ui.errors unless `on_error` is given. After a change, a screen emits `ctx.changed` so others refresh.
+ui.errors unless `on_error` is given (never on a page deleted meanwhile, nor after the session closed).
+After a change, a screen emits `ctx.changed` so others refresh.
 An error saying the store is damaged also emits `ctx.damaged`, so the main window shows it is read-only.
 """
 
@@ -14,8 +15,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 from shiboken6 import isValid
 
-from core.errors import StoreDamaged, StoreReadOnly
-from ui.errors import show_error
+from core.errors import StoreDamaged, StoreNotFound, StoreReadOnly
+from ui.errors import message_for, show_error
 from ui.session import Session
 from ui.tasks import TaskRunner
 
@@ -40,15 +41,18 @@ class AppContext(QObject):
 
         def job():
             if not session.is_open:
-                from core.errors import StoreNotFound
-
                 raise StoreNotFound("Lantern is locked. Sign in again to carry on.")
             return fn(session.store, session.actor)
 
         def failed(err: BaseException) -> None:
             if isinstance(err, (StoreDamaged, StoreReadOnly)):
                 self.damaged.emit()
-            (on_error or (lambda e: show_error(parent, e)))(err)
+            if on_error is not None:
+                on_error(err)
+            elif session.is_open:
+                show_error(parent, err)  # only logs it when `parent` has been deleted meanwhile
+            else:  # locked or signed out since: the window is hidden and the sign-in window says what to do
+                message_for(err)
 
         self.runner.run(job, on_done or (lambda _r: None), failed)
 

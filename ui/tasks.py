@@ -1,13 +1,19 @@
 """The serialized database lane (ui layer): one worker thread runs core calls in order; results come back by signal.
 
-Argon2id sign-in and every store call run here, so the window never freezes.
+Argon2id sign-in and every store call run here, so the window never freezes. Quitting waits for the lane (see
+ui.app), so no worker thread outlives the objects it reports to.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
+
+_RUNNERS: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
 
 
 class _Signals(QObject):
@@ -24,9 +30,15 @@ class _Job(QRunnable):
         try:
             result = self.fn()
         except BaseException as err:  # noqa: BLE001 - every failure is reported, never lost
-            self.signals.failed.emit(err)
+            self._report(self.signals.failed, err)
         else:
-            self.signals.succeeded.emit(result)
+            self._report(self.signals.succeeded, result)
+
+    def _report(self, signal, value) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the receiver was deleted (Lantern is quitting): nobody is waiting for this result
+            pass
 
 
 class TaskRunner(QObject):
@@ -37,6 +49,12 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._live: set[_Signals] = set()
+        _RUNNERS.add(self)
+
+    @property
+    def busy(self) -> bool:
+        """A job is queued, running, or finished with its result not yet delivered on the GUI thread."""
+        return bool(self._live)
 
     def run(self, fn: Callable, on_done: Callable[[object], None], on_error: Callable[[BaseException], None]) -> None:
         signals = _Signals()
@@ -52,3 +70,20 @@ class TaskRunner(QObject):
 
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
+
+
+def drain(msecs: int = 30000) -> bool:
+    """Wait for every lane and deliver every result on the GUI thread, until no lane is busy (tests call this
+    between tests, so a job never finishes inside the next one). Returns False if a lane is still busy."""
+    deadline = time.monotonic() + msecs / 1000
+    if QCoreApplication.instance() is None:
+        return all(r.wait(msecs) for r in list(_RUNNERS) if isValid(r))
+    while True:
+        runners = [r for r in list(_RUNNERS) if isValid(r)]
+        for runner in runners:
+            runner.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+        QCoreApplication.sendPostedEvents()  # the queued results: their handlers may start more jobs
+        if not any(r.busy for r in runners if isValid(r)):
+            return True
+        if time.monotonic() > deadline:
+            return False
