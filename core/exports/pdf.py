@@ -10,6 +10,7 @@ outside Vera's Latin set (for example emoji) show as a box.
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -21,6 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import TimeStamp
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -75,13 +77,23 @@ STATUS_LABELS = {"submitted": "Submitted", "in_review": "In review", "closed": "
 
 # ----- shared page furniture --------------------------------------------------------------------------------
 
-def _numbered_canvas(generated: str, title: str):
+def _timestamp(moment: datetime) -> TimeStamp:
+    """The PDF's creation and modification date: when the report was generated (not reportlab's fixed 2000-01-01)."""
+    stamp = TimeStamp(invariant=True)  # UTC, and a document ID that depends only on the content
+    stamp.t = moment.timestamp()
+    stamp.lt = time.gmtime(stamp.t)
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    return stamp
+
+
+def _numbered_canvas(generated: str, title: str, generated_at: datetime):
     """A canvas class that draws the marking, title, 'generated' line and 'Page n of m' on every page."""
 
     class NumberedCanvas(pdfcanvas.Canvas):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
+            self._doc._timeStamp = _timestamp(generated_at)
 
         def showPage(self):
             self._pages.append(dict(self.__dict__))
@@ -121,9 +133,9 @@ def _build(story: list, *, title: str, generated_at: datetime) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm,
                             bottomMargin=20 * mm, title=title, author="Lantern", subject=MARKING,
-                            creator="Lantern", invariant=True,
+                            creator="Lantern", invariant=True, lang="en-GB", keywords="pseudonymous, no names",
                             initialFontName=FONT)  # else each page's preamble names Helvetica
-    doc.build(story, canvasmaker=_numbered_canvas(_when(generated_at), title))
+    doc.build(story, canvasmaker=_numbered_canvas(_when(generated_at), title, generated_at))
     return buf.getvalue()
 
 
@@ -283,18 +295,30 @@ def incident_summary(detail: IncidentDetail, tax: Taxonomy, *, generated_at: dat
 
 # ----- ward report --------------------------------------------------------------------------------------------
 
-def _count_table(title: str, rows: tuple[tuple[str, int], ...], total: int, *, share: bool = True) -> list:
+def share(count: int, total: int) -> str:
+    """A percentage for a table: never '0%' for something that happened, nor '100%' for less than all."""
+    if not total:
+        return "-"
+    pct = 100 * count / total
+    if 0 < pct < 0.5:
+        return "<1%"
+    if 99.5 <= pct < 100:
+        return ">99%"
+    return f"{pct:.0f}%"
+
+
+def _count_table(title: str, rows: tuple[tuple[str, int], ...], total: int, *, share_column: bool = True,
+                 heading: str = "") -> list:
+    """A count table, kept on one page with its heading (if any), so no heading is stranded at a page foot."""
     width = A4[0] - 2 * MARGIN
-    cells = [[_p(title, "cellb"), _p("Count", "cellb")] + ([_p("Share", "cellb")] if share else [])]
+    cells = [[_p(title, "cellb"), _p("Count", "cellb")] + ([_p("Share", "cellb")] if share_column else [])]
     for label, count in rows:
-        pct = f"{100 * count / total:.0f}%" if total else "-"
-        cells.append([_p(label), _p(str(count))] + ([_p(pct)] if share else []))
+        cells.append([_p(label), _p(str(count))] + ([_p(share(count, total))] if share_column else []))
     if len(cells) == 1:
-        cells.append([_p("None in this period"), _p("0")] + ([_p("-")] if share else []))
-    widths = [width - 50 * mm, 25 * mm] + ([25 * mm] if share else [])
-    if not share:
-        widths = [width - 25 * mm, 25 * mm]
-    return [KeepTogether([_table(cells, widths)])]
+        cells.append([_p("None in this period"), _p("0")] + ([_p("-")] if share_column else []))
+    widths = [width - 50 * mm, 25 * mm, 25 * mm] if share_column else [width - 25 * mm, 25 * mm]
+    head = [Paragraph(heading, STYLES["h2"])] if heading else []
+    return [KeepTogether([*head, _table(cells, widths)])]
 
 
 def _month_chart(rows: tuple[tuple[str, int], ...]) -> Drawing:
@@ -343,12 +367,9 @@ def ward_report(s: WardSummary, *, generated_at: datetime) -> bytes:
                 ("Restricted records", f"{s.restricted} (a member of staff is the alleged perpetrator)")]),
         Paragraph("Incidents by month", STYLES["h2"]),
         _month_chart(s.by_month),
-        Paragraph("By type of incident", STYLES["h2"]),
-        *_count_table("Type", s.by_type, s.total),
-        Paragraph("Who to whom", STYLES["h2"]),
-        *_count_table("Alleged perpetrator on affected person", s.by_pair, s.total),
-        Paragraph("Harm", STYLES["h2"]),
-        *_count_table("NRLS degree of harm (worst for the incident)", s.by_pd09, s.total),
+        *_count_table("Type", s.by_type, s.total, heading="By type of incident"),
+        *_count_table("Alleged perpetrator on affected person", s.by_pair, s.total, heading="Who to whom"),
+        *_count_table("NRLS degree of harm (worst for the incident)", s.by_pd09, s.total, heading="Harm"),
         Spacer(1, 4),
         *_count_table("Physical harm", s.by_physical, s.total),
         Spacer(1, 4),

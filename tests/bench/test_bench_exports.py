@@ -1,15 +1,129 @@
-"""Benchmarks of the pure export formats (pytest-benchmark; figures only, no timing asserts)."""
+"""Export benchmarks (figures only, no timing asserts).
+
+End to end (the figures docs/performance.md reports): `python main.py export ...` and `check`, each a new
+process that signs in (Argon2id at the shipped cost), works and exits, on a demo store of 10,000 synthetic
+incidents. Beside each, in the same run, the floor: a new process that imports the CLI, signs in the same
+way, counts the incidents and signs out. Each round runs the floor, then the command; the test prints the
+medians, the ratio to the floor and each process's peak memory (max RSS from wait4).
+
+LANTERN_BENCH_CACHE=DIR keeps the demo store between runs (building 10,000 incidents takes minutes);
+LANTERN_BENCH_EXPORT_INCIDENTS=N changes its size (default 10000).
+
+Inner steps (labelled so): the pure formats over 10,000 ready-made records, no database, no sign-in.
+"""
 
 from __future__ import annotations
 
+import os
+import statistics
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from itertools import cycle
+from pathlib import Path
+
+import pytest
 
 from core.dto import ActionInfo, IncidentDetail, IncidentDraft, PersonDraft
 from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
 from core.exports.mapping import ExportContext, to_record
 from core.exports.summary import summarise
 from core.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "bench-only passphrase 42"  # synthetic
+ROUNDS = 3
+MIB = 1024 * 1024
+
+FLOOR = """
+import sys
+sys.path.insert(0, {root!r})
+from core.logs import setup_logging
+setup_logging()
+import core.cli
+from pathlib import Path
+from sqlalchemy import func, select
+from core.db.models import Incident
+from core.db.store import unit_of_work
+from core.services import accounts
+store, actor = accounts.sign_in(Path(sys.argv[1]), "lead", sys.stdin.readline().rstrip("\\n"))
+with unit_of_work(store, write=False) as session:
+    print(session.scalar(select(func.count()).select_from(Incident)))
+accounts.sign_out(store, actor)
+"""
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Path:
+    """A demo store built by the CLI itself (`demo`, the shipped Argon2id cost), cached if asked."""
+    count = int(os.environ.get("LANTERN_BENCH_EXPORT_INCIDENTS", "10000"))
+    cache = os.environ.get("LANTERN_BENCH_CACHE")
+    base = Path(cache) if cache else tmp_path_factory.mktemp("bench-exports")
+    folder, done = base / f"demo-{count}", base / f"demo-{count}.complete"
+    if not done.exists():
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        base.mkdir(parents=True, exist_ok=True)
+        _run([sys.executable, str(ROOT / "main.py"), "demo", "--store", str(folder), "--incidents", str(count),
+              "--password-stdin"])
+        done.touch()
+    return folder
+
+
+def _run(argv: list[str]) -> tuple[float, int]:
+    """Run one process to its end: (seconds, peak resident memory in bytes). It must succeed."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                            env=env)
+    proc.stdin.write((PASSWORD + "\n").encode())
+    proc.stdin.close()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert proc.returncode == 0, (out + err).decode(errors="replace")[-2000:]
+    return elapsed, usage.ru_maxrss * 1024  # Linux reports KiB
+
+
+COMMANDS = {
+    "export nrls-xml, all": ["export", "nrls-xml", "--out", "{out}/all.xml"],
+    "export nrls-csv, all": ["export", "nrls-csv", "--out", "{out}/all.csv"],
+    "export lfpse-json, all": ["export", "lfpse-json", "--out", "{out}/all.json"],
+    "export nrls-xml, one ward, one year": ["export", "nrls-xml", "--ward", "Oak Ward", "--from", "{year_start}",
+                                            "--to", "{today}", "--out", "{out}/oak.xml"],
+    "export pdf-ward, one ward, one year": ["export", "pdf-ward", "--ward", "Oak Ward", "--from", "{year_start}",
+                                            "--to", "{today}", "--out", "{out}/oak.pdf"],
+    "check": ["check"],
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_bench_cli_end_to_end_beside_the_floor(benchmark, demo_store, tmp_path, name):
+    today = date.today()
+    values = {"out": str(tmp_path), "today": today.isoformat(), "year_start": (today - timedelta(days=364)).isoformat()}
+    args = [a.format(**values) for a in COMMANDS[name]]
+    user = "admin" if name == "check" else "lead"
+    head = args[:2] if args[0] == "export" else args[:1]
+    command = [sys.executable, str(ROOT / "main.py"), *head, "--store", str(demo_store), "--user", user,
+               "--password-stdin", *args[len(head):]]
+    floor = [sys.executable, "-c", FLOOR.format(root=str(ROOT)), str(demo_store)]
+    floors, runs = [], []
+    _run(floor)  # warm the OS file cache once
+    benchmark.pedantic(lambda: runs.append(_run(command)), setup=lambda: floors.append(_run(floor)),
+                       rounds=ROUNDS, iterations=1)
+    f_time, c_time = statistics.median(t for t, _ in floors), statistics.median(t for t, _ in runs)
+    f_mem, c_mem = max(m for _, m in floors), max(m for _, m in runs)
+    figures = {"median_s": round(c_time, 2), "floor_median_s": round(f_time, 2), "ratio": round(c_time / f_time, 2),
+               "peak_mib": round(c_mem / MIB), "floor_peak_mib": round(f_mem / MIB),
+               "over_floor_mib": round((c_mem - f_mem) / MIB)}
+    benchmark.extra_info.update(figures)
+    print(f"\n{name}: {figures}")
+
+
+# ----- inner steps: the pure formats over ready-made records (no database, no sign-in) --------------------
 
 TAX = load_taxonomy()
 NOW = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
@@ -39,26 +153,26 @@ def _details(count: int) -> list[IncidentDetail]:
 DETAILS = _details(10_000)
 
 
-def test_bench_nrls_xml_10k_with_validation(benchmark):
+def test_bench_inner_step_nrls_xml_10k_with_validation(benchmark):
     data = benchmark(lambda: nrls_xml.render([to_record(d, CTX, TAX) for d in DETAILS], CTX))
     assert data.startswith(b"<?xml")
 
 
-def test_bench_nrls_csv_10k(benchmark):
+def test_bench_inner_step_nrls_csv_10k(benchmark):
     benchmark(lambda: nrls_csv.render([to_record(d, CTX, TAX) for d in DETAILS], CTX))
 
 
-def test_bench_lfpse_json_10k(benchmark):
+def test_bench_inner_step_lfpse_json_10k(benchmark):
     benchmark(lambda: lfpse_json.render([to_record(d, CTX, TAX) for d in DETAILS], CTX))
 
 
-def test_bench_ward_pdf_year(benchmark):
+def test_bench_inner_step_ward_pdf_year(benchmark):
     year = DETAILS[:1250]  # about a year on a busy ward (all 10k span a year)
     period = (date(2026, 1, 1), date(2026, 12, 31))
     benchmark(lambda: pdf.ward_report(summarise(year, TAX, ward_name="Oak Ward", period=period, now=NOW),
                                       generated_at=NOW))
 
 
-def test_bench_incident_pdf(benchmark):
+def test_bench_inner_step_incident_pdf(benchmark):
     data = benchmark(lambda: pdf.incident_summary(DETAILS[0], TAX, generated_at=NOW))
     assert data.startswith(b"%PDF")

@@ -468,3 +468,37 @@ def test_the_uat_host_is_named_as_such():
     doc = _bundle(detail())
     assert lfpse_json.PROFILE_BASE.startswith(lfpse_json.UAT_HOST) and "uat" in lfpse_json.UAT_HOST
     assert "UAT test host" in doc["meta"]["tag"][0]["display"]
+
+
+# ----- PDFs: headings kept with their tables, honest shares, line breaks, real metadata (issue 14) ------------
+
+def _page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_no_ward_report_heading_is_stranded_at_a_page_foot():
+    base = summarise([detail()], TAX, ward_name="Oak Ward", period=(date(2026, 1, 1), date(2026, 3, 31)), now=NOW)
+    for rows in range(10, 45):
+        s = replace(base, by_type=tuple((f"Type number {i}", 1) for i in range(rows)))
+        pages = _page_texts(pdf.ward_report(s, generated_at=NOW))
+        for heading, table in (("Who to whom", "Alleged perpetrator on affected person"),
+                               ("Harm", "NRLS degree of harm")):
+            where = [i for i, text in enumerate(pages) if f"\n{heading}\n" in f"\n{text}\n"]
+            assert where and table in pages[where[0]], (rows, heading)
+
+
+def test_shares_are_never_zero_for_something_that_happened():
+    assert [pdf.share(n, 1250) for n in (0, 1, 6, 7, 1249, 1250)] == ["0%", "<1%", "<1%", "1%", ">99%", "100%"]
+    assert pdf.share(0, 0) == "-"
+
+
+def test_a_bare_carriage_return_breaks_the_line():
+    data = pdf.incident_summary(detail(description="First line\rSecond line"), TAX, generated_at=NOW)
+    text = "\n".join(_page_texts(data))
+    assert "First line\nSecond line" in text and "First lineSecond line" not in text
+
+
+def test_pdf_metadata_says_when_it_was_made():
+    reader = PdfReader(io.BytesIO(pdf.incident_summary(detail(), TAX, generated_at=NOW)))
+    assert reader.metadata.creation_date == NOW and reader.metadata.title.startswith("Incident summary")
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
