@@ -178,12 +178,14 @@ def _action_row(run: _Run, incident_id: str, action, status: str, reported: date
     overdue_days = (run.now - action.due).total_seconds() / 86400
     finished = status == "closed" or (overdue_days > 7 and run.rng.random() < 0.995) or (
         overdue_days > 0 and run.rng.random() < 0.7)
+    # Finished as the services would allow it: a note of what was done, and a reference where the rule asks.
+    reference = f"DEMO-{run.rng.randrange(10000, 99999)}" if finished and action.requires_reference else ""
     return dict(
         incident_id=incident_id, rule_id=action.rule_id, title=action.title, guidance=action.guidance,
         why=action.why, source=action.source, owner_role=action.owner_role, owner_label=action.owner_label or "",
         assigned_user_id=None, mandatory=action.mandatory, deadline_kind=action.deadline_kind,
         due_at=to_db(action.due), status="done" if finished else "open",
-        note="Done (synthetic demo data)." if finished else "", reference="",
+        note="Done (synthetic demo data)." if finished else "", reference=reference,
         completed_at=to_db(min(action.due, run.now)) if finished else None, completed_by=None,
         created_at=to_db(reported))
 

@@ -23,7 +23,7 @@ from core.db.models import Incident, PersonInvolved, SafeguardingAction, Ward
 from core.db.store import unit_of_work
 from core.demo.synthetic import CONTACT_TYPES, MIX, plan, quotas, synthetic_incident
 from core.security.keyslots import MINIMUM_KDF
-from core.services import accounts, incidents, maintenance
+from core.services import accounts, closure, incidents, maintenance
 
 CQC_INCIDENTS = 1120
 # CQC 2018 category: (incidents, the Lantern type codes counted in it), from the design notes (domain.md (c)).
@@ -173,6 +173,21 @@ def test_the_camhs_ward_has_under_18s_so_childrens_and_lado_actions_show(cqc_sto
     assert max(camhs_patients) < 18
     rules = Counter(rule for _i, rule in actions)
     assert rules["childrens-social-care"] > 0 and rules["lado-referral"] > 0
+
+
+def test_finished_actions_have_what_the_services_require_to_finish_them(cqc_store):
+    folder, _board = cqc_store
+    store, _admin = accounts.sign_in(folder, "admin", DEMO)
+    try:
+        with unit_of_work(store, write=False) as session:
+            done = session.execute(select(SafeguardingAction.rule_id, SafeguardingAction.mandatory,
+                                          SafeguardingAction.note, SafeguardingAction.reference)
+                                   .where(SafeguardingAction.status == "done")).all()
+    finally:
+        store.close()
+    assert len(done) > CQC_INCIDENTS
+    assert [row for row in done if closure.completion_problems(*row)] == []
+    assert any(reference for *_rest, reference in done)
 
 
 def test_the_store_check_passes_so_the_summary_columns_are_true(cqc_store):
