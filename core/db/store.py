@@ -8,6 +8,7 @@ live in core.services.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import uuid
@@ -237,6 +238,13 @@ def open_with_recovery_key(folder: Path, recovery_key: str) -> Store:
     return open_with_key(folder, slots, key)
 
 
+def _make_private(folder: Path) -> None:
+    """Owner-only folder (0700) on POSIX systems. On Windows the folder's ACL is set by the installer or IT
+    (docs/security-model.md, "File permissions"); Lantern does not change ACLs itself."""
+    if os.name == "posix":
+        os.chmod(folder, 0o700)
+
+
 def create_store_files(folder: Path, *, ods_code: str, kdf: KdfParams = DEFAULT_KDF,
                        populate=None) -> tuple[Store, str]:
     """Create a new store folder: database, schema, organisation row, recovery slot.
@@ -249,13 +257,16 @@ def create_store_files(folder: Path, *, ods_code: str, kdf: KdfParams = DEFAULT_
     if folder.exists() and any(folder.iterdir()):
         raise ValidationError({"store": f"{folder} is not empty. Choose a new or empty folder for the store."})
     created_folder = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _make_private(folder)
     key = KeyHolder.generate()
     store_id = str(uuid.uuid4())
     recovery_key = new_recovery_key()
     try:
         slots = SlotFile(store_id=store_id)
         slots.slots[RECOVERY_SLOT_ID] = Slot.wrap(RECOVERY_SLOT_ID, "", recovery_key, key, kdf)
+        # Owner-only from the first byte; SQLite gives the -wal and -shm files the database file's mode.
+        os.close(os.open(folder / DB_FILE_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         engine = make_engine(folder / DB_FILE_NAME, key)
         migrate.upgrade(engine)
         store = Store(folder=folder, key=key, slots=slots, engine=engine)

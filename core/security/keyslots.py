@@ -199,7 +199,7 @@ class SlotFile:
         return result
 
     def write(self, folder: Path) -> None:
-        atomic_write(folder / SLOT_FILE_NAME, self.to_bytes())
+        atomic_write(folder / SLOT_FILE_NAME, self.to_bytes(), private=True)
 
     @classmethod
     def read(cls, folder: Path) -> SlotFile:
