@@ -6,15 +6,20 @@ The data lives in resources/taxonomy.toml; this package loads and validates it. 
     Taxonomy, IncidentType, Option, AgeBand, HarmLevel
     derive_pair(people) -> str               e.g. 'patient_on_staff', or 'mixed'
     derive_pd09(physical, psychological) -> int   NRLS degree of harm, 1 no harm ... 5 death
+    is_restricted(types, people) -> bool     the one restriction rule (SS-STAFF, or any staff perpetrator)
     ASSAULT_CODES, needs_harm_confirmation(types, harms, flags=())
 """
 
 from core.taxonomy.derive import (
     ASSAULT_CODES,
+    HARM_CHECK_CODES,
     PD09_LABELS,
+    STAFF_PERSON_TYPES,
     all_pairs,
     derive_pair,
     derive_pd09,
+    is_restricted,
+    is_staff,
     needs_harm_confirmation,
     pair_label,
 )
@@ -24,8 +29,10 @@ from core.taxonomy.model import AgeBand, HarmLevel, IncidentType, Option, Taxono
 __all__ = [
     "ASSAULT_CODES",
     "DEFAULT_TAXONOMY_PATH",
+    "HARM_CHECK_CODES",
     "PD09_LABELS",
     "RESOURCES",
+    "STAFF_PERSON_TYPES",
     "AgeBand",
     "HarmLevel",
     "IncidentType",
@@ -34,6 +41,8 @@ __all__ = [
     "all_pairs",
     "derive_pair",
     "derive_pd09",
+    "is_restricted",
+    "is_staff",
     "load_taxonomy",
     "needs_harm_confirmation",
     "pair_label",

@@ -7,6 +7,9 @@ from typing import Any
 
 # The assault-class codes in the shipped taxonomy (category "assault"). A test keeps the two in step.
 ASSAULT_CODES = frozenset({"SS-RAPE", "SS-APEN", "SS-SA", "SS-SA-MD"})
+# The types whose grading a ward manager confirms when nobody is above low harm: the assaults and staff sexual
+# misconduct (the harm-grading-confirm rule in resources/rules.toml uses the same list; a test keeps them in step).
+HARM_CHECK_CODES = ASSAULT_CODES | {"SS-STAFF"}
 
 # NRLS degree of harm (PD09): 1 no harm, 2 low, 3 moderate, 4 severe, 5 death. LFPSE has no fatal
 # psychological level; NHS England lines the two scales up level for level (domain.md section d).
@@ -18,9 +21,28 @@ _LOW_HARM = frozenset({"none", "low"})
 PERSON_TYPE_ORDER = ("patient", "staff", "bank_or_agency", "contractor", "volunteer", "visitor", "other", "unknown")
 MIXED_PAIR = "mixed"
 
+# Person types that count as staff: employed, bank or agency, contractors and volunteers. Any of them as
+# alleged perpetrator restricts the record. A test keeps this in step with the taxonomy's person types.
+STAFF_PERSON_TYPES = frozenset({"staff", "bank_or_agency", "contractor", "volunteer"})
+STAFF_ALLEGATION_TYPE = "SS-STAFF"
+
 
 def _get(person: Any, name: str):
     return person.get(name) if isinstance(person, dict) else getattr(person, name, None)
+
+
+def is_staff(person_type: str | None) -> bool:
+    return person_type in STAFF_PERSON_TYPES
+
+
+def is_restricted(types: Iterable[str], people: Iterable[Any]) -> bool:
+    """The one restriction rule: an incident is restricted when any of its types is SS-STAFF (sexual misconduct
+    by staff) or any alleged perpetrator is staff of any kind. `people` as for derive_pair. The services store
+    the answer on the incident whenever it is written; every read (lists and single records) tests that column."""
+    if STAFF_ALLEGATION_TYPE in set(types):
+        return True
+    return any(_get(p, "role") == "alleged_perpetrator" and is_staff(_get(p, "type") or _get(p, "person_type"))
+               for p in people)
 
 
 def derive_pair(people: Iterable[Any]) -> str:
@@ -79,9 +101,9 @@ def needs_harm_confirmation(
     types: Iterable[str],
     harms: Iterable[tuple[str | None, str | None]],
     flags: Iterable[str] = (),
-    assault_codes: frozenset[str] = ASSAULT_CODES,
+    assault_codes: frozenset[str] = HARM_CHECK_CODES,
 ) -> bool:
-    """True when an assault-class type is coded (or penetration alleged) yet no affected person is graded
+    """True when an assault-class type or staff sexual misconduct is coded (or penetration alleged) yet no affected person is graded
     above low harm, so a ward manager must confirm the grading (CQC 2018 found 97% graded no or low harm).
 
     `harms` holds one (physical, psychological) pair per affected person. An ungraded level (None) counts as

@@ -43,7 +43,7 @@ LATE = timedelta(days=8)
 # Each Christmas case occurs at 16:00 and is reported at 17:00 on Thursday 24 December 2026; 25 December is
 # Christmas Day, 26 and 27 a weekend, 28 the Boxing Day substitute, 1 January 2027 New Year's Day.
 RULE_TABLE = {
-    "safety-separate": (dict(), [], "2026-12-24T17:00"),
+    "safety-separate": (dict(), [dict(types=("SS-DISCL-HIST",))], "2026-12-24T17:00"),
     "evidence-preserve": (
         dict(types=("SS-SA",)),
         [dict(types=("SS-SA",), reported_after=LATE), dict(types=("SS-HAR-V",), flags=("weapon_or_violence",))],
@@ -75,16 +75,53 @@ RULE_TABLE = {
     ),
     "pepse-assessment": (
         dict(types=("SS-RAPE",)),
-        [dict(types=("SS-RAPE",), reported_after=timedelta(hours=80)), dict(types=("SS-SA",))],
-        "2026-12-25T16:00",
+        [dict(types=("SS-RAPE",), reported_after=timedelta(hours=80)), dict(types=("SS-SA",)),
+         # Issue 12: no PEPSE for non-penile penetration.
+         dict(types=("SS-APEN",), flags=("penetration_alleged",))],
+        "2026-12-27T16:00",  # 72 hours from the incident (BHIVA/BASHH 2021)
     ),
     "emergency-contraception": (
         dict(types=("SS-SA",), flags=("penetration_alleged",),
-             people=(person("affected", "patient", sex="female"), person("alleged_perpetrator", "patient"))),
-        [dict(types=("SS-APEN",), people=(person("affected", "patient", sex="male"),)),
-         dict(types=("SS-APEN",), reported_after=timedelta(days=6)),
-         dict(types=("SS-SA",), people=(person("affected", "patient", sex="female"),))],
-        "2026-12-27T16:00",
+             people=(person("affected", "patient", could_become_pregnant=True), person("alleged_perpetrator", "patient"))),
+        [dict(types=("SS-RAPE",), people=(person("affected", "patient", could_become_pregnant=False),)),
+         dict(types=("SS-RAPE",), people=(person("affected", "patient", could_become_pregnant=True),),
+              reported_after=timedelta(days=6)),
+         dict(types=("SS-APEN",), flags=("penetration_alleged",),
+              people=(person("affected", "patient", could_become_pregnant=True),)),
+         dict(types=("SS-SA",), people=(person("affected", "patient", could_become_pregnant=True),))],
+        "2026-12-29T16:00",  # 120 hours from the incident (FSRH)
+    ),
+    "emergency-contraception-check": (
+        dict(types=("SS-HAR-NV",), flags=("penile_penetration_or_ejaculation",)),
+        [dict(types=("SS-RAPE",), people=(person("affected", "patient", could_become_pregnant=False),)),
+         dict(types=("SS-SA",))],
+        "2026-12-29T16:00",
+    ),
+    "sexual-health-aftercare": (
+        dict(types=("SS-SA",), reported_after=LATE),
+        [dict(types=("SS-SA",)), dict(types=("SS-HAR-V",), reported_after=LATE)],
+        "2027-01-05T17:00",
+    ),
+    "isva-referral-offer": (
+        dict(types=("SS-SA",)),
+        [dict(types=("SS-HAR-V",)), dict(types=("SS-STAFF",), people=STAFF_ON_PATIENT)],
+        "2026-12-30T17:00",
+    ),
+    "bank-agency-office-informed": (
+        dict(people=(person("affected", "patient"), person("alleged_perpetrator", "bank_or_agency"))),
+        [dict(people=STAFF_ON_PATIENT)],
+        "2026-12-25T17:00",
+    ),
+    "lado-transferable-risk": (
+        dict(people=(person("affected", "patient", age_years=30), person("alleged_perpetrator", "staff"))),
+        [dict(people=(person("affected", "patient", age_years=15), person("alleged_perpetrator", "staff"))),
+         dict(people=PATIENT_ON_PATIENT)],
+        "2026-12-29T17:00",
+    ),
+    "disclosure-current-contact": (
+        dict(types=("SS-DISCL-HIST",)),
+        [dict(types=("SS-SA",))],
+        "2026-12-29T17:00",
     ),
     "police-report-now": (
         dict(types=("SS-HAR-V",), flags=("repeat_incident",),
@@ -208,6 +245,7 @@ RULE_TABLE = {
     "duty-of-candour": (
         dict(types=("SS-SA",), harm=("none", "moderate")),
         [dict(types=("SS-SA",), harm=("low", "low")),
+         dict(types=("SS-DISCL-HIST",), harm=("none", "severe")),  # Reg 20: only during a regulated activity
          dict(types=("SS-SA",), harm=("severe", "none"),
               people=(person("affected", "staff"), person("alleged_perpetrator", "patient")))],
         "2027-01-12T17:00",
@@ -238,7 +276,7 @@ RULE_TABLE = {
     "staff-victim-support": (
         dict(people=(person("affected", "staff"), person("alleged_perpetrator", "patient"))),
         [dict(people=PATIENT_ON_PATIENT)],
-        "2026-12-29T17:00",
+        "2026-12-24T17:00",  # support now, not the next working day (issue 12)
     ),
     "next-of-kin": (dict(), [dict(people=(person("affected", "staff"),))], "2026-12-30T17:00"),
     "notify-sexual-safety-lead": (dict(), [], "2026-12-29T17:00"),
@@ -267,8 +305,9 @@ def test_rule_does_not_fire(rule_id, misses):
 @pytest.mark.parametrize("rule_id", sorted(RULE_TABLE))
 def test_rule_deadline_over_christmas(rule_id):
     fires, _, due = RULE_TABLE[rule_id]
-    christmas_eve = datetime(2026, 12, 24, 16, 0, tzinfo=LONDON)
-    facts = make(**{**fires, "occurred": christmas_eve, "reported_after": timedelta(hours=1)})
+    reported_after = fires.get("reported_after", timedelta(hours=1))  # a late report stays late
+    reported = datetime(2026, 12, 24, 17, 0, tzinfo=LONDON)
+    facts = make(**{**fires, "occurred": reported - reported_after, "reported_after": reported_after})
     action = next(a for a in evaluate(facts, load_rules()) if a.rule_id == rule_id)
     assert action.due == datetime.fromisoformat(due).replace(tzinfo=LONDON)
     assert action.due.tzinfo is LONDON
@@ -293,6 +332,7 @@ def test_example_from_the_issue_gives_the_expected_actions():
         "safety-separate", "evidence-preserve", "sarc-referral-offer", "record-on-trust-system",
         "cqc-notification", "adult-safeguarding-concern", "imha-information", "notify-sexual-safety-lead",
         "risk-care-plan-review", "support-debrief", "next-of-kin", "psirf-response-decision", "duty-of-candour",
+        "isva-referral-offer",  # an ISVA is offered after every contact assault (issue 12 E)
         # Issue 12: the perpetrator's age and capacity are not recorded, so each is a check, not a silence.
         "childrens-social-care-check", "capacity-check",
         # Her wishes drive the police action: undecided means record it and offer again; the blank perpetrator
@@ -356,5 +396,5 @@ def test_an_action_whose_window_closed_before_the_report_says_so_and_is_due_now(
 def test_age_band_and_unknown_sex_are_used():
     young = make(people=(person("alleged_perpetrator", "patient", age_band="10_15"),))
     assert "childrens-social-care" in fired(young)
-    unrecorded_sex = make(types=("SS-RAPE",), people=(person("affected", "patient"),))
-    assert "emergency-contraception" in fired(unrecorded_sex)
+    unrecorded = make(types=("SS-RAPE",), people=(person("affected", "patient"),))
+    assert "emergency-contraception-check" in fired(unrecorded)

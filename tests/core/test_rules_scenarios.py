@@ -142,3 +142,80 @@ def test_a_staff_allegation_by_a_patient_always_goes_to_the_police():
     # Sexual Offences Act 2003 ss38-42: an offence by a care worker whatever the patient appears to agree.
     got = actions(incident(["SS-SA"], affected(age_years=40, police_wishes="no"), perpetrator("bank_or_agency")))
     assert "police-inform-staff-alleged" in got
+
+
+# --- E. Windows and aftercare (FSRH 2017/2023; BHIVA/BASHH 2021; FFLM; Home Office ISVA 2017) ---------------
+
+def test_emergency_contraception_is_due_by_120_hours_and_names_the_72_hour_pill():
+    got = actions(incident(["SS-RAPE"], affected(age_years=22, could_become_pregnant=True), perpetrator()))
+    ec = got["emergency-contraception"]
+    assert ec.due == NIGHT + timedelta(hours=120) and ec.basis == "national"
+    assert "120 hours" in ec.guidance and "72 hours" in ec.guidance
+
+
+def test_pepse_is_due_by_72_hours_so_it_is_not_overdue_while_its_window_is_open():
+    got = actions(incident(["SS-RAPE"], affected(age_years=22), perpetrator(), reported_after=timedelta(hours=30)))
+    assert got["pepse-assessment"].due == NIGHT + timedelta(hours=72)
+    assert got["pepse-assessment"].window_closed_at is None
+
+
+def test_no_emergency_contraception_or_pepse_for_non_penile_contact_or_someone_who_cannot_become_pregnant():
+    fingers = actions(incident(["SS-APEN"], affected(age_years=30, could_become_pregnant=True), perpetrator(),
+                               flags=["penetration_alleged"]))
+    assert not {"emergency-contraception", "emergency-contraception-check", "pepse-assessment"} & set(fingers)
+    cannot = actions(incident(["SS-RAPE"], affected(age_years=30, could_become_pregnant=False), perpetrator()))
+    assert not {"emergency-contraception", "emergency-contraception-check"} & set(cannot)
+    assert "pepse-assessment" in cannot
+
+
+def test_a_rape_reported_after_7_days_gets_sexual_health_aftercare_and_an_isva_not_forensic_steps():
+    got = actions(incident(["SS-RAPE"], affected(age_years=30), perpetrator(), reported_after=timedelta(days=9)))
+    assert {"sexual-health-aftercare", "isva-referral-offer"} <= set(got)
+    assert not {"evidence-preserve", "sarc-referral-offer", "pepse-assessment"} & set(got)
+    care = got["sexual-health-aftercare"].guidance
+    assert "hepatitis B vaccination" in care and "pregnancy test" in care
+
+
+def test_no_action_is_created_already_overdue():
+    got = actions(incident(["SS-RAPE"], affected(age_years=30), perpetrator(), reported_after=timedelta(hours=71)))
+    for action in got.values():
+        assert action.due >= NIGHT + timedelta(hours=71), action.rule_id
+
+
+# --- F. Staff allegations; and the noise that teaches staff to ignore prompts ---------------------------------
+
+def test_a_bank_worker_allegation_tells_the_bank_office_and_considers_transferable_risk_to_children():
+    # Working Together to Safeguard Children 2023, chapter 4.
+    got = actions(incident(["SS-SA"], affected(age_years=35), perpetrator("bank_or_agency"),
+                           flags=["physical_contact"]))
+    assert {"bank-agency-office-informed", "lado-transferable-risk", "pipot-hr-referral"} <= set(got)
+
+
+def test_staff_misconduct_without_harm_above_low_asks_to_confirm_the_grading():
+    got = actions(incident(["SS-STAFF"], affected(age_years=35), perpetrator("staff"), harm=("none", "low")))
+    assert "harm-grading-confirm" in got
+
+
+def test_message_only_staff_allegation_gets_no_sarc_or_forensic_steps():
+    got = actions(incident(["SS-STAFF"], affected(age_years=35), perpetrator("staff")))
+    assert not {"sarc-referral-offer", "evidence-preserve"} & set(got)
+
+
+def test_historic_disclosure_asks_about_contact_today_with_no_separate_now_and_no_duty_of_candour():
+    # Regulation 20 covers incidents during a regulated activity, not abuse by a relative ten years ago.
+    got = actions(incident(["SS-DISCL-HIST"], affected(age_years=40), perpetrator("other"), harm=("none", "severe"),
+                           reported_after=timedelta(days=3650)))
+    assert "disclosure-current-contact" in got
+    assert "safety-separate" not in got and "duty-of-candour" not in got
+
+
+def test_a_member_of_staff_harassed_gets_support_now_not_next_working_day():
+    got = actions(incident(["SS-HAR-V"], affected("staff", age_years=29), perpetrator(age_years=40)))
+    assert got["staff-victim-support"].group == "now"
+
+
+def test_the_dashboard_harm_check_and_the_harm_grading_rule_use_the_same_types():
+    from core.taxonomy import HARM_CHECK_CODES
+
+    rule = load_rules().rule("harm-grading-confirm")
+    assert rule.when.any_of[0].types_any == HARM_CHECK_CODES

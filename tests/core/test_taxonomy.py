@@ -50,7 +50,8 @@ def test_shipped_code_lists():
     assert taxonomy.codes("harm_physical") == PHYSICAL_LEVELS
     assert taxonomy.codes("harm_psychological") == PSYCHOLOGICAL_LEVELS
     assert taxonomy.codes("context_flags") == (
-        "physical_contact", "penetration_alleged", "weapon_or_violence", "mixed_sex_breach", "repeat_incident")
+        "physical_contact", "penetration_alleged", "penile_penetration_or_ejaculation", "weapon_or_violence",
+        "mixed_sex_breach", "repeat_incident")
     assert len(taxonomy.codes("locations")) == 15
     assert taxonomy.label("locations", "other_patient_bedroom") == "Another patient's bedroom"
     assert [band.lfpse for band in taxonomy.age_bands] == list(range(1, 13))
