@@ -109,6 +109,7 @@ WHAT = {
     "SS-DISCL-HIST": "a past sexual assault was disclosed", "SS-EXPL": "a concern about exploitation was raised",
     "SS-SA-MD": "a touch of uncertain intent was reported", "SS-OTHER": "a sexual-safety concern was raised",
 }
+BLANK_ANSWER = 0.05  # share of yes / no answers about patients left "not known"
 REF_PREFIX = {"patient": "PT-", "staff": "ST-", "visitor": "VS-", "other": "OT-"}
 WHO = {"patient": "A patient", "staff": "A member of staff", "visitor": "A visitor"}
 
@@ -163,10 +164,18 @@ def _harm(rng: random.Random, types) -> tuple[str, str]:
     return _pick(rng, physical), _pick(rng, psychological)
 
 
-def _age(rng: random.Random, person_type: str, children: bool) -> int | None:
+def _age(rng: random.Random, person_type: str, children: bool) -> int:
     if person_type == "patient" and children:  # a CAMHS ward: young people under 18
         return rng.randrange(13, 18)
-    return None if person_type == "other" else rng.randrange(18, 75)
+    return rng.randrange(18, 75)
+
+
+def _answer(rng: random.Random, patient: bool, chance: float) -> bool | None:
+    """A yes / no answer about a patient, left blank ("not known") on a few quick reports; staff and visitors
+    are answered no. A blank shows the "Confirm whether ..." check the rules give instead."""
+    if not patient:
+        return False
+    return None if rng.random() < BLANK_ANSWER else rng.random() < chance
 
 
 class _People:
@@ -189,18 +198,18 @@ class _People:
         return PersonDraft(
             role="affected", person_type=person_type, local_ref=self.ref(person_type),
             sex=_pick(rng, [("female", 55), ("male", 43), ("unknown", 2)]),
-            age_years=_age(rng, person_type, self.children), detained=patient and rng.random() < 0.7,
-            capacity_concern=patient and rng.random() < 0.15, care_support_needs=patient and rng.random() < 0.6,
+            age_years=_age(rng, person_type, self.children), detained=_answer(rng, patient, 0.7),
+            capacity_concern=_answer(rng, patient, 0.15), care_support_needs=_answer(rng, patient, 0.6),
             police_wishes=_pick(rng, [("yes", 2), ("no", 4), ("undecided", 3), ("unable_to_decide", 1)]),
             harm_physical=physical, harm_psychological=psychological)
 
     def perpetrator(self, person_type: str) -> PersonDraft:
-        rng = self.rng
+        rng, patient = self.rng, person_type == "patient"
         return PersonDraft(
             role="alleged_perpetrator", person_type=person_type, local_ref=self.ref(person_type),
             sex=_pick(rng, [("male", 75), ("female", 23), ("unknown", 2)]),
-            age_years=_age(rng, person_type, self.children),
-            detained=person_type == "patient" and rng.random() < 0.7)
+            age_years=_age(rng, person_type, self.children), detained=_answer(rng, patient, 0.7),
+            capacity_concern=_answer(rng, patient, 0.2), care_support_needs=_answer(rng, patient, 0.6))
 
 
 def synthetic_incident(rng: random.Random, ward_id: int, occurred_at: datetime, pool: list[str] | None = None,
