@@ -7,7 +7,7 @@ IncidentFacts is what services build from a stored incident and what `rules chec
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import ValidationError
@@ -133,8 +133,15 @@ class _Errors:
         self.by_field.setdefault(name, message)
 
 
-def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None) -> IncidentFacts:
-    """Build IncidentFacts from the JSON shape in docs/incident-json.md; ValidationError on any problem."""
+# Years a date may name: a typo such as 9999 is refused rather than overflowing the deadline arithmetic.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200
+FUTURE_SLACK_MINUTES = 5  # a reported_at this far ahead of the clock is allowed (PCs' clocks drift)
+
+
+def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None, now: datetime | None = None) -> IncidentFacts:
+    """Build IncidentFacts from the JSON shape in docs/incident-json.md; ValidationError on any problem.
+
+    With `now`, a reported_at more than a few minutes after it is refused."""
     taxonomy = taxonomy or load_taxonomy()
     if not isinstance(obj, dict):
         raise ValidationError("The incident must be a JSON object, like the examples in docs/incident-json.md.")
@@ -147,6 +154,8 @@ def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None) -> IncidentFacts
     reported = _time(obj.get("reported_at"), "reported_at", errors)
     if occurred and reported and reported.astimezone(UTC) < occurred.astimezone(UTC):
         errors.add("reported_at", "is before occurred_at; an incident cannot be reported before it happened")
+    if reported and now and reported.astimezone(UTC) > now.astimezone(UTC) + timedelta(minutes=FUTURE_SLACK_MINUTES):
+        errors.add("reported_at", "is in the future; give the time it was actually reported")
     location = obj.get("location", "unknown")
     if not (isinstance(location, str) and taxonomy.has("locations", location)):
         errors.add("location", f"{location!r} is not a known location "
@@ -210,6 +219,9 @@ def _time(value, name: str, errors: _Errors) -> datetime | None:
         return None
     if parsed.utcoffset() is None:
         errors.add(name, f"{value!r} has no time zone offset; add one, e.g. +00:00 in winter or +01:00 in summer")
+        return None
+    if not _FIRST_YEAR <= parsed.year <= _LAST_YEAR:
+        errors.add(name, f"the year {parsed.year} is not plausible (use a year from {_FIRST_YEAR} to {_LAST_YEAR})")
         return None
     return parsed
 

@@ -41,9 +41,14 @@ def test_good_file_prints_the_actions_as_json(tmp_path):
         "due": "2026-03-14T22:05:00+00:00",
         "owner_role": "nurse",
         "mandatory": True,
+        "basis": "national",
+        "requires_reference": False,
+        "checks": [],
+        "window_closed_at": None,
         "source": actions[0]["source"],
     }
-    assert all(set(a) == {"rule", "title", "due", "owner_role", "mandatory", "source"} for a in actions)
+    assert all(set(a) == {"rule", "title", "due", "owner_role", "mandatory", "basis", "requires_reference", "checks",
+                          "window_closed_at", "source"} for a in actions)
     assert "adult-safeguarding-concern" in {a["rule"] for a in actions}
     dues = [datetime.fromisoformat(a["due"]) for a in actions]
     assert all(d.utcoffset() is not None for d in dues) and dues == sorted(dues)
@@ -118,3 +123,57 @@ def test_the_examples_in_the_incident_json_doc_still_hold():
     counts = [len(evaluate(facts_from_json(obj), load_rules())) for obj in inputs]
     assert counts == [18, 11, 27]  # issue 12: blank answers are checks; wishes drive the police; ISVA
     assert inputs[0] == INCIDENT
+
+
+# --- issue 12 (J): input that names its field, and odd files refused in one plain line ------------------------
+
+def test_an_error_names_the_field_it_is_about(tmp_path):
+    path = tmp_path / "incident.json"
+    bad = {**INCIDENT, "people": [{"role": "affected", "type": "patient", "age_years": 300}]}
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    code, out, err = run(path)
+    assert code == EXIT_BAD_INPUT and out == "" and err.count("\n") == 1
+    assert "people[0].age_years: must be a whole number of years from 0 to 120" in err
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "incident.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(INCIDENT).encode("utf-8"))
+    code, out, err = run(path)
+    assert code == 0 and err == "" and json.loads(out)
+
+
+def test_year_9999_is_refused_in_one_plain_line(tmp_path):
+    path = tmp_path / "incident.json"
+    path.write_text(json.dumps({**INCIDENT, "occurred_at": "9999-12-31T23:59:00-05:00",
+                                "reported_at": "9999-12-31T23:59:00-05:00"}), encoding="utf-8")
+    code, out, err = run(path)
+    assert code == EXIT_BAD_INPUT and out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert "occurred_at: the year 9999 is not plausible" in err
+
+
+def test_deeply_nested_input_is_refused_in_one_plain_line(tmp_path):
+    path = tmp_path / "incident.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, out, err = run(path)
+    assert code == EXIT_BAD_INPUT and out == "" and err.count("\n") == 1 and "nested too deeply" in err
+
+
+def test_a_report_time_in_the_future_is_refused(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    soon = datetime.now(UTC) + timedelta(hours=2)
+    path = tmp_path / "incident.json"
+    path.write_text(json.dumps({**INCIDENT, "occurred_at": (soon - timedelta(hours=1)).isoformat(),
+                                "reported_at": soon.isoformat()}), encoding="utf-8")
+    code, _, err = run(path)
+    assert code == EXIT_BAD_INPUT and "reported_at: is in the future" in err
+
+
+def test_each_action_says_whether_its_deadline_is_national_or_local(tmp_path):
+    path = tmp_path / "incident.json"
+    path.write_text(json.dumps(INCIDENT), encoding="utf-8")
+    code, out, _ = run(path)
+    actions = {a["rule"]: a for a in json.loads(out)}
+    assert code == 0
+    assert {a["basis"] for a in actions.values()} == {"national", "local policy (a trust may change it)"}
