@@ -59,8 +59,7 @@ class PersonPattern:
     roles: frozenset[str] | None = None
     types: frozenset[str] | None = None
     answers: tuple[tuple[str, bool | None], ...] = ()  # (fact, wanted): True, False or None for not known
-    age_key: str | None = None  # one of AGE_KEYS
-    age_years: int = 0
+    ages: tuple[tuple[str, int], ...] = ()  # (one of AGE_KEYS, years): every one must hold
     bands: tuple[tuple[str, int, int | None], ...] = ()  # (code, min, max) of every age band, for age_state
     police_wishes_in: frozenset[str | None] | None = None  # None inside the set means not known
     sex_in: frozenset[str] | None = None
@@ -73,17 +72,17 @@ class PersonPattern:
         for name, wanted in self.answers:
             if getattr(person, name) is not wanted:
                 return False
-        if self.age_key is not None and not self._age_matches(person):
+        if any(not self._age_matches(person, key, years) for key, years in self.ages):
             return False
         if self.police_wishes_in is not None and person.police_wishes not in self.police_wishes_in:
             return False
         return self.sex_in is None or (person.sex or "unknown") in self.sex_in
 
-    def _age_matches(self, person: PersonFacts) -> bool:
-        state = person.age_state(self.age_years, {code: (low, high) for code, low, high in self.bands})
-        if self.age_key == "age_under":
+    def _age_matches(self, person: PersonFacts, key: str, years: int) -> bool:
+        state = person.age_state(years, {code: (low, high) for code, low, high in self.bands})
+        if key == "age_under":
             return state is True
-        if self.age_key == "age_not_under":
+        if key == "age_not_under":
             return state is not True
         return state is None  # age_unknown_under
 
@@ -226,12 +225,11 @@ class _Parser:
                     self.fail(f"'{where}.{key}' must be true, false or \"{NOT_KNOWN}\"")
                 answers.append((key, None if table[key] == NOT_KNOWN else table[key]))
         fields["answers"] = tuple(answers)
-        ages = [key for key in AGE_KEYS if key in table]
-        if len(ages) > 1:
-            self.fail(f"'{where}' can have only one of {', '.join(AGE_KEYS)}")
+        if "age_under" in table and "age_not_under" in table:
+            self.fail(f"'{where}' cannot have both age_under and age_not_under")
+        ages = tuple((key, self.whole_number(table[key], f"{where}.{key}")) for key in AGE_KEYS if key in table)
         if ages:
-            fields["age_key"] = ages[0]
-            fields["age_years"] = self.whole_number(table[ages[0]], f"{where}.{ages[0]}")
+            fields["ages"] = ages
             fields["bands"] = tuple((b.code, b.min_years, b.max_years) for b in self.taxonomy.age_bands)
         return PersonPattern(**fields)
 
