@@ -22,7 +22,7 @@ Keys of `person`: role and type (a code or a list of codes); detained, capacity_
 care_support_needs, could_become_pregnant and linked_user, each true, false or "not_known" (an unanswered
 question matches only "not_known"); age_under = N (known to be under N: from age_years, an age band wholly
 under N, or the under-18 answer), age_not_under = N (not known to be under N, which includes an unknown
-age), age_unknown_under = N (whether the person is under N is not known); police_wishes_in = [...] (codes,
+age), age_unknown_under = N (no recorded age says whether the person is under N, presumptions aside); police_wishes_in = [...] (codes,
 and "not_known" for a person whose wishes are not recorded); sex_in = [...] (a person whose sex is not
 recorded counts as "unknown"). The engine applies the presumptions of core.rules.facts.with_presumptions
 first (a patient has care and support needs unless answered no; on a CAMHS ward a patient is under 18
@@ -79,7 +79,9 @@ class PersonPattern:
         return self.sex_in is None or (person.sex or "unknown") in self.sex_in
 
     def _age_matches(self, person: PersonFacts, key: str, years: int) -> bool:
-        state = person.age_state(years, {code: (low, high) for code, low, high in self.bands})
+        # "Not known" means not recorded: the CAMHS presumption answers age_under and age_not_under only.
+        state = person.age_state(years, {code: (low, high) for code, low, high in self.bands},
+                                 presume=key != "age_unknown_under")
         if key == "age_under":
             return state is True
         if key == "age_not_under":

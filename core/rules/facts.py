@@ -33,15 +33,24 @@ class PersonFacts:
     linked_user: bool = False  # the person is a Lantern user (e.g. a staff member with an account)
     under_18: bool | None = None  # the quick answer when the age itself is not recorded
     could_become_pregnant: bool | None = None
+    presumed_under_18: bool = False  # set by with_presumptions: a patient of unknown age on a CAMHS ward
     # Every yes/no fact above is three-valued: True (yes), False (no) or None (not known). A fact that is not
     # known must never remove a safeguarding action; only an explicit False can (docs/safeguarding-rules.md).
 
-    def age_state(self, years: int, bands: dict[str, tuple[int, int | None]] | None = None) -> bool | None:
+    def age_state(self, years: int, bands: dict[str, tuple[int, int | None]] | None = None,
+                  presume: bool = True) -> bool | None:
         """Whether this person is under `years`: True, False, or None when it is not known.
 
         From age_years, else a decisive age band (`bands` maps a band code to its (min, max) years), else the
-        quick under-18 answer (which settles 'under 18' and, when no, every lower age as well).
+        quick under-18 answer (which settles 'under 18' and, when no, every lower age as well), else (with
+        `presume`) the CAMHS presumption that a patient is under 18.
         """
+        state = self._recorded_age_state(years, bands)
+        if state is None and presume and self.presumed_under_18 and years >= 18:
+            return True
+        return state
+
+    def _recorded_age_state(self, years: int, bands: dict[str, tuple[int, int | None]] | None) -> bool | None:
         if self.age_years is not None:
             return self.age_years < years
         low_high = (bands or {}).get(self.age_band or "")
@@ -105,7 +114,7 @@ def _presumed(person: PersonFacts, child_ward: bool) -> PersonFacts:
     if person.care_support_needs is None:
         changes["care_support_needs"] = True
     if child_ward and person.under_18 is None and person.age_years is None and person.age_band is None:
-        changes["under_18"] = True
+        changes["presumed_under_18"] = True
     return replace(person, **changes) if changes else person
 
 
