@@ -94,8 +94,9 @@ def record_html(d, tax, reporter: str = "") -> str:
             ("Reported", when(d.reported_at) + (f" by {reporter}" if reporter else "")),
             ("Closed", when(d.closed_at) if d.closed_at else "Not closed")]
     if d.restricted:
-        rows.insert(0, ("Restricted", "A member of staff is named as alleged perpetrator. Only the safeguarding "
-                                      "lead and this ward's managers can open this record; every opening is logged."))
+        rows.insert(0, ("Restricted", "A staff allegation (the type is staff sexual misconduct, or staff of any "
+                                      "kind are alleged to have done it). Only the safeguarding lead and this "
+                                      "ward's managers can open this record; every opening is logged."))
     if draft.flags:
         rows.append(("Details ticked", ", ".join(tax.label("context_flags", f) for f in draft.flags)))
     out = ["<table cellpadding='3'>"]

@@ -45,7 +45,7 @@ def create_or_fill_demo(folder: Path, password: str, *, incidents: int, seed: in
         extra = {"kdf": kdf} if kdf else {}
         store, admin, _recovery = accounts.init_store(
             folder, ods_code=DEMO_ODS, wards=[w[0] for w in DEMO_WARDS], admin_username="admin",
-            admin_password=password, **extra)
+            admin_password=password, demo=True, **extra)
         with unit_of_work(store) as session:
             for name, sex, service in DEMO_WARDS:
                 ward = session.scalar(select(Ward).where(Ward.name == name))

@@ -125,6 +125,10 @@ class SlotFile:
     store_id: str
     slots: dict[str, Slot] = field(default_factory=dict)
     mac: str = ""
+    demo: bool = False  # a demo store of made-up records: the published demo password is allowed in it
+    # The audit anchor: the newest audit event's id and hash at the last sign-out or lock (`{"id", "hash"}`).
+    # Kept outside the database, under the file's HMAC, so a trail cut back later is seen (core.security.audit).
+    anchor: dict | None = None
 
     # ----- lookup -------------------------------------------------------
     def slot_for_username(self, username: str) -> Slot | None:
@@ -149,8 +153,15 @@ class SlotFile:
     # ----- integrity ----------------------------------------------------
     def _mac_for(self, key: KeyHolder) -> str:
         mac_key = hashlib.sha256(b"lantern slot-file mac v1" + key.raw()).digest()
-        body = {"store_id": self.store_id, "slots": [s.body() for s in self._ordered()]}
+        body = {"store_id": self.store_id, "slots": [s.body() for s in self._ordered()], **self._extras()}
         return hmac.new(mac_key, _canonical(body), hashlib.sha256).hexdigest()
+
+    def _extras(self) -> dict:
+        """The optional fields, present only when set, so files written before they existed still verify."""
+        extras: dict = {"demo": True} if self.demo else {}
+        if self.anchor is not None:
+            extras["audit_anchor"] = {"id": self.anchor["id"], "hash": self.anchor["hash"]}
+        return extras
 
     def seal(self, key: KeyHolder) -> None:
         self.mac = self._mac_for(key)
@@ -166,7 +177,7 @@ class SlotFile:
     def to_bytes(self) -> bytes:
         doc = {
             "format": FORMAT, "version": FORMAT_VERSION, "store_id": self.store_id,
-            "slots": [s.to_json() for s in self._ordered()], "mac": self.mac,
+            "slots": [s.to_json() for s in self._ordered()], "mac": self.mac, **self._extras(),
         }
         return json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
 
@@ -176,7 +187,8 @@ class SlotFile:
             doc = json.loads(data.decode("utf-8"))
             if doc.get("format") != FORMAT or doc.get("version") != FORMAT_VERSION:
                 raise ValueError("format")
-            result = cls(store_id=str(doc["store_id"]), mac=str(doc["mac"]))
+            result = cls(store_id=str(doc["store_id"]), mac=str(doc["mac"]), demo=doc.get("demo") is True,
+                         anchor=_anchor(doc.get("audit_anchor")))
             for item in doc["slots"]:
                 checksum = item.pop("checksum")
                 if hashlib.sha256(_canonical(item)).hexdigest() != checksum:
@@ -240,6 +252,15 @@ def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
 
 
 CHECK_LABEL = b"lantern slot key check v1"
+
+
+def _anchor(value) -> dict | None:
+    if value is None:
+        return None
+    if (not isinstance(value, dict) or set(value) != {"id", "hash"} or type(value["id"]) is not int
+            or value["id"] < 1 or not isinstance(value["hash"], str) or len(value["hash"]) != 64):
+        raise ValueError("anchor")
+    return {"id": value["id"], "hash": value["hash"]}
 
 
 def _key_check(wrapping: bytes) -> bytes:

@@ -146,8 +146,11 @@ def _slots_guard(store: Store) -> Iterator[None]:
 # ----- store creation --------------------------------------------------------
 
 def init_store(folder: Path, *, ods_code: str, wards: list[str], admin_username: str, admin_password: str,
-               kdf: KdfParams = DEFAULT_KDF) -> tuple[Store, Actor, str]:
-    """Create a new store with its wards and first administrator. Returns the recovery key, to show once."""
+               kdf: KdfParams = DEFAULT_KDF, demo: bool = False) -> tuple[Store, Actor, str]:
+    """Create a new store with its wards and first administrator. Returns the recovery key, to show once.
+
+    `demo` (core.demo only) marks a store of made-up records, the only kind whose accounts may use the published
+    demo password; the mark is kept in the key-slot file under its HMAC."""
     ods_code = _clean_ods(ods_code)
     names = [_clean_ward_name(w) for w in wards]
     if not names:
@@ -155,10 +158,11 @@ def init_store(folder: Path, *, ods_code: str, wards: list[str], admin_username:
     if len({n.casefold() for n in names}) != len(names):
         raise ValidationError({"ward": "Each ward needs a different name."})
     admin_username = _clean_username(admin_username)
-    check_password(admin_password, username=admin_username)
+    check_password(admin_password, username=admin_username, allow_demo=demo)
     result: dict = {}
 
     def populate(session, store: Store) -> None:
+        store.slots.demo = demo
         for name in names:
             session.add(Ward(name=name, sex_designation="mixed", service_type="adult_acute", active=True))
         session.flush()
@@ -284,7 +288,7 @@ def change_password(store: Store, actor: Actor, old_password: str, new_password:
     if slot is None:
         raise NotFound("Your account has no key slot. Ask your administrator.")
     slot.unwrap(old_password).zero()  # raises WrongPassword
-    check_password(new_password, username=actor.username)
+    check_password(new_password, username=actor.username, allow_demo=store.slots.demo)
     if new_password == old_password:
         raise ValidationError({"password": "Choose a password different from the old one."})
     try:
@@ -347,7 +351,7 @@ def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_id
     require(actor, "users.manage")
     chosen = password if password is not None else temporary_password()
     if password is not None:
-        check_password(password, username=username)
+        check_password(password, username=username, allow_demo=store.slots.demo)
     with _slots_guard(store), unit_of_work(store) as session:
         user = _add_user(session, store, username=username, role=role, password=chosen, ward_ids=ward_ids,
                          display_name=display_name, must_change=must_change)

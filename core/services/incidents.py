@@ -33,7 +33,8 @@ from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
 from core.security.refusals import attach, audited
 from core.services import closure
-from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
+from core.services.visibility import may_view, visible_incidents
+from core.taxonomy import derive_pair, derive_pd09, is_restricted, load_taxonomy, needs_harm_confirmation
 
 MAX_TEXT = 20_000
 HARM_CONFIRM_RULE = "harm-grading-confirm"  # the rule whose action confirm_harm completes
@@ -211,7 +212,7 @@ def _write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
     inc.harm_psychological = _worst(p.harm_psychological for p in affected)
     inc.pd09 = derive_pd09(inc.harm_physical, inc.harm_psychological) if (
         inc.harm_physical and inc.harm_psychological) else None
-    inc.restricted = any(p.role == "alleged_perpetrator" and p.person_type == "staff" for p in draft.people)
+    inc.restricted = is_restricted(draft.types, draft.people)
     inc.harm_confirmation_needed = needs_harm_confirmation(
         draft.types, [(p.harm_physical, p.harm_psychological) for p in affected], draft.flags)
     inc.type_codes = " ".join(sorted(set(draft.types)))
@@ -271,8 +272,9 @@ def _group(a: SafeguardingAction, due: datetime, now: datetime) -> str:
 # ----- visibility ---------------------------------------------------------------
 
 def can_view(actor: Actor, inc: Incident, named_user_ids: set[str]) -> bool:
-    """Who may read an incident. Administrators never; staff named in a restricted record never; an unsubmitted
-    draft, only its author."""
+    """Who may read an incident, for a row already loaded (exports). The same rule as the SQL predicate every
+    list and single read uses (core.services.visibility); tests/core/test_restricted.py keeps the two in step.
+    Administrators never; staff named in a record never; an unsubmitted draft, only its author."""
     if not allowed(actor, "incident.view"):
         return False
     if actor.user_id in named_user_ids:
@@ -293,8 +295,8 @@ def named_users(session, incident_id: str) -> set[str]:
 
 def load_visible(session, actor: Actor, incident_id: str) -> Incident:
     inc = session.get(Incident, incident_id)
-    named = named_users(session, incident_id)
-    if inc is None or not can_view(actor, inc, named):
+    if inc is None or not may_view(session, actor, incident_id):
+        named = named_users(session, incident_id)
         # Same answer for "missing" and "not yours", so a restricted record's existence is not revealed; the
         # refusal itself is audited (core.security.refusals), with why, for the audit trail's readers only.
         raise attach(NotFound("That incident does not exist or is not one you can see."), actor, "incident.view",
@@ -471,9 +473,10 @@ def list_my_incidents(store: Store, actor: Actor) -> list[IncidentSummary]:
     """The reporter's own incidents with status, outstanding actions and the manager's feedback."""
     require(actor, "incident.create")
     with unit_of_work(store, write=False) as session:
-        rows = session.scalars(select(Incident).where(Incident.reporter_id == actor.user_id)
+        rows = session.scalars(select(Incident).where(Incident.reporter_id == actor.user_id,
+                                                      visible_incidents(session, actor, ward_only=False))
                                .order_by(Incident.created_at.desc())).all()
-        return [_summary(session, inc) for inc in rows if can_view(actor, inc, named_users(session, inc.id))]
+        return [_summary(session, inc) for inc in rows]
 
 
 def _summary(session, inc: Incident) -> IncidentSummary:

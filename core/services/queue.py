@@ -1,8 +1,7 @@
 """The safeguarding action queue: open actions across a manager's wards, reassign, add by hand (core layer).
 
 Lists are paged and sorted and filtered in SQL (status+due index), so a store with 100,000 incidents
-answers a page in milliseconds. Visibility follows `incidents.can_view`, written as SQL in
-`visible_incidents` (a test keeps the two in step).
+answers a page in milliseconds. Visibility is the one SQL predicate of core.services.visibility.
 """
 
 from __future__ import annotations
@@ -10,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, true
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
-from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, User, UserWard, Ward
+from core.db.models import Incident, IncidentType, SafeguardingAction, User, UserWard, Ward
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor
 from core.errors import NotFound, ValidationError
@@ -29,14 +28,8 @@ from core.security.permissions import (
     require_ward,
 )
 from core.services import closure
-from core.services.incidents import (
-    MAX_TEXT,
-    _keep_version,
-    action_info,
-    can_view,
-    load_visible,
-    refresh_police_referred,
-)
+from core.services.incidents import MAX_TEXT, _keep_version, action_info, load_visible, refresh_police_referred
+from core.services.visibility import may_view, visible_incidents
 
 PAGE = 200
 SORTS = ("due", "ward", "type", "owner", "incident")
@@ -100,34 +93,6 @@ class QueueCounts:
     overdue: int
     due_today: int
     by_ward: dict = field(default_factory=dict)
-
-
-# ----- visibility as SQL -----------------------------------------------------------
-
-def visible_incidents(session, actor: Actor, *, ward_id: int | None = None, ward_only: bool = True,
-                      ward_index: bool = True):
-    """A WHERE clause on Incident matching `incidents.can_view` for `actor`.
-
-    `ward_only` drops the "reporter keeps their own report" case: queues and dashboards are about wards.
-    `ward_id` narrows to one ward (which must be the actor's, or nothing matches). `ward_index=False`
-    writes the ward test as `ward_id + 0`, so SQLite drives the query from another index (dates, actions).
-    """
-    if not allowed(actor, "incident.view"):
-        return false()
-    ward_col = Incident.ward_id if ward_index else Incident.ward_id + 0
-    on_ward = true() if actor.role == SAFEGUARDING_LEAD else ward_col.in_(actor.ward_ids or (-1,))
-    if allowed(actor, "incident.view_restricted"):
-        ward_ok = on_ward
-    else:
-        ward_ok = and_(on_ward, Incident.restricted.is_(False))
-    clause = ward_ok if ward_only else or_(ward_ok, Incident.reporter_id == actor.user_id)
-    named = list(session.scalars(select(PersonInvolved.incident_id).where(
-        PersonInvolved.linked_user_id == actor.user_id)))
-    if named:
-        clause = and_(clause, Incident.id.not_in(named))
-    if ward_id is not None:
-        clause = and_(clause, ward_col == ward_id)
-    return clause
 
 
 def london_day_bounds(now: datetime) -> tuple[str, str]:
@@ -279,11 +244,9 @@ def _as_actor(session, user: User) -> Actor:
 
 
 def _may_own(session, user: User, inc: Incident) -> bool:
-    named = set(session.scalars(select(PersonInvolved.linked_user_id).where(
-        PersonInvolved.incident_id == inc.id, PersonInvolved.linked_user_id.is_not(None))))
     who = _as_actor(session, user)
     on_ward = user.role == SAFEGUARDING_LEAD or inc.ward_id in who.ward_ids
-    return user.active and user.role in CLINICAL and on_ward and can_view(who, inc, named)
+    return user.active and user.role in CLINICAL and on_ward and may_view(session, who, inc.id)
 
 
 def assignable_users(store: Store, actor: Actor, action_id: int) -> list[Assignee]:

@@ -68,7 +68,9 @@ def test_submitted_incidents_keep_the_lifecycle_promises(shared_store, data):
 
     assert submitted.actions, "every submitted incident gets at least one action"
     assert all(a.due_at >= draft.occurred_at - timedelta(seconds=1) for a in submitted.actions)
-    staff_alleged = any(p.role == "alleged_perpetrator" and p.person_type == "staff" for p in draft.people)
+    staff_kinds = {"staff", "bank_or_agency", "contractor", "volunteer"}
+    staff_alleged = "SS-STAFF" in draft.types or any(p.role == "alleged_perpetrator" and p.person_type in staff_kinds
+                                                     for p in draft.people)
     assert submitted.restricted == staff_alleged
 
     open_mandatory = [a for a in submitted.actions if a.mandatory and a.status == "open"]

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.dto import PersonDraft
-from core.taxonomy import load_taxonomy
+from core.taxonomy import is_staff, load_taxonomy
 from ui.incident_form.steps import Step, combo, error_label, heading, set_combo
 from ui.incident_form.wording import esc
 
@@ -144,7 +144,7 @@ class PersonEditor(QGroupBox):
 
     # ----- the account link ------------------------------------------------------
     def can_link(self) -> bool:
-        return self.role.currentData() == "alleged_perpetrator" and self.person_type.currentData() == "staff"
+        return self.role.currentData() == "alleged_perpetrator" and is_staff(self.person_type.currentData())
 
     def _show_account(self) -> None:
         on = self.can_link()
