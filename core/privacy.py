@@ -76,14 +76,16 @@ def find_pid(text: str, *, today: date | None = None) -> list[Finding]:
     """Spans of `text` that look like personal identifiers, in text order, never overlapping."""
     today = today or date.today()
     found: list[Finding] = []
-    if not text or (not _DIGITS.search(text)):  # every kind holds a digit except an email address
-        return [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text or "")]
+    if not text:
+        return found
+    if not _DIGITS.search(text):  # every kind holds a digit except an email address
+        return [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)] if "@" in text else found
 
     def add(kind: str, start: int, end: int) -> None:
         if not any(f.start < end and start < f.end for f in found):
             found.append(Finding(kind, start, end))
 
-    for m in _EMAIL.finditer(text):
+    for m in _EMAIL.finditer(text) if "@" in text else ():
         add("email", m.start(), m.end())
     for m in _NHS.finditer(text):
         if nhs_number_valid("".join(_DIGITS.findall(m.group()))):

@@ -437,7 +437,8 @@ def _visible_ids(session, actor: Actor, *, ward_id, date_from, date_to) -> list[
     stmt = stmt.where(Incident.id.not_in(naming_actor))
     if not allowed(actor, "incident.view_restricted"):  # a restricted record: its reporter still keeps it
         stmt = stmt.where(or_(Incident.restricted.is_(False), Incident.reporter_id == actor.user_id))
-    return [tuple(row) for row in session.execute(stmt.order_by(Incident.occurred_at, Incident.reference))]
+    rows = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference))
+    return [tuple(row) for row in rows]
 
 
 _INCIDENT_COLUMNS = (Incident.id, Incident.reference, Incident.ward_id, Incident.status, Incident.reporter_id,
@@ -448,19 +449,22 @@ _INCIDENT_COLUMNS = (Incident.id, Incident.reference, Incident.ward_id, Incident
 _PERSON_COLUMNS = (PersonInvolved.incident_id, PersonInvolved.role, PersonInvolved.person_type,
                    PersonInvolved.local_ref, PersonInvolved.sex, PersonInvolved.age_years, PersonInvolved.age_band,
                    PersonInvolved.detained, PersonInvolved.harm_physical, PersonInvolved.harm_psychological)
-# Only the actions a format reads: the rules behind the dataset's governance flags; the open ones (ward
-# report); or those with a note (the identifier scan).
+# Only the actions a format reads, each as a light ActionInfo: the rules behind the dataset's governance
+# flags; the open ones (ward report); or those with a note (the identifier scan).
 _FLAG_RULES = tuple(SAFEGUARDING_RULES | CQC_RULES | CANDOUR_RULES | POLICE_RULES)
+_A = SafeguardingAction
 _ACTIONS = {
-    "flags": (lambda ids: select(SafeguardingAction.incident_id, SafeguardingAction.rule_id,
-                                 SafeguardingAction.status)
-              .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.rule_id.in_(_FLAG_RULES))),
-    "open": (lambda ids: select(SafeguardingAction.incident_id, SafeguardingAction.title,
-                                SafeguardingAction.owner_label, SafeguardingAction.owner_role,
-                                SafeguardingAction.due_at, SafeguardingAction.status)
-             .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.status == "open")),
-    "notes": (lambda ids: select(SafeguardingAction.incident_id, SafeguardingAction.id, SafeguardingAction.note)
-              .where(SafeguardingAction.incident_id.in_(ids), SafeguardingAction.note != "")),
+    "flags": (lambda ids: select(_A.incident_id, _A.rule_id, _A.status)
+              .where(_A.incident_id.in_(ids), _A.rule_id.in_(_FLAG_RULES)),
+              lambda i, rule, status: ActionInfo(0, i, "", rule, "", "", "", "", "", "", None, True, "", None, status,
+                                                 "", "", None)),
+    "open": (lambda ids: select(_A.incident_id, _A.title, _A.owner_label, _A.owner_role, _A.due_at)
+             .where(_A.incident_id.in_(ids), _A.status == "open"),
+             lambda i, title, label, role, due: ActionInfo(0, i, "", None, title, "", "", "", role, label, None, True,
+                                                           "", from_db(due), "open", "", "", None)),
+    "notes": (lambda ids: select(_A.incident_id, _A.id, _A.note).where(_A.incident_id.in_(ids), _A.note != ""),
+              lambda i, action_id, note: ActionInfo(action_id, i, "", None, "", "", "", "", "", "", None, True, "",
+                                                    None, "", note, "", None)),
 }
 
 
@@ -468,36 +472,29 @@ def _load(session, chunk: list[tuple[str, int, str]], now: datetime, *, actions:
     """The incidents of one chunk as light IncidentDetail DTOs, in chunk order, from four set-based queries
     of plain rows (incidents, people, types, the actions this format reads), joined in memory by id."""
     ids = [row[0] for row in chunk]
+    run = session.connection().execute  # plain Core rows, past the ORM's result machinery
     people: dict[str, list] = defaultdict(list)
-    for p in session.execute(select(*_PERSON_COLUMNS).where(PersonInvolved.incident_id.in_(ids))
+    for p in run(select(*_PERSON_COLUMNS).where(PersonInvolved.incident_id.in_(ids))
                              .order_by(PersonInvolved.incident_id, PersonInvolved.position)):
         people[p.incident_id].append(PersonDraft(
             role=p.role, person_type=p.person_type, local_ref=p.local_ref, sex=p.sex, age_years=p.age_years,
             age_band=p.age_band, detained=p.detained, harm_physical=p.harm_physical,
             harm_psychological=p.harm_psychological))
     types: dict[str, list[str]] = defaultdict(list)
-    for incident_id, code in session.execute(select(IncidentType.incident_id, IncidentType.code)
+    for incident_id, code in run(select(IncidentType.incident_id, IncidentType.code)
                                              .where(IncidentType.incident_id.in_(ids)).order_by(IncidentType.code)):
         types[incident_id].append(code)
     acts: dict[str, list[ActionInfo]] = defaultdict(list)
-    for a in session.execute(_ACTIONS[actions](ids)):
-        acts[a.incident_id].append(_action(a))
-    rows = {r.id: r for r in session.execute(select(*_INCIDENT_COLUMNS).where(Incident.id.in_(ids)))}
+    query, make = _ACTIONS[actions]
+    for a in run(query(ids)):
+        acts[a[0]].append(make(*a))
+    rows = {r.id: r for r in run(select(*_INCIDENT_COLUMNS).where(Incident.id.in_(ids)))}
     wards = _ward_names(session)
     return [_detail(rows[i], people[i], types[i], acts[i], wards) for i in ids]
 
 
-def _action(a) -> ActionInfo:
-    """An ActionInfo holding only what the export reads from this kind of action row."""
-    m = a._mapping
-    due = from_db(m["due_at"]) if "due_at" in m else None
-    return ActionInfo(m.get("id", 0), m["incident_id"], "", m.get("rule_id"), m.get("title", ""), "", "", "",
-                      m.get("owner_role", ""), m.get("owner_label", ""), None, True, "", due, m.get("status", ""),
-                      m.get("note", ""), "", None)
-
-
 def _ward_names(session) -> dict[int, str]:
-    return dict(session.execute(select(Ward.id, Ward.name)).all())
+    return dict(session.connection().execute(select(Ward.id, Ward.name)).all())
 
 
 def _detail(r, people, types, actions, wards) -> IncidentDetail:
