@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 QT_PROBE = "--qt-probe"
@@ -22,12 +23,29 @@ def wants_gui(argv: list[str]) -> bool:
     return True
 
 
+NO_DISPLAY = ("there is no display to open windows on (neither DISPLAY nor WAYLAND_DISPLAY is set). Run it in "
+              "the desktop session, or set QT_QPA_PLATFORM=offscreen to check a machine without a screen.")
+WINDOWED = ("", "xcb", "wayland")  # QT_QPA_PLATFORM values that need a display server
+
+
+def no_display(environ=os.environ, platform: str = sys.platform) -> bool:
+    """On Linux, Qt's default window system plugin needs an X or Wayland display to connect to."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM", "").split(":")[0] not in WINDOWED:
+        return False
+    return not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
 def _qt_check() -> str:
     """The self-test's Qt check: this same program (script or bundle) in a child process."""
-    from core.selftest import qt_probe_in_subprocess
+    from core.selftest import CheckFailed, qt_probe_in_subprocess
 
     own = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, __file__]
-    return qt_probe_in_subprocess([*own, QT_PROBE])
+    try:
+        return qt_probe_in_subprocess([*own, QT_PROBE])
+    except CheckFailed:
+        if no_display():  # Qt's own hint then blames a missing library, which misleads
+            raise CheckFailed(NO_DISPLAY) from None
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,5 +66,5 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(argv)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python main.py ...`; the `lantern` console script calls main() (pyproject.toml)
     sys.exit(main())

@@ -18,20 +18,35 @@ from core.errors import LanternError, ValidationError
 EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 
+PROG = "lantern"  # the console script (pyproject.toml); `python main.py` takes the same arguments
+DEMO_NEEDS_ADMIN = ("demo adds to an existing store as one of its administrators: give --user with an "
+                    "administrator's username (default: admin) and that account's password on standard input.")
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one plain line, not argparse's usage dump
-        raise ValidationError(f"{message} (try: python main.py {self.prog.split()[-1]} --help)")
+    def error(self, message: str):  # one plain line, not argparse's usage dump; `prog` is the command typed
+        raise ValidationError(f"{message} (try: {self.prog} --help)")
 
 
 def _read_password(stdin: TextIO, what: str = "password") -> str:
     line = stdin.readline()
     if not line:
-        raise ValidationError(f"No {what} on standard input. Pipe it in, for example: echo ... | python main.py ...")
+        raise ValidationError(f"No {what} on standard input. Type it and press Enter, or pipe it in (one line).")
     return line.rstrip("\r\n")
 
 
+def _incident_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= count <= 1_000_000:
+        raise argparse.ArgumentTypeError("choose between 0 and 1,000,000 incidents")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="main.py", description="Lantern: sexual-safety incident recording for wards.")
+    parser = _Parser(prog=PROG, description="Lantern: sexual-safety incident recording for wards.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--self-test", action="store_true", help="check this installation works, then exit")
     parser.add_argument("--store", help="open the app on this store folder")
@@ -45,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", required=True)
     p.add_argument("--recovery-key-file", help="also write the recovery key to this file")
 
-    p = sub.add_parser("demo", help="create or fill a demo store with synthetic incidents")
+    p = sub.add_parser("demo", help="create a demo store with synthetic incidents, or add to one")
     p.add_argument("--store", required=True)
-    p.add_argument("--incidents", type=int, default=200)
+    p.add_argument("--incidents", type=_incident_count, default=200)
+    p.add_argument("--user", default="admin",
+                   help="an administrator of an existing store, to add incidents as (default: admin)")
     p.add_argument("--password-stdin", action="store_true", required=True)
     p.add_argument("--seed", type=int, default=2018)
 
@@ -64,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True)
 
     p = sub.add_parser("recover", help="reset an account's password with the recovery key (read from stdin)")
+    p.add_argument("--store", required=True)
+    p.add_argument("--user", required=True)
+
+    p = sub.add_parser("passwd", help="change your own password (current, then new, on standard input, "
+                                      "one line each)")
     p.add_argument("--store", required=True)
     p.add_argument("--user", required=True)
 
@@ -138,36 +160,14 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
         return EXIT_OK
 
     if args.command == "demo":
-        from core.demo.seed import create_or_fill_demo
+        return _demo(args, _read_password(stdin), stdout)
 
-        password = _read_password(stdin)
-        summary = create_or_fill_demo(Path(args.store), password, incidents=args.incidents, seed=args.seed)
-        print(summary, file=stdout)
-        return EXIT_OK
+    if args.command == "passwd":
+        return _passwd(args, _read_password(stdin, "current password"), _read_password(stdin, "new password"),
+                       stdout)
 
     if args.command in ("check", "backup"):
-        password = _read_password(stdin)
-        try:
-            store, actor = accounts.sign_in(Path(args.store), args.user, password)
-        except LanternError as err:
-            if args.command == "check":
-                print(f"FAIL open: {err.message}", file=stdout)
-            raise
-        try:
-            if args.command == "check":
-                results = maintenance.check_store(store, actor)
-                for r in results:
-                    print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {r.detail}", file=stdout)
-                return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEM
-            manifest = maintenance.backup_store(store, actor, Path(args.out))
-            print(f"Backup written and verified: {args.out} ({manifest['incidents']} incidents).", file=stdout)
-            return EXIT_OK
-        finally:
-            if store.is_open:
-                try:
-                    accounts.sign_out(store, actor)
-                except LanternError:
-                    pass  # a damaged store may refuse the sign-out row; the result above already stands
+        return _check_or_backup(args, _read_password(stdin), stdout)
 
     if args.command == "restore":
         manifest = maintenance.restore_store(Path(args.source), Path(args.store))
@@ -195,9 +195,76 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
 
         return run_export(args, _read_password(stdin), stdout, stderr)
 
-    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, rules check, report summary "
-                          "or export. "
-                          "Run 'python main.py --help' for the list.")
+    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, passwd, rules check, "
+                          f"report summary or export. Run '{PROG} --help' for the list.")
+
+
+def _check_or_backup(args, password: str, stdout: TextIO) -> int:
+    from core.services import accounts, maintenance
+
+    try:
+        store, actor = accounts.sign_in(Path(args.store), args.user, password)
+    except LanternError:
+        if args.command == "check":  # the report's first line; the reason is printed once, on stderr
+            print("FAIL open: the store could not be opened, so nothing else was checked.", file=stdout)
+        raise
+    try:
+        if args.command == "check":
+            results = maintenance.check_store(store, actor)
+            for r in results:
+                print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {r.detail}", file=stdout)
+            return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEM
+        manifest = maintenance.backup_store(store, actor, Path(args.out))
+        print(f"Backup written and verified: {args.out} ({manifest['incidents']} incidents).", file=stdout)
+        return EXIT_OK
+    finally:
+        _sign_out(store, actor)
+
+
+def _demo(args, password: str, stdout: TextIO) -> int:
+    """A new store gets the demo wards and accounts; an existing one gets incidents added by `--user`."""
+    from core.db.store import is_store
+    from core.demo.seed import add_synthetic_incidents, create_or_fill_demo
+    from core.errors import WrongPassword
+    from core.services import accounts
+
+    folder = Path(args.store)
+    if not is_store(folder):
+        print(create_or_fill_demo(folder, password, incidents=args.incidents, seed=args.seed), file=stdout)
+        return EXIT_OK
+    try:
+        store, actor = accounts.sign_in(folder, args.user, password)
+    except WrongPassword as err:
+        raise WrongPassword(f"{err.message} {DEMO_NEEDS_ADMIN}") from None
+    try:
+        added = add_synthetic_incidents(store, actor, args.incidents, seed=args.seed)
+    finally:
+        _sign_out(store, actor)
+    print(f"Opened the store in {folder} as {args.user} and added {added} synthetic incidents.", file=stdout)
+    return EXIT_OK
+
+
+def _passwd(args, old: str, new: str, stdout: TextIO) -> int:
+    """Change one's own password (for example the temporary one `recover` printed) with the accounts service."""
+    from core.services import accounts
+
+    store, actor = accounts.sign_in(Path(args.store), args.user, old)
+    try:
+        accounts.change_password(store, actor, old, new)
+    finally:
+        _sign_out(store, actor)
+    print(f"Password changed for {args.user}. Use the new one from now on.", file=stdout)
+    return EXIT_OK
+
+
+def _sign_out(store, actor) -> None:
+    from core.services import accounts
+
+    if store.is_open:
+        try:
+            accounts.sign_out(store, actor)
+        except LanternError:
+            pass  # a damaged store may refuse the sign-out row; the result already stands
 
 
 def _report_summary(args, password: str, stdout: TextIO) -> int:

@@ -8,7 +8,7 @@ encrypted. Failures reach core.cli, which prints one plain line on stderr and ex
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -35,8 +35,9 @@ def add_export_parser(sub) -> None:
     p.add_argument("--store", required=True)
     p.add_argument("--user", required=True)
     p.add_argument("--password-stdin", action="store_true", required=True)
-    p.add_argument("--ward", help="ward name (all your wards when left out; needed for pdf-ward)")
-    p.add_argument("--from", dest="date_from", type=_day, help="first day, e.g. 2026-01-01 (UK date)")
+    p.add_argument("--ward", help="ward name (all your wards when left out; pdf-ward: your only ward)")
+    p.add_argument("--from", dest="date_from", type=_day,
+                   help="first day, e.g. 2026-01-01 (UK date; pdf-ward: the last complete month when left out)")
     p.add_argument("--to", dest="date_to", type=_day, help="last day, inclusive")
     p.add_argument("--incident", help="incident reference for pdf-incident, e.g. LAN-2026-00012")
     p.add_argument("--out", required=True, help="the file to write")
@@ -54,6 +55,7 @@ def run_export(args, password: str, stdout: TextIO, stderr: TextIO) -> int:
     _check_arguments(args)
     store, actor = accounts.sign_in(Path(args.store), args.user, password)
     try:
+        chosen = _pdf_ward_defaults(args, store, actor) if args.kind == exports.PDF_WARD else ""
         ward_id = _ward_id(accounts.list_wards(store, actor), args.ward) if args.ward else None
         incident_id = (exports.incident_id_for_reference(store, actor, args.incident)
                        if args.kind == exports.PDF_INCIDENT else None)
@@ -75,17 +77,43 @@ def run_export(args, password: str, stdout: TextIO, stderr: TextIO) -> int:
                 accounts.sign_out(store, actor)
             except LanternError:
                 pass  # the export and its record already stand
+    if chosen:
+        print(chosen, file=stdout)
     _print_result(result, exports.KIND_LABELS[result.kind], stdout)
     return 0
 
 
 def _check_arguments(args) -> None:
-    if args.kind == "pdf-ward" and not (args.ward and args.date_from and args.date_to):
-        raise ValidationError("pdf-ward needs --ward, --from and --to.")
+    if args.kind == "pdf-ward" and bool(args.date_from) != bool(args.date_to):
+        raise ValidationError("pdf-ward needs both --from and --to, or neither for the last complete month.")
     if args.kind == "pdf-incident" and not args.incident:
         raise ValidationError("pdf-incident needs --incident with the incident's reference.")
     if args.kind != "pdf-incident" and args.incident:
         raise ValidationError("--incident is only for pdf-incident.")
+
+
+def last_complete_month(today: date) -> tuple[date, date]:
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def _pdf_ward_defaults(args, store, actor) -> str:
+    """pdf-ward without --ward: the user's only ward; without --from and --to: the last complete month.
+    Returns the line saying what was chosen ("" when nothing was)."""
+    from core.clock import LONDON, utcnow
+    from core.services import queue
+
+    chosen = []
+    names = [] if args.ward else [name for _ward_id, name in queue.ward_choices(store, actor)]
+    if len(names) > 1:
+        raise ValidationError({"ward": f"pdf-ward needs --ward with one of your wards: {', '.join(names)}"})
+    if len(names) == 1:
+        args.ward = names[0]
+        chosen.append(f"ward {args.ward} (your only ward)")
+    if not args.date_from:
+        args.date_from, args.date_to = last_complete_month(utcnow().astimezone(LONDON).date())
+        chosen.append(f"{args.date_from.isoformat()} to {args.date_to.isoformat()} (the last complete month)")
+    return f"Ward report for {' and '.join(chosen)}. Give --ward, --from and --to to choose others." if chosen else ""
 
 
 def _ward_id(wards, name: str) -> int:

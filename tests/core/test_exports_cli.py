@@ -130,7 +130,7 @@ def test_failures_are_one_plain_line_and_write_nothing(world, user, extra, expec
 
 
 @pytest.mark.parametrize(("kind", "extra", "expected"), [
-    ("pdf-ward", ["--ward", "Oak Ward"], "needs --ward, --from and --to"),
+    ("pdf-ward", ["--ward", "Oak Ward", "--to", "2026-03-31"], "needs both --from and --to, or neither"),
     ("pdf-incident", [], "needs --incident"),
     ("pdf-incident", ["--incident", "LAN-1999-99999"], "no incident LAN-1999-99999"),
 ])
