@@ -1,7 +1,7 @@
 """LFPSE-aligned FHIR JSON: a Bundle with one AdverseEvent per incident, LFPSE taxonomy v5 of January 2023 (core layer).
 
 Pure: ExportRecords in, bytes out. It follows the v5 profile names and codes in
-national-export.md sections 3.3 and 5.5, on FHIR STU3 (3.0.x), the version the LFPSE service's profiles
+the LFPSE v5 taxonomy (docs/exports.md), on FHIR STU3 (3.0.x), the version the LFPSE service's profiles
 are built on (evidence in docs/exports.md); every resource validates as STU3 (tests, fhir.resources).
 It has NOT been checked by the live LFPSE service: where date and description sit, and the mandatory
 rules per event type, are unconfirmed. The profile URLs are those of NHS England's UAT (test) host, the

@@ -22,7 +22,7 @@ NRLS_NS = "urn:x-local:sexual-safety:nrls-export:1"
 EXT_NS = "urn:x-local:sexual-safety:ext:1"
 GENERATOR = "Lantern 0.1.0"
 
-# Confirmed NRLS values (national-export.md section 2.2).
+# Confirmed NRLS values (docs/exports.md, "Which codes are confirmed").
 RM04_LRMS = (3, "LRMS")
 IN04_ENGLAND = (1, "England")
 # Label only: the NRLS code for a mental health care setting (RP02) was never published.
