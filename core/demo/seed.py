@@ -24,7 +24,7 @@ from core.security.permissions import ADMINISTRATOR, NURSE, SAFEGUARDING_LEAD, W
 from core.services import accounts
 from core.services.incidents import HARM_ORDER, facts_for, police_referred_clause
 from core.services.reports import default_period
-from core.taxonomy import derive_pair, derive_pd09, load_taxonomy, needs_harm_confirmation
+from core.taxonomy import derive_pair, derive_pd09, is_restricted, load_taxonomy, needs_harm_confirmation
 
 DEMO_WARDS = (("Oak Ward", "female", "adult_acute"), ("Elm Ward", "male", "adult_acute"),
               ("Willow Ward", "mixed", "psychiatric_intensive_care"), ("Rowan Ward", "mixed", "camhs"))
@@ -157,7 +157,7 @@ def _incident_row(run: _Run, draft, incident_id: str, number: int, status: str, 
         pair=derive_pair({"role": p.role, "type": p.person_type} for p in draft.people),
         harm_physical=phys, harm_psychological=psych, pd09=derive_pd09(phys, psych),
         # The services' restriction rule (core/services/incidents.py _write_draft).
-        restricted=any(p.role == "alleged_perpetrator" and p.person_type == "staff" for p in draft.people),
+        restricted=is_restricted(draft.types, draft.people),
         harm_confirmation_needed=confirm and status != "closed", feedback_note="",
         type_codes=" ".join(sorted(set(draft.types))), taxonomy_version=run.taxonomy_version,
         rules_version=getattr(run.rules, "version", None), version=1, created_at=to_db(reported),
