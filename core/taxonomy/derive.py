@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 # The assault-class codes in the shipped taxonomy (category "assault"). A test keeps the two in step.
-ASSAULT_CODES = frozenset({"SS-RAPE", "SS-APEN", "SS-SA", "SS-SA-MD"})
+ASSAULT_CODES = frozenset({"SS-RAPE", "SS-APEN", "SS-SA", "SS-SA-MD", "SS-DFSA"})
 # The types whose grading a ward manager confirms when nobody is above low harm: the assaults and staff sexual
 # misconduct (the harm-grading-confirm rule in resources/rules.toml uses the same list; a test keeps them in step).
 HARM_CHECK_CODES = ASSAULT_CODES | {"SS-STAFF"}

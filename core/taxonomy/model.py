@@ -29,6 +29,7 @@ INCIDENT_CATEGORIES = (
     "exploitation",
     "consensual_activity",
     "disclosure",
+    "domestic_abuse",
     "other",
 )
 

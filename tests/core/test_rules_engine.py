@@ -281,6 +281,27 @@ RULE_TABLE = {
     "next-of-kin": (dict(), [dict(people=(person("affected", "staff"),))], "2026-12-30T17:00"),
     "notify-sexual-safety-lead": (dict(), [], "2026-12-29T17:00"),
     "psirf-response-decision": (dict(), [], "2027-01-05T17:00"),
+    # Issue 12 (D): images of children, grooming, exploitation, drugging, domestic abuse and leave.
+    "child-image-secure-device": (dict(types=("SS-IMG-CHILD",)), [dict(types=("SS-VOY",))], "2026-12-24T17:00"),
+    "child-image-police-social-care": (dict(types=("SS-IMG-CHILD",)), [dict(types=("SS-ONLINE",))],
+                                       "2026-12-24T17:00"),
+    "child-image-report-remove": (dict(types=("SS-IMG-CHILD",)), [dict(types=("SS-CSE",))], "2026-12-25T17:00"),
+    "child-exploitation-police-social-care": (dict(types=("SS-CSE",)), [dict(types=("SS-EXPL",))],
+                                              "2026-12-24T17:00"),
+    "trafficking-first-responder": (dict(types=("SS-TRAFFIC",)), [dict(types=("SS-EXPL",))], "2026-12-29T17:00"),
+    "dfsa-early-evidence-urine": (dict(types=("SS-DFSA",)),
+                                  [dict(types=("SS-DFSA",), reported_after=LATE), dict(types=("SS-SA",))],
+                                  "2026-12-24T17:00"),
+    "domestic-abuse-dash": (dict(types=("SS-DA-VISIT",)), [dict(types=("SS-SA",))], "2026-12-25T17:00"),
+    "domestic-abuse-marac": (dict(types=("SS-DA-VISIT",)), [dict(types=("SS-SA",))], "2026-12-29T17:00"),
+    "visiting-arrangements-review": (
+        dict(types=("SS-SA",), people=(person("affected", "patient"), person("alleged_perpetrator", "visitor"))),
+        [dict(types=("SS-SA",))],
+        "2026-12-25T17:00",
+    ),
+    "leave-community-team-police-liaison": (dict(location="on_leave"), [dict(location="garden")],
+                                            "2026-12-25T17:00"),
+    "leave-review": (dict(location="on_leave"), [dict(location="elsewhere_on_site")], "2026-12-24T17:00"),
 }
 
 

@@ -23,7 +23,10 @@ from core.taxonomy.loader import PHYSICAL_LEVELS, PSYCHOLOGICAL_LEVELS
 
 TYPE_CODES = [
     "SS-RAPE", "SS-APEN", "SS-SA", "SS-SA-MD", "SS-STAFF", "SS-HAR-V", "SS-HAR-NV", "SS-EXP-S",
-    "SS-NUD-NS", "SS-VOY", "SS-ONLINE", "SS-EXPL", "SS-ACT-CONS", "SS-DISCL-HIST", "SS-OTHER",
+    "SS-NUD-NS", "SS-VOY", "SS-ONLINE", "SS-EXPL", "SS-ACT-CONS", "SS-DISCL-HIST",
+    # Issue 12 (D), added after the existing types so the form's order of those does not change.
+    "SS-IMG-CHILD", "SS-CSE", "SS-TRAFFIC", "SS-DFSA", "SS-DA-VISIT",
+    "SS-OTHER",
 ]
 
 
