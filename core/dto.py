@@ -92,6 +92,9 @@ class PersonDraft:
     harm_physical: str | None = None
     harm_psychological: str | None = None
     linked_user_id: str | None = None
+    # Yes / no / not known (None), like detained above: a blank never removes a safeguarding action.
+    under_18: bool | None = None  # the quick answer when the age itself is not recorded
+    could_become_pregnant: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ class ActionInfo:
     reference: str
     completed_at: object
     group: str = ""
+    # Where the deadline comes from: "national" or "local" (core.rules.BASES), read from the rule in force;
+    # "" when the rule is no longer in the rules (or the action came from none).
+    basis: str = ""
 
 
 @dataclass(frozen=True)

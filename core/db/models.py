@@ -143,6 +143,8 @@ class PersonInvolved(Base):
     capacity_concern: Mapped[bool | None] = mapped_column(Boolean)
     care_support_needs: Mapped[bool | None] = mapped_column(Boolean)
     police_wishes: Mapped[str | None] = mapped_column(String(20))
+    under_18: Mapped[bool | None] = mapped_column(Boolean)  # migration 0009; None: not known
+    could_become_pregnant: Mapped[bool | None] = mapped_column(Boolean)  # migration 0009; None: not known
     harm_physical: Mapped[str | None] = mapped_column(String(12))
     harm_psychological: Mapped[str | None] = mapped_column(String(12))
     linked_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -25,7 +25,7 @@ from core.db.models import (
 )
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, PersonDraft, VersionInfo
-from core.errors import NotFound, PermissionDenied, ValidationError
+from core.errors import ConfigError, NotFound, PermissionDenied, ValidationError
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, active_rules, evaluate
@@ -129,6 +129,8 @@ def _person_problem(p: PersonDraft, tax) -> str:
         return "choose their sex from the list."
     if p.age_years is not None and not (0 <= p.age_years <= 120):
         return "age must be between 0 and 120."
+    if p.age_years is not None and p.under_18 is not None and (p.age_years < 18) != p.under_18:
+        return f"the age ({p.age_years}) and the answer to 'Under 18?' disagree. Correct one of them."
     if p.age_band and not tax.has("age_bands", p.age_band):
         return "choose an age band from the list."
     if p.police_wishes and not tax.has("police_wishes", p.police_wishes):
@@ -153,14 +155,16 @@ def _worst(levels) -> str | None:
     return max(graded, key=HARM_ORDER.__getitem__) if graded else None
 
 
-def facts_for(draft: IncidentDraft, reported_at: datetime) -> IncidentFacts:
-    """The rules engine's view of a draft."""
+def facts_for(draft: IncidentDraft, reported_at: datetime, service_type: str | None = None) -> IncidentFacts:
+    """The rules engine's view of a draft. `service_type` is the ward's (Ward.service_type): on a CAMHS ward
+    the engine presumes a patient of unknown age is under 18. None means not known, which presumes nothing."""
     affected = [p for p in draft.people if p.role == "affected"]
     people = tuple(
         PersonFacts(role=p.role, type=p.person_type, age_years=p.age_years, age_band=p.age_band, sex=p.sex,
                     detained=p.detained, capacity_concern=p.capacity_concern,
                     care_support_needs=p.care_support_needs, police_wishes=p.police_wishes,
-                    linked_user=p.linked_user_id is not None)
+                    linked_user=p.linked_user_id is not None, under_18=p.under_18,
+                    could_become_pregnant=p.could_become_pregnant)
         for p in draft.people
     )
     return IncidentFacts(
@@ -168,7 +172,13 @@ def facts_for(draft: IncidentDraft, reported_at: datetime) -> IncidentFacts:
         location=draft.location or "unknown", people=people, flags=frozenset(draft.flags),
         harm_physical=_worst(p.harm_physical for p in affected) or "none",
         harm_psychological=_worst(p.harm_psychological for p in affected) or "none",
+        service_type=service_type,
     )
+
+
+def ward_service_type(session, ward_id: int) -> str | None:
+    """The ward's service type from its row (e.g. "camhs"), or None when there is no such ward."""
+    return session.scalar(select(Ward.service_type).where(Ward.id == ward_id))
 
 
 def _draft_of(session, inc: Incident) -> IncidentDraft:
@@ -184,7 +194,8 @@ def _draft_of(session, inc: Incident) -> IncidentDraft:
             age_band=p.age_band, detained=p.detained, capacity_concern=p.capacity_concern,
             care_support_needs=p.care_support_needs, police_wishes=p.police_wishes,
             harm_physical=p.harm_physical, harm_psychological=p.harm_psychological,
-            linked_user_id=p.linked_user_id) for p in people),
+            linked_user_id=p.linked_user_id, under_18=p.under_18,
+            could_become_pregnant=p.could_become_pregnant) for p in people),
         flags=tuple(json.loads(inc.flags)), description=inc.description, immediate_actions=inc.immediate_actions,
     )
 
@@ -205,7 +216,7 @@ def _write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
             local_ref=p.local_ref.strip(), sex=p.sex, age_years=p.age_years, age_band=p.age_band,
             detained=p.detained, capacity_concern=p.capacity_concern, care_support_needs=p.care_support_needs,
             police_wishes=p.police_wishes, harm_physical=p.harm_physical, harm_psychological=p.harm_psychological,
-            linked_user_id=p.linked_user_id))
+            linked_user_id=p.linked_user_id, under_18=p.under_18, could_become_pregnant=p.could_become_pregnant))
     affected = [p for p in draft.people if p.role == "affected"]
     inc.pair = derive_pair({"role": p.role, "type": p.person_type} for p in draft.people) if draft.people else None
     inc.harm_physical = _worst(p.harm_physical for p in affected)
@@ -255,11 +266,25 @@ def refresh_police_referred(session, inc: Incident) -> None:
     inc.police_referred = bool(session.scalar(select(police_referred_clause()).where(Incident.id == inc.id)))
 
 
-def action_info(a: SafeguardingAction, reference: str, now: datetime | None = None) -> ActionInfo:
+def action_info(a: SafeguardingAction, reference: str, now: datetime | None = None,
+                bases: dict[str, str] | None = None) -> ActionInfo:
     due = from_db(a.due_at)
+    basis = (rule_bases() if bases is None else bases).get(a.rule_id or "", "")
     return ActionInfo(a.id, a.incident_id, reference, a.rule_id, a.title, a.guidance, a.why, a.source, a.owner_role,
                       a.owner_label, a.assigned_user_id, a.mandatory, a.deadline_kind, due, a.status, a.note,
-                      a.reference, from_db(a.completed_at), _group(a, due, now or utcnow()))
+                      a.reference, from_db(a.completed_at), _group(a, due, now or utcnow()), basis)
+
+
+def rule_bases() -> dict[str, str]:
+    """Each rule's deadline basis ("national" or "local") by rule id, from the rules in force now.
+
+    Not stored per action: a trust's override can change a deadline, which makes its basis local. A broken
+    override file makes every basis not known ("") rather than stopping the record from being read; submitting
+    a report still refuses with the file's error (core.rules.active_rules)."""
+    try:
+        return {rule.id: rule.basis for rule in active_rules().rules}
+    except ConfigError:
+        return {}
 
 
 def _group(a: SafeguardingAction, due: datetime, now: datetime) -> str:
@@ -322,12 +347,13 @@ def detail_of(session, inc: Incident, now: datetime | None = None) -> IncidentDe
     ward = session.get(Ward, inc.ward_id)
     actions = session.scalars(select(SafeguardingAction).where(SafeguardingAction.incident_id == inc.id)
                               .order_by(SafeguardingAction.due_at, SafeguardingAction.id)).all()
+    bases = rule_bases() if actions else {}
     return IncidentDetail(
         inc.id, inc.reference, inc.ward_id, ward.name if ward else "", inc.status, inc.reporter_id,
         _draft_of(session, inc), from_db(inc.reported_at), from_db(inc.submitted_at), from_db(inc.closed_at),
         inc.pair, inc.harm_physical, inc.harm_psychological, inc.pd09, inc.restricted,
         inc.harm_confirmation_needed, inc.feedback_note, inc.version,
-        tuple(action_info(a, inc.reference, now) for a in actions))
+        tuple(action_info(a, inc.reference, now, bases) for a in actions))
 
 
 def _snapshot(session, inc: Incident) -> dict:
@@ -418,9 +444,10 @@ def update_incident(store: Store, actor: Actor, incident_id: str, draft: Inciden
         return detail_of(session, inc)
 
 
-def actions_for(draft: IncidentDraft, reported_at: datetime) -> list[RequiredAction]:
-    """The safeguarding actions the rules require for this draft (no store needed)."""
-    return evaluate(facts_for(draft, reported_at), active_rules())
+def actions_for(draft: IncidentDraft, reported_at: datetime, service_type: str | None = None) -> list[RequiredAction]:
+    """The safeguarding actions the rules require for this draft (no store needed: the caller passes the ward's
+    service type, WardInfo.service_type, so a CAMHS ward's presumption applies)."""
+    return evaluate(facts_for(draft, reported_at, service_type), active_rules())
 
 
 def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None = None) -> IncidentDetail:
@@ -438,7 +465,7 @@ def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None
         if errors:
             raise ValidationError(errors)
         rules = active_rules()
-        required = evaluate(facts_for(draft, reported), rules)
+        required = evaluate(facts_for(draft, reported, ward_service_type(session, inc.ward_id)), rules)
         created = now_db()
         for action in required:
             session.add(_action_row(inc.id, action, created))
