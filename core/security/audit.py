@@ -2,8 +2,10 @@
 
 Each event's hash is SHA-256 over its fields and the previous event's hash. The
 `audit_head` row remembers the newest id and hash so a deleted tail is detected.
-Every backup's manifest keeps an anchor (its newest event's id and hash) outside the store; `anchor_problem`
-compares the live trail with it, so a tail cut back past that backup is seen even with `audit_head` rewritten.
+Every backup's manifest keeps an anchor (its newest event's id and hash) outside the store, and so does the key-slot
+file (written at every sign-out and lock, under the file's HMAC); `anchor_problem` and `key_file_anchor_problem`
+compare the live trail with them, so a tail cut back past either is seen even with `audit_head` rewritten.
+The database's own protection (triggers refusing UPDATE and DELETE) is checked against `PROTECTIVE_TRIGGERS`.
 Details are codes and ids only, never patient text.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.clock import now_db
@@ -20,6 +22,14 @@ from core.db.models import AuditEvent, AuditHead
 from core.dto import Actor
 
 GENESIS = "0" * 64
+# Every trigger a store must have, with the exact SQL its migration wrote (core/db/migrations/versions/0001;
+# tests/security/test_sec_check_damage.py keeps the two in step). `trigger_problems` compares sqlite_master with it.
+PROTECTIVE_TRIGGERS = {
+    "audit_events_no_update": "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+                              "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+    "audit_events_no_delete": "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+                              "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+}
 
 
 def _digest(fields: dict) -> str:
@@ -92,10 +102,48 @@ def anchor_problem(session: Session, anchor: dict, *, backup_made: str = "") -> 
     whoever can also rewrite the backup folder (or blank the backup-folder setting) can defeat it.
     """
     when = f" of {backup_made}" if backup_made else ""
-    ev = session.get(AuditEvent, int(anchor["id"]))
-    if ev is None or ev.hash != anchor["hash"]:
+    if not holds(session, anchor):
         return (f"audit events recorded before the backup{when} are missing or altered "
                 f"(audit event {int(anchor['id'])} does not match that backup). If this store was restored "
                 "from an older backup, that is expected until its next backup; if not, tell your information "
                 "governance lead")
     return ""
+
+
+def holds(session: Session, anchor: dict) -> bool:
+    """Whether the live trail still holds the anchor's event with exactly the anchor's hash."""
+    ev = session.get(AuditEvent, int(anchor["id"]))
+    return ev is not None and ev.hash == anchor["hash"]
+
+
+def newest_anchor(session: Session) -> dict | None:
+    """The anchor of the live trail now: its newest event's id and hash (None for an empty trail)."""
+    row = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return {"id": row[0], "hash": row[1]} if row else None
+
+
+def key_file_anchor_problem(session: Session, anchor: dict) -> str:
+    """Compare the live trail with the anchor kept in the key-slot file at the last sign-out or lock. "" when it
+    still holds that event unchanged, else one plain sentence (event ids only). Like a backup's anchor, it sees a
+    trail cut back past that moment (`audit_head` rewritten to match) and any rewrite of the events before it;
+    not events removed since, nor an edit by someone who also holds the key and rewrites the key file."""
+    if holds(session, anchor):
+        return ""
+    return (f"audit events recorded before the last sign-out or lock are missing or altered (audit event "
+            f"{int(anchor['id'])} does not match the one noted in the store's key file). If the store's files were "
+            "put back from a copy, that can explain it; if not, tell your information governance lead")
+
+
+def trigger_problems(session: Session) -> list[str]:
+    """Every protective trigger must exist with exactly its expected SQL, and there must be no other trigger.
+    Returns plain descriptions of each difference (empty = as the migrations made them)."""
+    found = dict(session.execute(select(text("name"), text("sql")).select_from(text("sqlite_master"))
+                                 .where(text("type = 'trigger'"))).all())
+    problems = []
+    for name, sql in PROTECTIVE_TRIGGERS.items():
+        if name not in found:
+            problems.append(f"the protective trigger {name} is missing")
+        elif " ".join(str(found[name]).split()) != sql:
+            problems.append(f"the protective trigger {name} has been changed")
+    problems += [f"an unexpected trigger {name} has been added" for name in sorted(set(found) - set(PROTECTIVE_TRIGGERS))]
+    return problems

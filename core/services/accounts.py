@@ -29,6 +29,7 @@ from core.db.store import (
 )
 from core.dto import Actor, NewAccount, StaffChoice, UserInfo, WardInfo
 from core.errors import (
+    LanternError,
     NotFound,
     PermissionDenied,
     StorageFailure,
@@ -237,9 +238,25 @@ def _record_sign_in(store: Store, user_id: str, throttle: Throttle, username: st
             audit.record(session, None, "sign_in", outcome="failed", username=failure["username"],
                          workstation=failure["workstation"], at=failure["at"])
         actor = _actor(session, user, workstation)
+        _compare_key_file_anchor(session, store, actor)
         audit.record(session, actor, reason, entity_type="user", entity_id=user.id)
         session.commit()
         return actor
+
+
+ANCHOR_MISMATCH = "audit.anchor_mismatch"
+
+
+def _compare_key_file_anchor(session, store: Store, actor: Actor) -> None:
+    """At sign-in, compare the trail with the anchor the key file kept at the last sign-out or lock. A mismatch
+    is written into the trail (and the log) and `check` reports it, but nobody is locked out: as with a backup's
+    anchor (core.services.maintenance), the ward must keep working while someone looks into it."""
+    anchor = store.slots.anchor
+    if anchor is None or audit.holds(session, anchor):
+        return
+    log.warning("the audit trail no longer holds the event noted in the key file at the last sign-out or lock")
+    audit.record(session, actor, ANCHOR_MISMATCH, entity_type="audit_event", entity_id=str(anchor["id"]),
+                 outcome="failed", detail={"key_file_anchor": anchor["id"]})
 
 
 def _sign_in_read_only(store: Store, user_id: str, workstation: str) -> Actor:
@@ -263,8 +280,30 @@ def _close(store: Store, actor: Actor, event: str) -> None:
             with unit_of_work(store) as session:
                 audit.record(session, actor, event, entity_type="user", entity_id=actor.user_id)
                 session.commit()
+                anchor = audit.newest_anchor(session)
+            _save_anchor(store, anchor)
     finally:
         store.close()
+
+
+def _save_anchor(store: Store, anchor: dict | None) -> None:
+    """Keep the trail's newest event id and hash in the key-slot file, under its HMAC (issue 13 item 4).
+
+    The file is read afresh first, so a password changed meanwhile by another Lantern on this PC is kept. A
+    failure to write it (a full disk, a key file that no longer verifies) never stops the sign-out: the old
+    anchor stays, and the log says so."""
+    if anchor is None:
+        return
+    try:
+        slots = read_slots(store.folder)
+        slots.verify(store.key)
+        slots.anchor = anchor
+        slots.seal(store.key)
+        slots.write(store.folder)
+    except (LanternError, OSError):
+        log.warning("the audit anchor could not be written to the key file; the previous one stays")
+        return
+    store.slots = slots
 
 
 def lock(store: Store, actor: Actor) -> None:

@@ -73,8 +73,9 @@ def _integrity(conn) -> list[CheckResult]:
 
 
 def check_store(store: Store, actor: Actor) -> list[CheckResult]:
-    """Run integrity_check, cipher_integrity_check, the audit-chain walk, the comparison with the newest
-    backup's audit anchor and the dashboard-summary comparison; audit the check itself.
+    """Run integrity_check, cipher_integrity_check, the audit-chain walk, the protective-trigger comparison, the
+    comparisons with the newest backup's audit anchor and with the key file's, and the dashboard-summary
+    comparison; audit the check itself.
 
     A check that cannot even read its pages is reported as failed (by name), never as an exception.
     """
@@ -92,7 +93,7 @@ def check_store(store: Store, actor: Actor) -> list[CheckResult]:
                                    f"{count} events, chain intact" if not problems else "; ".join(problems[:5])))
     except StoreDamaged:
         results.append(CheckResult("audit_chain", False, "the audit trail could not be read"))
-    results.append(_anchor_result(store))
+    results += [_trigger_result(store), _anchor_result(store), _key_file_anchor_result(store)]
     try:
         with unit_of_work(store, write=False) as session:
             stale = incidents.stale_summaries(session)
@@ -133,6 +134,34 @@ def _anchor_result(store: Store) -> CheckResult:
         return CheckResult("audit_anchor", False, "the audit trail could not be read")
     return CheckResult("audit_anchor", not problem,
                        problem or f"the audit trail still holds everything in the backup of {made}")
+
+
+def _trigger_result(store: Store) -> CheckResult:
+    """The triggers that make the audit trail append-only, compared with what the migrations wrote. A missing or
+    changed one is reported (someone with the key and their own tools did it), but, like the anchors, it does not
+    make the store read-only: the records themselves are not damaged by it."""
+    try:
+        with unit_of_work(store, write=False) as session:
+            problems = audit.trigger_problems(session)
+    except StoreDamaged:
+        return CheckResult("audit_triggers", False, "the database schema could not be read")
+    return CheckResult("audit_triggers", not problems, "; ".join(problems) if problems else
+                       f"all {len(audit.PROTECTIVE_TRIGGERS)} protective triggers are in place, as made")
+
+
+def _key_file_anchor_result(store: Store) -> CheckResult:
+    """The live trail against the anchor in the key-slot file, written at the last sign-out or lock. Reported,
+    never read-only, as with the backup's anchor (`DAMAGE_CHECKS`)."""
+    anchor = store.slots.anchor
+    if anchor is None:
+        return CheckResult("key_file_anchor", True, "no sign-out or lock noted in the key file yet")
+    try:
+        with unit_of_work(store, write=False) as session:
+            problem = audit.key_file_anchor_problem(session, anchor)
+    except StoreDamaged:
+        return CheckResult("key_file_anchor", False, "the audit trail could not be read")
+    return CheckResult("key_file_anchor", not problem,
+                       problem or "the audit trail still holds everything up to the last sign-out or lock")
 
 
 def _valid_anchor(anchor) -> bool:
