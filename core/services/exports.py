@@ -38,7 +38,7 @@ from core.db.models import (
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, PersonDraft
 from core.errors import NotFound, ValidationError
-from core.exports import lfpse_json, nrls_csv, nrls_xml, pdf
+from core.exports import lfpse_json, nrls_csv, nrls_xml
 from core.exports.mapping import (
     CANDOUR_RULES,
     CQC_RULES,
@@ -218,6 +218,8 @@ def _write(session, actor: Actor, request: ExportRequest, selected, ctx: ExportC
            cancel: CancelToken, *, ward_name: str, generated: datetime):
     """Stream the chosen incidents into `out` in the request's format; yields Progress, returns _Privacy."""
     kind, total, tax = request.kind, len(selected), load_taxonomy()
+    if kind in (PDF_WARD, PDF_INCIDENT):
+        from core.exports import pdf  # reportlab and its fonts cost a quarter of a second: only for a PDF
     if kind == PDF_WARD:
         details = []
         for start in range(0, total, CHUNK):
@@ -472,7 +474,11 @@ def _load(session, chunk: list[tuple[str, int, str]], now: datetime, *, actions:
     """The incidents of one chunk as light IncidentDetail DTOs, in chunk order, from four set-based queries
     of plain rows (incidents, people, types, the actions this format reads), joined in memory by id."""
     ids = [row[0] for row in chunk]
-    run = session.connection().execute  # plain Core rows, past the ORM's result machinery
+    connection = session.connection()
+
+    def run(stmt):  # plain Core rows, past the ORM's result machinery, fetched in one call (a chunk is small)
+        return connection.execute(stmt).all()
+
     people: dict[str, list] = defaultdict(list)
     for p in run(select(*_PERSON_COLUMNS).where(PersonInvolved.incident_id.in_(ids))
                              .order_by(PersonInvolved.incident_id, PersonInvolved.position)):
@@ -615,7 +621,7 @@ def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[
             session.add(batch)
             session.flush()
             if selected:
-                session.execute(insert(ExportBatchItem), [
+                session.connection().execute(insert(ExportBatchItem.__table__), [  # one executemany
                     {"batch_id": batch.id, "incident_id": i, "incident_version": v, "incident_updated_at": u}
                     for i, v, u in selected])
             identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
