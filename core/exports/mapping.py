@@ -15,7 +15,7 @@ from core.dto import ActionInfo, IncidentDetail, PersonDraft
 from core.errors import LanternError
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
-from core.taxonomy import PD09_LABELS, Taxonomy, derive_pd09, pair_label
+from core.taxonomy import PD09_LABELS, Taxonomy, derive_pd09, is_staff, pair_label
 
 SCHEMA_VERSION = "1.0"
 NRLS_NS = "urn:x-local:sexual-safety:nrls-export:1"
@@ -68,17 +68,26 @@ DEFAULT_SPECIALTY = ("Mental health", "", None)
 # A "not known" check (issue 12) sets the flag too until it is marked not applicable: a blank never hides a
 # safeguarding referral.
 SAFEGUARDING_RULES = frozenset({"adult-safeguarding-concern", "childrens-social-care", "lado-referral",
-                                "adult-safeguarding-check", "childrens-social-care-check", "lado-referral-check"})
+                                "adult-safeguarding-check", "childrens-social-care-check", "lado-referral-check",
+                                # Issue 12 (D): an image of a child, grooming or exploitation of a child (children's
+                                # social care), and trafficking (the local authority as First Responder).
+                                "child-image-police-social-care", "child-exploitation-police-social-care",
+                                "trafficking-first-responder"})
+# Rules whose action is a report to the police (issue 12 D adds the two for children's images and grooming).
+_POLICE_REPORTS = frozenset({"police-report-now", "child-image-police-social-care",
+                             "child-exploitation-police-social-care"})
 # A report to the police is itself notifiable (CQC (Registration) Regulations 2009 reg 18(2)(f)).
-CQC_RULES = frozenset({"cqc-notification", "police-report-now"})
+CQC_RULES = frozenset({"cqc-notification"}) | _POLICE_REPORTS
 CANDOUR_RULES = frozenset({"duty-of-candour"})
 # Actions that, once done, mean the police were told ("police-discuss" is kept for records made before
 # issue 12 replaced it with police-report-now and police-decision-record).
-POLICE_RULES = frozenset({"police-inform-staff-alleged", "police-report-now", "police-child-under-16",
-                          "police-discuss"})
+POLICE_RULES = frozenset({"police-inform-staff-alleged", "police-child-under-16", "police-discuss"}) | _POLICE_REPORTS
 
 # Who is said to have done it, most serious first, for x:perpetratorType and the IN05 level-1 rule.
 PERPETRATOR_PRIORITY = ("staff", "visitor", "other", "patient", "unknown")
+# Types whose definition says who did it, for when nobody is recorded as the alleged perpetrator (issue 12 D):
+# domestic abuse by a visiting partner or family member was done by a visitor.
+TYPE_PERPETRATORS = {"SS-DA-VISIT": "visitor"}
 LFPSE_AGE_DAYS_PER_YEAR = 372  # LFPSE encodes whole years as n x 372 days
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -236,13 +245,21 @@ def pd09_coded(pd09: int | None) -> Coded | None:
     return _PD09_CODED.get(pd09)
 
 
-def perpetrator_type(people) -> str:
-    """The most serious kind of alleged perpetrator recorded, or 'unknown' when none is recorded."""
-    kinds = {p.person_type for p in people if p.role == "alleged_perpetrator"}
+def export_person_type(person_type: str) -> str:
+    """The dataset's person type: bank or agency staff, contractors and volunteers are staff (the schema's
+    PersonType and LFPSE's 'healthcare staff'); the label still says which."""
+    return "staff" if is_staff(person_type) else person_type
+
+
+def perpetrator_type(people, types=()) -> str:
+    """The most serious kind of alleged perpetrator recorded; when none is recorded, the kind a type names
+    (TYPE_PERPETRATORS), else 'unknown'."""
+    kinds = {export_person_type(p.person_type) for p in people if p.role == "alleged_perpetrator"}
     for kind in PERPETRATOR_PRIORITY:
         if kind in kinds:
             return kind
-    return "unknown"
+    implied = {TYPE_PERPETRATORS[code] for code in types if code in TYPE_PERPETRATORS}
+    return next((kind for kind in PERPETRATOR_PRIORITY if kind in implied), "unknown")
 
 
 def in05_level1(perpetrator: str) -> str:
@@ -355,12 +372,12 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
     occurred_date, occurred_time = local_date_time(draft.occurred_at)
     location_code = draft.location or "unknown"
     location = _label_coded(tax, "locations", location_code)
-    perp = perpetrator_type(draft.people)
+    perp = perpetrator_type(draft.people, draft.types)
     patients = tuple(
         _patient(seq, p, tax)
         for seq, p in enumerate((p for p in draft.people if p.role == "affected" and p.person_type == "patient"),
                                 start=1))
-    people = tuple(PersonRecord(p.role, tax.label("person_roles", p.role), p.person_type,
+    people = tuple(PersonRecord(p.role, tax.label("person_roles", p.role), export_person_type(p.person_type),
                                 tax.label("person_types", p.person_type)) for p in draft.people)
     detained = any(p.detained for p in draft.people if p.role == "affected" and p.person_type == "patient")
     free = ctx.include_free_text
