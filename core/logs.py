@@ -15,6 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
+from core.security.files import make_private, open_private, private_folders
+
 LOGGER_NAME = "lantern"
 
 
@@ -23,13 +25,22 @@ def log_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_log_dir("Lantern", appauthor=False))
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Each log file, the first and every one rotated in, is created owner-only (0600 on POSIX)."""
+
+    def _open(self):
+        stream = open_private(Path(self.baseFilename), "a", encoding=self.encoding, errors=self.errors)
+        make_private(Path(self.baseFilename))  # a file left by an older version, too
+        return stream
+
+
 def setup_logging(level: int = logging.INFO) -> Path:
     folder = log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folders(folder)
     path = folder / "lantern.log"
     logger = logging.getLogger(LOGGER_NAME)
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logger.handlers):
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+        handler = _PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)

@@ -77,6 +77,7 @@ def save_settings(settings: dict) -> Path:
     Refuses (in plain words) when the machine-wide file sets a value differently and cannot be changed by this
     account: the user's file would be overruled by it, so the change would silently do nothing."""
     from core.errors import StorageFailure
+    from core.security.files import private_folders
     from core.security.keyslots import atomic_write
 
     text = json.dumps(settings, indent=1, sort_keys=True).encode("utf-8")
@@ -91,8 +92,8 @@ def save_settings(settings: dict) -> Path:
             raise StorageFailure(f"This PC's Lantern settings are kept in {machine}, which your account cannot "
                                  "change. Ask IT to change it there.") from None
     path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text)
+    private_folders(path.parent)
+    atomic_write(path, text, private=True)  # the user's own file is theirs alone; the machine-wide one is shared
     return path
 
 

@@ -25,6 +25,7 @@ from core.dto import Actor
 from core.errors import LanternError, ValidationError
 from core.logs import LOGGER_NAME
 from core.security import audit
+from core.security.files import private_folders
 from core.security.permissions import require
 from core.services import maintenance
 
@@ -115,7 +116,7 @@ def _check_folder(store: Store, folder: str) -> str:
         raise ValidationError({"backup_folder": "Keep backups outside the store folder, so one failure cannot "
                                                 "take both. Choose another folder."})
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_folders(path)  # a folder Lantern makes is owner-only; an existing one is left as it is
         probe = path / ".lantern-write-test"
         probe.write_bytes(b"")
         probe.unlink()

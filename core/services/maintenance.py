@@ -29,6 +29,7 @@ from core.db.store import Store, unit_of_work
 from core.dto import Actor, CheckResult
 from core.errors import LanternError, StorageFailure, StoreDamaged, ValidationError
 from core.security import audit
+from core.security.files import make_private, open_private, private_folders
 from core.security.keys import KeyHolder
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile
 from core.security.permissions import require
@@ -250,7 +251,7 @@ def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "b
         raise ValidationError({"out": "Keep backups outside the store folder, so one failure cannot take both."})
     if out_file.exists():
         raise ValidationError({"out": f"{out_file.name} already exists. Choose a new file name."})
-    out_file.parent.mkdir(parents=True, exist_ok=True)
+    private_folders(out_file.parent)
     with tempfile.TemporaryDirectory(dir=out_file.parent, prefix=".lantern-backup-") as tmp:
         copy = Path(tmp) / DB_FILE_NAME
         raw = store.engine.raw_connection()
@@ -285,11 +286,12 @@ def write_backup(store: Store, actor: Actor, out_file: Path, *, action: str = "b
             manifest["audit_anchor"] = {"id": last[0], "hash": last[1]}
         _verify_copy(copy, store.key, incidents)
         partial = out_file.with_name(out_file.name + ".partial")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.write(copy, DB_FILE_NAME)
-            zf.writestr(SLOT_FILE_NAME, slot_bytes)
-            zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
-        with open(partial, "rb") as fh:
+        with open_private(partial) as fh:  # owner-only from its first byte (issue 13 item 6)
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+                zf.write(copy, DB_FILE_NAME)
+                zf.writestr(SLOT_FILE_NAME, slot_bytes)
+                zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
+            fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, out_file)
     try:
@@ -367,8 +369,10 @@ def restore_store(backup_file: Path, new_folder: Path) -> dict:
             zf.extract(SLOT_FILE_NAME, staging)
         if _sha256(staging / DB_FILE_NAME) != manifest["db_sha256"]:
             raise StoreDamaged("That backup file is damaged or is not a Lantern backup.")
-        new_folder.mkdir(parents=True, exist_ok=True)
+        private_folders(new_folder)
+        make_private(new_folder)  # a restored store is owner-only, as a new one is (core.db.store)
         for name in (DB_FILE_NAME, SLOT_FILE_NAME):
+            make_private(staging / name)
             shutil.move(str(staging / name), str(new_folder / name))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -6,8 +6,10 @@
 ; Output: dist\installer\Lantern-<version>-setup.exe
 ;
 ; Installs for all users in Program Files, creates C:\ProgramData\Lantern (writable by every user of the
-; ward PC, because everyone's sign-in and sign-out writes to the store there), runs the self-test at the
-; end and never removes the store or backups on uninstall.
+; ward PC, because everyone's sign-in and sign-out writes to the store there), gives that folder an ACL of its
+; own (inheritance removed: SYSTEM and Administrators full control, the PC's Users modify, nobody else; see
+; docs/admin-guide.md "File permissions"), runs the self-test at the end and never removes the store or
+; backups on uninstall.
 
 #ifndef AppVersion
   #define AppVersion "0.1.0"
@@ -65,7 +67,11 @@ Name: "desktopicon"; Description: "Put a Lantern icon on every user's desktop"; 
 Filename: "{app}\Lantern.exe"; Description: "Start Lantern now"; Flags: nowait postinstall skipifsilent unchecked
 
 [Code]
-{ Run the self-test after installing; stop with a plain message if this PC cannot run Lantern safely. }
+{ After installing: give C:\ProgramData\Lantern an ACL of its own, then run the self-test; stop with a plain
+  message if this PC cannot run Lantern safely. The ACL drops what the folder inherits from C:\ProgramData
+  (CREATOR OWNER and any broader grants) and leaves SYSTEM (S-1-5-18) and Administrators (S-1-5-32-544) full
+  control and the PC's Users (S-1-5-32-545) modify, for the folder and everything made in it. SIDs, not names,
+  so it works on any Windows language. Running it again on an update changes nothing. }
 procedure CurStepChanged(CurStep: TSetupStep);
 var
   ResultCode: Integer;
@@ -73,6 +79,12 @@ var
 begin
   if CurStep = ssPostInstall then
   begin
+    if not Exec(ExpandConstant('{sys}\icacls.exe'),
+                '"' + ExpandConstant('{commonappdata}\Lantern') + '" /inheritance:r /grant:r ' +
+                '*S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F *S-1-5-32-545:(OI)(CI)M',
+                '', SW_HIDE, ewWaitUntilTerminated, ResultCode) or (ResultCode <> 0) then
+      SuppressibleMsgBox('Lantern is installed, but the permissions of ' + ExpandConstant('{commonappdata}\Lantern') +
+                         ' could not be set. Ask IT to set them as the admin guide describes.', mbError, MB_OK, IDOK);
     LogFile := ExpandConstant('{app}\self-test-result.txt');
     if not Exec(ExpandConstant('{cmd}'),
                 '/c ""' + ExpandConstant('{app}\lantern-console.exe') + '" --self-test > "' + LogFile + '" 2>&1"',

@@ -33,10 +33,10 @@ def machine_file_refused(monkeypatch):
     """This account may not write the machine-wide settings file (as for a ward user when IT locks it)."""
     real = keyslots.atomic_write
 
-    def refuse_machine(path, data):
+    def refuse_machine(path, data, **options):
         if path == paths.machine_settings_path():
             raise PermissionError("denied")
-        real(path, data)
+        real(path, data, **options)
 
     monkeypatch.setattr(keyslots, "atomic_write", refuse_machine)
 
