@@ -18,7 +18,7 @@ from core.services.review import IncidentQuery
 from tests.conftest import PASSWORD
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import modal
-from tests.ui.nurse_helpers import WAIT, alt, focused, form_of, press, sign_in, type_text
+from tests.ui.nurse_helpers import ANSWERS_AFFECTED_PATIENT, WAIT, alt, focused, form_of, press, sign_in, type_text
 from ui.action_queue import ActionQueuePage
 from ui.app import AppController
 from ui.models.manager import IncidentListModel, QueueModel, ViewLogModel
@@ -54,7 +54,7 @@ def staff_report_by_keyboard(qtbot, window, manager_id: str):
     assert affected.person_type.currentData() == "patient"
     press(qtbot, Qt.Key.Key_Tab)
     type_text(qtbot, "CD")
-    press(qtbot, Qt.Key.Key_Tab, times=4)                                 # more, remove, role, type
+    press(qtbot, Qt.Key.Key_Tab, times=ANSWERS_AFFECTED_PATIENT + 4)      # six questions, more, remove, role, type
     assert focused() is perpetrator.person_type
     type_text(qtbot, "Staff")                                             # the alleged perpetrator
     assert perpetrator.person_type.currentData() == "staff"

@@ -116,8 +116,7 @@ def test_write_screenshots(qtbot, make_store, tmp_path):
     editors = form.people.editors
     editors[0].person_type.setCurrentIndex(editors[0].person_type.findData("patient"))
     editors[0].ref.setText("CD")
-    editors[0].more.setChecked(True)
-    editors[0].detained.setCurrentIndex(1)
+    editors[0].questions["detained"].set_value(True)
     editors[1].person_type.setCurrentIndex(editors[1].person_type.findData("patient"))
     editors[1].ref.setText("AB")
     window.grab().save(str(out / "form-3-people.png"))

@@ -10,6 +10,12 @@ from ui.app import AppController
 from ui.incident_form import IncidentFormPage
 
 WAIT = 15000
+# Tab stops of the yes / no / not known questions on the people page (ui/incident_form/people.py QUESTIONS):
+# an affected patient is asked all six; an affected member of staff all but detention; an alleged
+# perpetrator under 18 and capacity.
+ANSWERS_AFFECTED_PATIENT = 6
+ANSWERS_AFFECTED_STAFF = 5
+ANSWERS_PERPETRATOR = 2
 
 
 def focused():
@@ -76,7 +82,9 @@ def keyboard_report(qtbot, window, *, description: str = "Synthetic: AB made sex
     type_text(qtbot, "Staff")                                             # 4. affected person's type
     press(qtbot, Qt.Key.Key_Tab)
     type_text(qtbot, "CD")                                                # (optional reference)
-    press(qtbot, Qt.Key.Key_Tab, times=4)                                 # more, remove, role, type
+    # The five questions asked of an affected member of staff, one Tab stop each and left not known (the
+    # rules then add their "Confirm whether" checks), then more, remove, role, type.
+    press(qtbot, Qt.Key.Key_Tab, times=ANSWERS_AFFECTED_STAFF + 4)
     assert focused() is form.people.editors[1].person_type
     type_text(qtbot, "Patient")                                           # 5. alleged perpetrator's type
     alt(qtbot, Qt.Key.Key_N)

@@ -18,7 +18,7 @@ from core.services import incidents, review
 from core.services.review import IncidentQuery
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, Contexts, modal
-from tests.ui.nurse_helpers import alt, focused, form_of, press, sign_in, type_text
+from tests.ui.nurse_helpers import ANSWERS_PERPETRATOR, alt, focused, form_of, press, sign_in, type_text
 from ui.app import AppController
 from ui.incident_form.people import ACCOUNT_HINT, ACCOUNT_LABEL, NOT_LINKED
 from ui.review import EditDialog, ReviewPage
@@ -99,6 +99,8 @@ def test_form_keyboard_links_a_staff_perpetrator_and_that_account_loses_sight(nu
     press(qtbot, Qt.Key.Key_Down, times=2)                     # Not linked -> lead -> manager
     assert perpetrator.account.currentText() == "manager (Ward manager)"
     press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is perpetrator.questions["under_18"].buttons[0]  # then the questions, not known to start
+    press(qtbot, Qt.Key.Key_Tab, times=ANSWERS_PERPETRATOR)
     assert focused() is perpetrator.more
     alt(qtbot, Qt.Key.Key_C)                                   # Alt+C goes back to the account
     assert focused() is perpetrator.account

@@ -34,12 +34,83 @@ NOT_LINKED = "Not linked / not known"
 _keys = count(1)
 
 
-def yes_no(name: str) -> QComboBox:
-    box = QComboBox()
-    box.setAccessibleName(name)
-    for text, value in (("Not known", None), ("Yes", True), ("No", False)):
-        box.addItem(text, value)
-    return box
+# The questions whose answers add or remove safeguarding actions (resources/rules.toml), asked on each person:
+# (field, question, short accessible name, why we ask, the roles it is asked of, None for all). Each is yes / no / not
+# known, and not known (the default) never removes an action: it gives a "Confirm whether ..." check instead,
+# so answering is how a nurse gets a shorter, exact list (docs/safeguarding-rules.md, issue 12 A).
+QUESTIONS = (
+    ("under_18", "Under 18?", "Under 18",
+     "A child brings in children's social care, and under 16 the police (Children Act 1989 s47; Sexual Offences "
+     "Act 2003). On a CAMHS ward Lantern takes a patient as under 18 unless you answer no.", None),
+    ("detained", "Detained under the Mental Health Act?", "Detained under the Mental Health Act",
+     "A detained patient must be told about the Independent Mental Health Advocate (IMHA) service (Mental "
+     "Health Act 1983 s130D).", ("affected",)),
+    ("capacity_concern", "Doubt about their capacity to consent?", "Doubt about their capacity to consent",
+     "If anyone's capacity to consent to sexual relations is in doubt, it must be assessed (Mental Capacity "
+     "Act 2005).", ("affected", "alleged_perpetrator")),
+    ("care_support_needs", "Care and support needs?", "Care and support needs",
+     "An adult with care and support needs who is abused needs a safeguarding concern (Care Act 2014 s42). "
+     "Lantern takes a patient as having them unless you answer no.", ("affected",)),
+    ("could_become_pregnant", "Could they become pregnant?", "Could they become pregnant",
+     "After penile penetration or ejaculation, emergency contraception works up to 120 hours (FSRH guideline).",
+     ("affected",)),
+    ("police_wishes", "Do they want the police told?", "Do they want the police told",
+     "Their answer decides the police action: yes means report now; no or not decided means the decision and "
+     "the reasons are recorded and the offer made again.", ("affected",)),
+)
+YES_NO = (("Not known", None), ("Yes", True), ("No", False))
+POLICE_SHORT = {"yes": "Yes", "no": "No", "undecided": "Not decided yet", "unable_to_decide": "Not able to decide"}
+# A detained question makes no sense for staff or a visitor (the IMHA rules are for patients only).
+NOT_DETAINABLE = ("visitor",)
+
+
+class AnswerChoice(QWidget):
+    """One question as a row of radio buttons, the first (not known) chosen until someone answers.
+
+    Tab stops once, on the chosen answer; the arrow keys move between answers and choose as they go (Qt's
+    exclusive group). Each button's accessible name carries the question, so a screen reader says which
+    question a "Yes" answers; the reason for asking is each button's description and shown under them.
+    """
+
+    changed = Signal()
+
+    def __init__(self, name: str, options, why: str):
+        super().__init__()
+        self.setAccessibleName(name)
+        self.setAccessibleDescription(why)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        row = QHBoxLayout()
+        self.group = QButtonGroup(self)
+        self.values = [value for _text, value in options]
+        self.buttons: list[QRadioButton] = []
+        for index, (text, _value) in enumerate(options):
+            button = QRadioButton(text)
+            button.setAccessibleName(f"{name}: {text}")
+            button.setAccessibleDescription(why)
+            self.group.addButton(button, index)
+            self.buttons.append(button)
+            row.addWidget(button)
+        row.addStretch(1)
+        column.addLayout(row)
+        self.why = QLabel(esc(why))
+        self.why.setObjectName("why")
+        self.why.setWordWrap(True)
+        font = self.why.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.why.setFont(font)
+        column.addWidget(self.why)
+        self.buttons[0].setChecked(True)
+        self.group.idToggled.connect(lambda _index, on: on and self.changed.emit())
+
+    def value(self):
+        return self.values[self.group.checkedId()]
+
+    def set_value(self, value) -> None:
+        index = next((i for i, v in enumerate(self.values) if v is value or (v == value and type(v) is type(value))),
+                     0)
+        self.buttons[index].setChecked(True)
 
 
 class PersonEditor(QGroupBox):
@@ -91,6 +162,16 @@ class PersonEditor(QGroupBox):
         self.account_caption = QLabel("Their Lantern a&ccount\n(if they have one)")
         self.account_caption.setBuddy(self.account)
         form.addRow(self.account_caption, account_box)
+        self.questions: dict[str, AnswerChoice] = {}
+        self.question_labels: dict[str, QLabel] = {}
+        for key, question, name, why, _roles in QUESTIONS:
+            options = YES_NO if key != "police_wishes" else (
+                ("Not asked yet", None), *((POLICE_SHORT.get(o.code, o.label), o.code) for o in tax.police_wishes))
+            choice = self.questions[key] = AnswerChoice(name, options, why)
+            label = self.question_labels[key] = QLabel(question)
+            label.setBuddy(choice.buttons[0])
+            form.addRow(label, choice)
+            choice.changed.connect(self.changed.emit)
         self.form = form
         self.choices: list = []
         self.choices_loaded = False
@@ -99,7 +180,7 @@ class PersonEditor(QGroupBox):
         self.more.setCheckable(True)
         self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.more.setArrowType(Qt.ArrowType.RightArrow)
-        self.more.setText("More about them (optional: age, sex, detention, capacity, police)")
+        self.more.setText("More about them (optional: exact age, sex)")
         self.more.setAccessibleName("More about them")
         self.more.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.more.toggled.connect(self._toggle)
@@ -114,14 +195,7 @@ class PersonEditor(QGroupBox):
         self.age.setValue(-1)
         self.age.setAccessibleName("Age in years")
         details.addRow("Age (years)", self.age)
-        self.detained = yes_no("Detained under the Mental Health Act")
-        details.addRow("Detained under the Mental Health Act?", self.detained)
-        self.capacity = yes_no("Concern about their capacity")
-        details.addRow("Concern about their capacity?", self.capacity)
-        self.needs = yes_no("Care and support needs")
-        details.addRow("Care and support needs?", self.needs)
-        self.police = combo("Their wishes about the police", tax.police_wishes, "Not asked yet")
-        details.addRow("Their wishes about the police", self.police)
+        self.age.valueChanged.connect(self._age_answers_under_18)
         self.details.hide()
         layout.addWidget(self.details)
         self.remove = QPushButton("Remove this person")
@@ -131,16 +205,40 @@ class PersonEditor(QGroupBox):
         row.addWidget(self.remove)
         layout.addLayout(row)
         for signal in (self.role.currentIndexChanged, self.person_type.currentIndexChanged, self.ref.textChanged,
-                       self.sex.currentIndexChanged, self.age.valueChanged, self.detained.currentIndexChanged,
-                       self.capacity.currentIndexChanged, self.needs.currentIndexChanged,
-                       self.police.currentIndexChanged):
+                       self.sex.currentIndexChanged, self.age.valueChanged):
             signal.connect(lambda *_: self.changed.emit())
         self.account.currentIndexChanged.connect(lambda *_: self.changed.emit())
         self.role.currentIndexChanged.connect(lambda *_: self.renumber(self.number))
         self.role.currentIndexChanged.connect(lambda *_: self._show_account())
         self.person_type.currentIndexChanged.connect(lambda *_: self._show_account())
+        self.role.currentIndexChanged.connect(lambda *_: self._show_questions())
+        self.person_type.currentIndexChanged.connect(lambda *_: self._show_questions())
         self.renumber(number)
         self._show_account()
+        self._show_questions()
+
+    # ----- the safeguarding questions ---------------------------------------------
+    def asked(self, key: str) -> bool:
+        """Whether this question is asked of this person: only where a rule reads it (the role, and for
+        detention a patient or someone whose type is not known)."""
+        roles = next(q[4] for q in QUESTIONS if q[0] == key)
+        person_type = self.person_type.currentData()
+        if key == "detained" and (is_staff(person_type) or person_type in NOT_DETAINABLE):
+            return False
+        return roles is None or self.role.currentData() in roles
+
+    def _show_questions(self) -> None:
+        # A question not asked keeps its answer (an edit never loses one), but no shipped rule reads it.
+        for key, choice in self.questions.items():
+            self.form.setRowVisible(choice, self.asked(key))
+
+    def _age_answers_under_18(self, years: int) -> None:
+        if years >= 0:
+            self.questions["under_18"].set_value(years < 18)
+
+    def answer_widgets(self) -> list[QWidget]:
+        """The questions' radio buttons in reading order (for the Tab order)."""
+        return [button for choice in self.questions.values() for button in choice.buttons]
 
     # ----- the account link ------------------------------------------------------
     def can_link(self) -> bool:
@@ -191,8 +289,7 @@ class PersonEditor(QGroupBox):
         return PersonDraft(
             role=role, person_type=self.person_type.currentData(), local_ref=self.ref.text().strip(),
             sex=self.sex.currentData(), age_years=None if self.age.value() < 0 else self.age.value(),
-            detained=self.detained.currentData(), capacity_concern=self.capacity.currentData(),
-            care_support_needs=self.needs.currentData(), police_wishes=self.police.currentData(),
+            **{key: choice.value() for key, choice in self.questions.items()},
             harm_physical=harm[0] if role == "affected" else None,
             harm_psychological=harm[1] if role == "affected" else None,
             linked_user_id=self.linked_user_id())
@@ -203,14 +300,14 @@ class PersonEditor(QGroupBox):
         self.ref.setText(p.local_ref)
         set_combo(self.sex, p.sex)
         self.age.setValue(-1 if p.age_years is None else p.age_years)
-        set_combo(self.detained, p.detained)
-        set_combo(self.capacity, p.capacity_concern)
-        set_combo(self.needs, p.care_support_needs)
-        set_combo(self.police, p.police_wishes)
+        answers = {key: getattr(p, key) for key in self.questions}
+        if answers["under_18"] is None and p.age_years is not None:
+            answers["under_18"] = p.age_years < 18  # a record from before the question: its age answers it
+        for key, choice in self.questions.items():
+            choice.set_value(answers[key])
         self._fill_accounts(p.linked_user_id if self.can_link() else None)
         self.loaded_harm = (p.harm_physical, p.harm_psychological)
-        if any(v is not None for v in (p.sex, p.age_years, p.detained, p.capacity_concern, p.care_support_needs,
-                                       p.police_wishes)):
+        if p.sex is not None or p.age_years is not None:
             self.more.setChecked(True)
 
 
@@ -225,7 +322,9 @@ class PeopleStep(Step):
         if show_heading:
             layout.addWidget(heading("Who was involved?",
                                      "Say who was affected and who is alleged to have done it. 'Not known' is "
-                                     "fine. Add witnesses or others if you like."))
+                                     "fine. Add witnesses or others if you like. Answer the yes / no questions "
+                                     "you can: 'not known' is safe (someone is asked to confirm it), and each "
+                                     "answer makes the list of safeguarding steps shorter and exact."))
         else:
             layout.setContentsMargins(0, 0, 0, 0)
         self.errors["people"] = error_label("the person affected")
@@ -293,8 +392,8 @@ class PeopleStep(Step):
             editor.set_staff_choices(self.staff_choices)
 
     def _fix_tab_order(self) -> None:
-        widgets = [w for e in self.editors for w in (e.role, e.person_type, e.ref, e.account, e.more, e.sex, e.age,
-                                                     e.detained, e.capacity, e.needs, e.police, e.remove)]
+        widgets = [w for e in self.editors for w in (e.role, e.person_type, e.ref, e.account, *e.answer_widgets(),
+                                                     e.more, e.sex, e.age, e.remove)]
         widgets.append(self.add)
         for first, second in zip(widgets, widgets[1:], strict=False):
             QWidget.setTabOrder(first, second)
