@@ -246,12 +246,15 @@ class FormDraft(Base):
     updated_at: Mapped[str] = mapped_column(String(32))
 
 
-class ExportBatchItem(Base):
-    """One incident in an export batch, at the version it was exported: the basis of the re-export flag."""
+class ExportLatest(Base):
+    """The latest export of each kind that held an incident, and the incident's version and updated_at as exported
+    then: the basis of the re-export flag. One row per incident and kind (migration 0010), so exporting again
+    replaces rows instead of adding them and the store does not grow with every export."""
 
-    __tablename__ = "export_batch_items"
-    batch_id: Mapped[int] = mapped_column(ForeignKey("export_batches.id", ondelete="CASCADE"), primary_key=True)
+    __tablename__ = "export_latest"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
                                              index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("export_batches.id", ondelete="CASCADE"), index=True)
     incident_version: Mapped[int] = mapped_column(Integer)
     incident_updated_at: Mapped[str] = mapped_column(String(32))  # the incident's updated_at as exported

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
 from core.db.models import (
     ExportBatch,
-    ExportBatchItem,
+    ExportLatest,
     Incident,
     IncidentType,
     Organisation,
@@ -350,16 +351,11 @@ def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id
         raise ValidationError({"kind": f"Choose one of: {', '.join(KINDS)}."})
     _check_period(date_from, date_to)
     with unit_of_work(store, write=False) as session:
-        latest = (select(ExportBatchItem.incident_id, func.max(ExportBatchItem.batch_id).label("batch_id"))
-                  .join(ExportBatch, ExportBatch.id == ExportBatchItem.batch_id)
-                  .where(ExportBatch.kind == kind).group_by(ExportBatchItem.incident_id).subquery())
-        stmt = (select(Incident, ExportBatchItem.incident_version, ExportBatch.created_at, ExportBatch.id)
-                .join(latest, latest.c.incident_id == Incident.id)
-                .join(ExportBatchItem, (ExportBatchItem.incident_id == Incident.id)
-                      & (ExportBatchItem.batch_id == latest.c.batch_id))
-                .join(ExportBatch, ExportBatch.id == ExportBatchItem.batch_id)
-                .where((Incident.version > ExportBatchItem.incident_version)
-                       | (Incident.updated_at > ExportBatchItem.incident_updated_at)))
+        stmt = (select(Incident, ExportLatest.incident_version, ExportBatch.created_at, ExportBatch.id)
+                .join(ExportLatest, (ExportLatest.incident_id == Incident.id) & (ExportLatest.kind == kind))
+                .join(ExportBatch, ExportBatch.id == ExportLatest.batch_id)
+                .where((Incident.version > ExportLatest.incident_version)
+                       | (Incident.updated_at > ExportLatest.incident_updated_at)))
         rows = session.execute(_scope(stmt, actor, ward_id, date_from, date_to)
                                .order_by(ExportBatch.created_at, Incident.reference)).all()
         flags = []
@@ -604,10 +600,18 @@ def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
     return out.dest
 
 
+_latest = sqlite_insert(ExportLatest.__table__)
+_LATEST_UPSERT = _latest.on_conflict_do_update(
+    index_elements=["kind", "incident_id"],
+    set_={"batch_id": _latest.excluded.batch_id, "incident_version": _latest.excluded.incident_version,
+          "incident_updated_at": _latest.excluded.incident_updated_at})
+
+
 def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[tuple[str, int, str]], *,
             period: tuple[date | None, date | None], ward_id: int | None, privacy: _Privacy) -> ExportResult:
-    """The file is in place: record the batch, its items (incident id -> version and updated_at as read; one
-    bulk insert) and a small audit event (counts and digests, never a list of ids or any text) in one write
+    """The file is in place: record the batch, the latest-export rows (per incident and kind: this batch, and
+    the version and updated_at as read; one bulk upsert, so the store does not grow with each export) and a
+    small audit event (counts and digests, never a list of ids or any text) in one write
     transaction. If the record cannot be saved, the file is removed again: no export goes unaudited."""
     dest, digest = out.dest, out.sha256
     ids_digest = hashlib.sha256("\n".join(sorted(i for i, _v, _u in selected)).encode()).hexdigest()
@@ -620,10 +624,10 @@ def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[
                                 filename=str(dest)[:260], sha256=digest)
             session.add(batch)
             session.flush()
-            if selected:
-                session.connection().execute(insert(ExportBatchItem.__table__), [  # one executemany
-                    {"batch_id": batch.id, "incident_id": i, "incident_version": v, "incident_updated_at": u}
-                    for i, v, u in selected])
+            if selected:  # one executemany; a row per incident and kind, replaced by the next export of it
+                session.connection().execute(_LATEST_UPSERT, [
+                    {"kind": kind, "batch_id": batch.id, "incident_id": i, "incident_version": v,
+                     "incident_updated_at": u} for i, v, u in selected])
             identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
                            "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
             detail = {"kind": kind, "count": len(selected), "incidents_sha256": ids_digest, "ward_id": ward_id,

@@ -18,7 +18,7 @@ from lxml import etree
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from core.db.models import AuditEvent, ExportBatch, ExportBatchItem, Organisation, PersonInvolved
+from core.db.models import AuditEvent, ExportBatch, ExportLatest, Organisation, PersonInvolved
 from core.db.store import unit_of_work
 from core.dto import IncidentDraft, PersonDraft
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -257,8 +257,21 @@ def test_batch_items_record_each_incident_and_its_version(world, out_dir):
     store, actors, _wards, ids = world
     result = exports.export_incidents(store, actors["manager"], "nrls-xml", out_path=out_dir / "a.xml")
     with unit_of_work(store, write=False) as s:
-        items = s.scalars(select(ExportBatchItem).where(ExportBatchItem.batch_id == result.batch_id)).all()
-    assert [(i.incident_id, i.incident_version) for i in items] == [(ids["oak"].incident_id, ids["oak"].version)]
+        items = s.scalars(select(ExportLatest).where(ExportLatest.batch_id == result.batch_id)).all()
+    assert [(i.kind, i.incident_id, i.incident_version) for i in items] == [
+        ("nrls-xml", ids["oak"].incident_id, ids["oak"].version)]
+
+
+def test_exporting_again_does_not_grow_the_store(world, out_dir):
+    """One row per incident and kind, replaced by the next export of that kind (issue 14: no bloat)."""
+    store, actors, _wards, _ids = world
+    for n in range(3):
+        last = exports.export_incidents(store, actors["lead"], "nrls-csv", out_path=out_dir / f"{n}.csv")
+    exports.export_incidents(store, actors["lead"], "lfpse-json", out_path=out_dir / "a.json")
+    with unit_of_work(store, write=False) as s:
+        rows = s.execute(select(ExportLatest.kind, ExportLatest.batch_id)).all()
+    assert sorted(kind for kind, _ in rows) == ["lfpse-json"] * 3 + ["nrls-csv"] * 3
+    assert {batch for kind, batch in rows if kind == "nrls-csv"} == {last.batch_id}
 
 
 def test_changed_incidents_are_flagged_for_reexport(world, out_dir):
@@ -412,3 +425,28 @@ def test_a_store_with_an_ods_code_the_dataset_cannot_carry_is_refused_in_words(w
     with pytest.raises(ExportError, match="ODS code .RXX-TRUST-1. is not one the national dataset can carry"):
         exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "a.xml")
     assert list(out_dir.iterdir()) == []
+
+
+def test_migration_0010_keeps_the_latest_export_of_each_kind(world, out_dir):
+    """Down to 0009 (one item row per batch), two batches of one kind, then up again: the later batch stays."""
+    from alembic import command
+
+    from core.db import migrate
+    from core.db.engine import writer
+
+    store, actors, _wards, ids = world
+    first = exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "1.xml")
+    second = exports.export_incidents(store, actors["lead"], "nrls-xml", out_path=out_dir / "2.xml")
+    cfg = migrate._config()
+    with writer(store.engine).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+        for batch, version in ((first.batch_id, 1), (second.batch_id, 7)):  # the older batch listed too
+            conn.exec_driver_sql("DELETE FROM export_batch_items WHERE batch_id = ?", (batch,))
+            conn.exec_driver_sql("INSERT INTO export_batch_items VALUES (?, ?, ?, '2026-01-01T00:00:00+00:00')",
+                                 (batch, ids["oak"].incident_id, version))
+        command.upgrade(cfg, "head")
+    with unit_of_work(store, write=False) as s:
+        rows = s.execute(select(ExportLatest.batch_id, ExportLatest.incident_version)
+                         .where(ExportLatest.incident_id == ids["oak"].incident_id)).all()
+    assert rows == [(second.batch_id, 7)]
