@@ -137,6 +137,7 @@ class ActionInfo:
     # Where the deadline comes from: "national" or "local" (core.rules.BASES), read from the rule in force;
     # "" when the rule is no longer in the rules (or the action came from none).
     basis: str = ""
+    check: bool = False  # a "Confirm whether ..." check, standing for other actions until someone answers
 
 
 @dataclass(frozen=True)

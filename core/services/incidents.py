@@ -28,7 +28,7 @@ from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentS
 from core.errors import ConfigError, NotFound, PermissionDenied, ValidationError
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
-from core.rules import IncidentFacts, PersonFacts, RequiredAction, active_rules, evaluate
+from core.rules import IncidentFacts, PersonFacts, RequiredAction, Rule, active_rules, evaluate
 from core.security import audit
 from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
 from core.security.refusals import attach, audited
@@ -267,22 +267,22 @@ def refresh_police_referred(session, inc: Incident) -> None:
 
 
 def action_info(a: SafeguardingAction, reference: str, now: datetime | None = None,
-                bases: dict[str, str] | None = None) -> ActionInfo:
+                rules: dict[str, Rule] | None = None) -> ActionInfo:
     due = from_db(a.due_at)
-    basis = (rule_bases() if bases is None else bases).get(a.rule_id or "", "")
+    rule = (rules_in_force() if rules is None else rules).get(a.rule_id or "")
     return ActionInfo(a.id, a.incident_id, reference, a.rule_id, a.title, a.guidance, a.why, a.source, a.owner_role,
                       a.owner_label, a.assigned_user_id, a.mandatory, a.deadline_kind, due, a.status, a.note,
-                      a.reference, from_db(a.completed_at), _group(a, due, now or utcnow()), basis)
+                      a.reference, from_db(a.completed_at), _group(a, due, now or utcnow()),
+                      rule.basis if rule else "", bool(rule and rule.checks))
 
 
-def rule_bases() -> dict[str, str]:
-    """Each rule's deadline basis ("national" or "local") by rule id, from the rules in force now.
-
-    Not stored per action: a trust's override can change a deadline, which makes its basis local. A broken
-    override file makes every basis not known ("") rather than stopping the record from being read; submitting
-    a report still refuses with the file's error (core.rules.active_rules)."""
+def rules_in_force() -> dict[str, Rule]:
+    """The rules in force now by id: what an action's deadline basis and whether it is a "not known" check are
+    read from (neither is stored per action; a trust's override can change a deadline, which makes its basis
+    local). A broken override file leaves both not known rather than stopping the record from being read;
+    submitting a report still refuses with the file's error (core.rules.active_rules)."""
     try:
-        return {rule.id: rule.basis for rule in active_rules().rules}
+        return {rule.id: rule for rule in active_rules().rules}
     except ConfigError:
         return {}
 
@@ -347,13 +347,13 @@ def detail_of(session, inc: Incident, now: datetime | None = None) -> IncidentDe
     ward = session.get(Ward, inc.ward_id)
     actions = session.scalars(select(SafeguardingAction).where(SafeguardingAction.incident_id == inc.id)
                               .order_by(SafeguardingAction.due_at, SafeguardingAction.id)).all()
-    bases = rule_bases() if actions else {}
+    rules = rules_in_force() if actions else {}
     return IncidentDetail(
         inc.id, inc.reference, inc.ward_id, ward.name if ward else "", inc.status, inc.reporter_id,
         _draft_of(session, inc), from_db(inc.reported_at), from_db(inc.submitted_at), from_db(inc.closed_at),
         inc.pair, inc.harm_physical, inc.harm_psychological, inc.pd09, inc.restricted,
         inc.harm_confirmation_needed, inc.feedback_note, inc.version,
-        tuple(action_info(a, inc.reference, now, bases) for a in actions))
+        tuple(action_info(a, inc.reference, now, rules) for a in actions))
 
 
 def _snapshot(session, inc: Incident) -> dict:

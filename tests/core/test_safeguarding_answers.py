@@ -138,6 +138,10 @@ def test_each_action_says_whether_its_deadline_is_national_or_local_policy(make_
     # The same when read back later.
     again = incidents.get_incident(store, actors["nurse"], submitted.incident_id)
     assert {a.rule_id: a.basis for a in again.actions} == bases
+    # A "not known" check says it is one.
+    assert {a.rule_id for a in again.actions if a.check} == {
+        rule_id for rule_id in bases if rules.rule(rule_id).checks} >= {"imha-check", "police-wishes-ask"}
+    assert not next(a for a in again.actions if a.rule_id == "adult-safeguarding-concern").check
 
 
 def test_the_new_answers_survive_autosave(make_store):

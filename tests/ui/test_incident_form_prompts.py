@@ -51,3 +51,36 @@ def test_prompts_grouped_and_ticked_by_keyboard(qtbot, make_store):
     done = next(a for a in detail.actions if a.action_id == first_now.action.action_id)
     assert done.status == "done" and done.note.startswith("Separated")
     controller.shutdown()
+
+
+def test_each_prompt_shows_its_deadline_basis_and_source_and_checks_read_as_checks(qtbot, make_store):
+    """Issue 12 G: every deadline is marked national or local policy where the nurse sees it, with its source;
+    a "not known" check says it is a check (the fast path leaves the person questions not known)."""
+    from PySide6.QtWidgets import QLabel
+
+    from ui.incident_form.wording import esc
+
+    store, _actors, _recovery, _wards = make_store()
+    store.close()
+    controller = AppController(store.folder)
+    window = sign_in(qtbot, controller)
+    form = keyboard_report(qtbot, window)
+    qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
+    dialog = form.prompts
+    checks = 0
+    for row in dialog.rows.values():
+        action = row.action
+        shown = " ".join(label.text() for label in row.findChildren(QLabel) if label.isVisibleTo(dialog))
+        assert action.basis in ("national", "local"), action.rule_id
+        assert ("Deadline: national" if action.basis == "national"
+                else "Deadline: local policy (a trust may change it)") in shown, action.rule_id
+        assert f"Source: {esc(action.source)}" in shown and action.source, action.rule_id
+        if action.check:
+            checks += 1
+            assert action.title.startswith("Confirm")
+            assert f"<b>Check: {esc(action.title)}</b>" in shown and row.accessibleName() == f"Check: {action.title}"
+        else:
+            assert row.accessibleName() == action.title
+    assert checks, "the fast path leaves questions not known, so some steps are checks"
+    assert "police-wishes-ask" in {row.action.rule_id for row in dialog.rows.values() if row.action.check}
+    controller.shutdown()

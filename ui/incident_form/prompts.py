@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.clock import local
+from core.rules import BASES
 from ui.incident_form.wording import GROUPS, due_text, esc, owner_text
 
 
@@ -32,16 +33,23 @@ class _ActionRow(QFrame):
         self.action = action
         self.setFrameShape(QFrame.Shape.StyledPanel)
         grid = QGridLayout(self)
-        title = QLabel(f"<b>{esc(action.title)}</b>")
+        self.heading = action_heading(action)
+        title = QLabel(f"<b>{esc(self.heading)}</b>")
         title.setWordWrap(True)
         grid.addWidget(title, 0, 0, 1, 2)
         when = "Straight away" if action.deadline_kind == "immediate" else due_text(action.due_at, now)
-        due = QLabel(f"<b>{when}</b>  ·  Who: {esc(owner_text(action.owner_role, action.owner_label))}")
+        due = QLabel(f"<b>{when}</b>  ·  Who: {esc(owner_text(action.owner_role, action.owner_label))}"
+                     + (f"  ·  Deadline: {esc(basis_text(action.basis))}" if action.basis else ""))
         due.setWordWrap(True)
         grid.addWidget(due, 1, 0, 1, 2)
         why = QLabel(f"Why: {esc(action.why)}" if action.why else "")
         why.setWordWrap(True)
         grid.addWidget(why, 2, 0, 1, 2)
+        self.source = QLabel(f"Source: {esc(action.source)}" if action.source else "")
+        self.source.setObjectName("source")
+        self.source.setWordWrap(True)
+        self.source.setVisible(bool(action.source))
+        grid.addWidget(self.source, 3, 0, 1, 2)
         self.note = self.tick = None
         if action.guidance:
             self.setToolTip(action.guidance)
@@ -55,10 +63,20 @@ class _ActionRow(QFrame):
             self.note.setAccessibleName(f"Note for: {action.title}")
             self.tick = QCheckBox("Done")
             self.tick.setAccessibleName(f"Mark done: {action.title}")
-            grid.addWidget(self.note, 3, 0)
-            grid.addWidget(self.tick, 3, 1)
-        grid.addWidget(self.state, 4, 0, 1, 2)
-        self.setAccessibleName(action.title)
+            grid.addWidget(self.note, 4, 0)
+            grid.addWidget(self.tick, 4, 1)
+        grid.addWidget(self.state, 5, 0, 1, 2)
+        self.setAccessibleName(self.heading)
+
+
+def action_heading(action) -> str:
+    """An action's title as the nurse reads it: a "not known" check says it is a check first."""
+    return f"Check: {action.title}" if action.check else action.title
+
+
+def basis_text(basis: str) -> str:
+    """Where a deadline comes from, in words: "national" or "local policy (a trust may change it)"."""
+    return BASES.get(basis, basis)
 
 
 class PromptsDialog(QDialog):
@@ -81,7 +99,10 @@ class PromptsDialog(QDialog):
         self.reference.setAccessibleName("Incident reference")
         layout.addWidget(self.reference)
         intro = QLabel("These safeguarding steps follow from what you reported. Tick the ones you have already "
-                       "done; the rest go to the person named, and your ward manager sees them all.")
+                       "done; the rest go to the person named, and your ward manager sees them all. A step "
+                       "marked <b>Check</b> is there because an answer was not known: find out, and if the "
+                       "answer is yes, do what it says. Each deadline is <b>national</b> (law or national "
+                       "guidance, named in its source) or <b>local policy</b> (a trust may change it).")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         body = QWidget()
