@@ -84,3 +84,43 @@ def test_each_prompt_shows_its_deadline_basis_and_source_and_checks_read_as_chec
     assert checks, "the fast path leaves questions not known, so some steps are checks"
     assert "police-wishes-ask" in {row.action.rule_id for row in dialog.rows.values() if row.action.check}
     controller.shutdown()
+
+
+
+def test_a_window_that_closed_before_the_report_is_said_plainly_in_the_prompt(qtbot, make_store, tmp_path,
+                                                                            monkeypatch):
+    """Issue 12 E: an action whose window, counted from the incident, closed before the report is due at the
+    report and says so in visible text, not only in a tooltip. (Every shipped rule counted from the incident is
+    guarded by its window, so a trust's own rule is used here: 24 hours from the incident, reported 3 days on.)"""
+    from datetime import timedelta
+
+    from PySide6.QtWidgets import QLabel
+
+    from core.clock import utcnow
+    from core.dto import IncidentDraft, PersonDraft
+    from ui.incident_form.prompts import PromptsDialog
+
+    override = tmp_path / "rules-local.toml"
+    override.write_text(
+        'version = 1\n\n[[rules]]\nid = "local-wellbeing-call"\ntitle = "Phone the person the next day"\n'
+        'guidance = "Ask how they are."\nwhy = "Local policy."\nwhen = { always = true }\n'
+        'deadline = { kind = "hours", n = 24, from = "occurred" }\nowner_role = "nurse"\n'
+        'mandatory = false\nsource = "Synthetic trust policy for tests."\n', encoding="utf-8")
+    monkeypatch.setenv("LANTERN_RULES_OVERRIDE", str(override))
+    store, actors, _recovery, wards = make_store()
+    nurse = actors["nurse"]
+    draft = IncidentDraft(
+        ward_id=wards["Oak Ward"], types=("SS-HAR-V",), occurred_at=utcnow() - timedelta(days=3), location="lounge",
+        people=(PersonDraft("affected", "patient", "PT-1", harm_physical="none", harm_psychological="low"),
+                PersonDraft("alleged_perpetrator", "patient", "PT-2")),
+        description="Synthetic test incident.")
+    detail = incidents.submit(store, nurse, incidents.create_draft(store, nurse, draft).incident_id)
+    dialog = PromptsDialog(detail)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    call = next(row for row in dialog.rows.values() if row.action.rule_id == "local-wellbeing-call")
+    shown = " ".join(label.text() for label in call.findChildren(QLabel) if label.isVisibleTo(dialog))
+    assert "<b>The window closed at " in shown and ": record what was done.</b>" in shown
+    assert "Deadline: local policy (a trust may change it)" in shown
+    others = [row for row in dialog.rows.values() if row is not call]
+    assert others and not any("window closed" in label.text() for row in others for label in row.findChildren(QLabel))

@@ -6,6 +6,7 @@ the caller runs the service and calls `mark_done` or `show_problem`.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -26,6 +27,8 @@ from core.clock import local
 from core.rules import BASES
 from ui.incident_form.wording import GROUPS, due_text, esc, owner_text
 
+WINDOW_CLOSED = re.compile(r"The window closed at .+?: record what was done\.")
+
 
 class _ActionRow(QFrame):
     def __init__(self, action, now: datetime, can_tick: bool):
@@ -38,8 +41,10 @@ class _ActionRow(QFrame):
         title.setWordWrap(True)
         grid.addWidget(title, 0, 0, 1, 2)
         when = "Straight away" if action.deadline_kind == "immediate" else due_text(action.due_at, now)
+        closed = window_closed(action.guidance)
         due = QLabel(f"<b>{when}</b>  ·  Who: {esc(owner_text(action.owner_role, action.owner_label))}"
-                     + (f"  ·  Deadline: {esc(basis_text(action.basis))}" if action.basis else ""))
+                     + (f"  ·  Deadline: {esc(basis_text(action.basis))}" if action.basis else "")
+                     + (f"<br><b>{esc(closed)}</b>" if closed else ""))
         due.setWordWrap(True)
         grid.addWidget(due, 1, 0, 1, 2)
         why = QLabel(f"Why: {esc(action.why)}" if action.why else "")
@@ -72,6 +77,13 @@ class _ActionRow(QFrame):
 def action_heading(action) -> str:
     """An action's title as the nurse reads it: a "not known" check says it is a check first."""
     return f"Check: {action.title}" if action.check else action.title
+
+
+def window_closed(guidance: str) -> str:
+    """The engine's plain warning that a window had closed before the report (core.rules.engine), if any: shown,
+    not left in a tooltip, so a closed window is never mistaken for one still open."""
+    match = WINDOW_CLOSED.match(guidance)
+    return match.group(0) if match else ""
 
 
 def basis_text(basis: str) -> str:
