@@ -189,7 +189,12 @@ def _diagnose(source) -> str:
 
 def _describe(root: etree._Element, path: str | None) -> str:
     """'RM04 in record 1 (LAN-2026-00001)': element name and incident reference only, never a value."""
-    found = root.getroottree().xpath(path) if path else []
+    # libxml2 writes the path with the document's own prefixes (x: for the extension), so name them for XPath.
+    prefixes = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
+    try:
+        found = root.getroottree().xpath(path, namespaces=prefixes) if path else []
+    except etree.XPathError:
+        found = []
     if not found or not isinstance(found[0], etree._Element):
         return "the document"
     element = found[0]
