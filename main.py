@@ -48,8 +48,20 @@ def _qt_check() -> str:
         raise
 
 
+def no_core_dumps() -> None:
+    """A crash must not write this process's memory (the database key, records on screen) to a core file:
+    RLIMIT_CORE 0, soft and hard, where the OS has it (Linux, macOS). On Windows the installer excludes Lantern
+    from Windows Error Reporting instead (packaging/windows/lantern.iss; docs/security-model.md, "Memory")."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    no_core_dumps()
     from core.logs import setup_logging
 
     setup_logging()

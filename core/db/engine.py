@@ -8,7 +8,6 @@ goes into a URL, a log or an exception.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import sqlcipher3.dbapi2 as sqlcipher
@@ -27,11 +26,15 @@ CACHE_KIB = 64 * 1024  # page cache per connection; the LIFO pool keeps one or t
 
 
 def check_sqlcipher_build() -> str:
-    """Refuse to run unless the DBAPI module really is SQLCipher 4 on a safe SQLite baseline."""
+    """Refuse to run unless the DBAPI module really is SQLCipher 4 on a safe SQLite baseline, and turn on
+    SQLCipher's memory security before any key is used: every allocation SQLCipher and SQLite make is wiped when
+    freed and locked out of swap where the OS allows. It is process-wide and stays on (issue 13 item 7)."""
     try:
         conn = sqlcipher.connect(":memory:")
         try:
             row = conn.execute("PRAGMA cipher_version").fetchone()
+            conn.execute("PRAGMA cipher_memory_security = ON")
+            secured = conn.execute("PRAGMA cipher_memory_security").fetchone()
         finally:
             conn.close()
     except Exception:  # noqa: BLE001 - any failure here means "not a usable build"
@@ -41,17 +44,25 @@ def check_sqlcipher_build() -> str:
             "This copy of Lantern is running on a plain, unencrypted SQLite build, so it refuses to "
             "run. Reinstall Lantern or call IT."
         )
+    if not secured or str(secured[0]) != "1":
+        raise UnsupportedBuild("The encrypted database library could not protect its memory. Reinstall Lantern "
+                               "or call IT.")
     if tuple(sqlcipher.sqlite_version_info) < MIN_SQLITE:
         raise UnsupportedBuild("The encrypted database library is too old. Reinstall Lantern or call IT.")
     return str(row[0])
 
 
-def _apply_pragmas(dbapi_conn, key_hex: str, wal: bool) -> None:
-    if not re.fullmatch(r"[0-9a-f]{64}", key_hex):
-        raise ValueError("malformed key")
+def apply_key(dbapi_conn, key: KeyHolder) -> None:
+    """Key a new SQLCipher connection with the raw key, from a bytearray zeroed at once (`KeyHolder.sqlcipher_key`):
+    the same as `PRAGMA key = "x'<hex>'"`, without the key ever being a Python str or a cached SQL statement."""
+    with key.sqlcipher_key() as blob:
+        dbapi_conn.set_key(blob)
+
+
+def _apply_pragmas(dbapi_conn, key: KeyHolder, wal: bool) -> None:
+    apply_key(dbapi_conn, key)
     cur = dbapi_conn.cursor()
     try:
-        cur.execute(f"PRAGMA key = \"x'{key_hex}'\"")
         cur.execute("PRAGMA cipher_log_level = NONE")
         cur.execute("PRAGMA temp_store = MEMORY")
         if cur.execute("PRAGMA temp_store").fetchone()[0] != 2:
@@ -72,7 +83,7 @@ def _apply_pragmas(dbapi_conn, key_hex: str, wal: bool) -> None:
 def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool = True) -> Engine:
     """An engine whose every connection is keyed and configured before first use."""
     check_sqlcipher_build()
-    key.hex()  # fail now if the holder is already wiped
+    key.view()  # fail now if the holder is already wiped
     engine = create_engine(
         f"sqlite:///{db_path.as_posix()}",
         module=sqlcipher,
@@ -91,7 +102,7 @@ def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool 
         dbapi_conn.isolation_level = None
         try:
             # Read the key from its holder on each connect, so no copy outlives `Store.close()`.
-            _apply_pragmas(dbapi_conn, key.hex(), wal)
+            _apply_pragmas(dbapi_conn, key, wal)
         except sqlcipher.DatabaseError as err:
             # A file held locked by another program (backup, anti-virus, a second Lantern) is busy, not damaged.
             if "locked" in str(err).lower() or "busy" in str(err).lower():

@@ -1,17 +1,22 @@
 """Key material holders and the recovery-key format (core layer).
 
 The raw 256-bit database key lives in exactly one `KeyHolder` (a bytearray) so it
-can be zeroed on lock or exit. Python cannot promise that no copy survives in
-memory (see docs/security-model.md, "Memory"); this is best effort.
+can be zeroed on lock or exit. SQLCipher is keyed from a second bytearray holding its
+raw-key form (`x'<hex>'`), zeroed as soon as the key is applied, so the app makes no
+immutable str or bytes copy of the key while the store is open. Python cannot promise
+that no copy survives in memory (see docs/security-model.md, "Memory"); this is best effort.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 DB_KEY_BYTES = 32
 RECOVERY_KEY_BYTES = 20  # 160 bits -> 32 base32 characters
+_HEX = b"0123456789abcdef"
 
 
 class KeyHolder:
@@ -38,14 +43,41 @@ class KeyHolder:
         return bytes(self._key)
 
     def hex(self) -> str:
+        """An immutable copy, which cannot be wiped: for tests and diagnostics only, never the app's own use."""
         return self.raw().hex()
 
+    def view(self) -> memoryview:
+        """A read-only view of the key, for cryptography and hashlib calls: no copy is made."""
+        if self.is_zeroed:
+            raise RuntimeError("the store is locked")
+        return memoryview(self._key).toreadonly()
+
+    @contextmanager
+    def sqlcipher_key(self) -> Iterator[bytearray]:
+        """SQLCipher's raw-key form, `x'<64 hex digits>'`, written into a new bytearray digit by digit (never
+        through a str or bytes) and zeroed when the block ends. For `Connection.set_key`."""
+        if self.is_zeroed:
+            raise RuntimeError("the store is locked")
+        blob = bytearray(2 * DB_KEY_BYTES + 3)
+        blob[0], blob[1], blob[-1] = ord("x"), ord("'"), ord("'")
+        for i, byte in enumerate(self._key):
+            blob[2 + 2 * i] = _HEX[byte >> 4]
+            blob[3 + 2 * i] = _HEX[byte & 15]
+        try:
+            yield blob
+        finally:
+            _zero(blob)
+
     def zero(self) -> None:
-        for i in range(len(self._key)):
-            self._key[i] = 0
+        _zero(self._key)
 
     def __repr__(self) -> str:  # never show the key
         return "KeyHolder(<hidden>)"
+
+
+def _zero(buffer: bytearray) -> None:
+    for i in range(len(buffer)):
+        buffer[i] = 0
 
 
 def new_recovery_key() -> str:

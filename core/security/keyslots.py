@@ -101,7 +101,7 @@ class Slot:
         nonce = secrets.token_bytes(12)
         slot = cls(slot_id, username, salt, kdf, nonce, b"")
         wrapping = derive_wrapping_key(secret, salt, kdf)
-        slot.wrapped = AESGCM(wrapping).encrypt(nonce, key.raw(), slot.associated_data())
+        slot.wrapped = AESGCM(wrapping).encrypt(nonce, key.view(), slot.associated_data())
         slot.check = _key_check(wrapping)
         return slot
 
@@ -152,9 +152,10 @@ class SlotFile:
 
     # ----- integrity ----------------------------------------------------
     def _mac_for(self, key: KeyHolder) -> str:
-        mac_key = hashlib.sha256(b"lantern slot-file mac v1" + key.raw()).digest()
+        mac_key = hashlib.sha256(b"lantern slot-file mac v1")
+        mac_key.update(key.view())  # no bytes copy of the key
         body = {"store_id": self.store_id, "slots": [s.body() for s in self._ordered()], **self._extras()}
-        return hmac.new(mac_key, _canonical(body), hashlib.sha256).hexdigest()
+        return hmac.new(mac_key.digest(), _canonical(body), hashlib.sha256).hexdigest()
 
     def _extras(self) -> dict:
         """The optional fields, present only when set, so files written before they existed still verify."""

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 import core
 from core.clock import from_db, local, now_db
 from core.db import migrate
-from core.db.engine import DB_FILE_NAME
+from core.db.engine import DB_FILE_NAME, apply_key
 from core.db.location import check_store_location
 from core.db.models import AuditEvent, Setting
 from core.db.store import Store, unit_of_work
@@ -48,7 +48,7 @@ BACKUP_FOLDER_SETTING = "backup_folder"  # owned by core.services.backups (which
 
 def _keyed(path: Path, key: KeyHolder):
     conn = sqlcipher.connect(str(path), isolation_level=None)
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    apply_key(conn, key)
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute("PRAGMA temp_store = MEMORY")
     return conn

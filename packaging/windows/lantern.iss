@@ -47,6 +47,12 @@ Name: "english"; MessagesFile: "compiler:Default.isl"
 ; The shared store lives here by default (core.paths.shared_data_dir). Every user must be able to write it.
 Name: "{commonappdata}\Lantern"; Permissions: users-modify; Flags: uninsneveruninstall
 
+[Registry]
+; No crash dump of Lantern's memory (which holds the database key while a store is open): Windows Error
+; Reporting leaves these programs out (its ExcludedApplications list). Removed again on uninstall.
+Root: HKLM; Subkey: "SOFTWARE\Microsoft\Windows\Windows Error Reporting\ExcludedApplications"; ValueType: dword; ValueName: "Lantern.exe"; ValueData: 1; Flags: uninsdeletevalue
+Root: HKLM; Subkey: "SOFTWARE\Microsoft\Windows\Windows Error Reporting\ExcludedApplications"; ValueType: dword; ValueName: "lantern-console.exe"; ValueData: 1; Flags: uninsdeletevalue
+
 [Files]
 Source: "dist\Lantern\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 Source: "docs\admin-guide.md"; DestDir: "{app}\docs"; Flags: ignoreversion skipifsourcedoesntexist
