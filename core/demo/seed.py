@@ -96,7 +96,7 @@ class _Run:
     rules: object
     taxonomy_version: str
     now: datetime
-    wards: list[tuple[int, bool]]  # (ward id, its patients are children)
+    wards: list[tuple[int, bool, str | None]]  # (ward id, its patients are children, its service type)
     reporters: list[str]
     start: int  # incidents already in the store
     pools: dict[int, list[str]]  # patient references per ward, so some people recur
@@ -113,17 +113,17 @@ class _Batch:
 def _prepare(store: Store, actor: Actor, seed: int) -> _Run:
     rules = load_rules()
     with unit_of_work(store, write=False) as session:
-        wards = [(ward_id, service in CHILDREN_SERVICES)
+        wards = [(ward_id, service in CHILDREN_SERVICES, service)
                  for ward_id, service in session.execute(select(Ward.id, Ward.service_type).order_by(Ward.id))]
         reporters = list(session.scalars(select(User.id).where(User.role != ADMINISTRATOR).order_by(User.username)))
         start = session.scalar(select(func.count()).select_from(Incident)) or 0
     return _Run(random.Random(seed), rules, load_taxonomy().version, utcnow(), wards, reporters or [actor.user_id],
-                start, {ward_id: [] for ward_id, _ in wards})
+                start, {ward_id: [] for ward_id, _children, _service in wards})
 
 
 def _add_incident(run: _Run, batch: _Batch, number: int, occurred: datetime, kind) -> None:
     rng = run.rng
-    ward_id, children = run.wards[number % len(run.wards)]
+    ward_id, children, service = run.wards[number % len(run.wards)]
     draft = synthetic_incident(rng, ward_id, occurred, run.pools[ward_id], kind=kind, children=children)
     reported = occurred + timedelta(minutes=rng.randrange(5, 180))
     status = _status(rng, (run.now - occurred).days)
@@ -132,7 +132,7 @@ def _add_incident(run: _Run, batch: _Batch, number: int, occurred: datetime, kin
     batch.types += [dict(incident_id=incident_id, code=c) for c in draft.types]
     batch.people += [_person_row(incident_id, i, p) for i, p in enumerate(draft.people)]
     batch.actions += [_action_row(run, incident_id, action, status, reported)
-                      for action in evaluate(facts_for(draft, reported), run.rules)]
+                      for action in evaluate(facts_for(draft, reported, service), run.rules)]
 
 
 def _status(rng: random.Random, age_days: int) -> str:
@@ -169,7 +169,8 @@ def _person_row(incident_id: str, position: int, p) -> dict:
     return dict(incident_id=incident_id, position=position, role=p.role, person_type=p.person_type,
                 local_ref=p.local_ref, sex=p.sex, age_years=p.age_years, age_band=p.age_band, detained=p.detained,
                 capacity_concern=p.capacity_concern, care_support_needs=p.care_support_needs,
-                police_wishes=p.police_wishes, harm_physical=p.harm_physical,
+                police_wishes=p.police_wishes, under_18=p.under_18, could_become_pregnant=p.could_become_pregnant,
+                harm_physical=p.harm_physical,
                 harm_psychological=p.harm_psychological, linked_user_id=None)
 
 
