@@ -11,10 +11,11 @@ import uuid
 from dataclasses import asdict, replace
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, delete, func, literal_column, or_, select
 
 from core.clock import from_db, now_db, to_db, utcnow
 from core.db.models import (
+    FormDraft,
     Incident,
     IncidentType,
     IncidentVersion,
@@ -396,23 +397,28 @@ def _next_reference(session, year: int) -> str:
 
 def create_draft(store: Store, actor: Actor, draft: IncidentDraft) -> IncidentDetail:
     """Start a report. It gets its reference now, so it can be quoted at once."""
+    with unit_of_work(store) as session:
+        inc = _create_in(session, actor, draft)
+        session.commit()
+        return detail_of(session, inc)
+
+
+def _create_in(session, actor: Actor, draft: IncidentDraft) -> Incident:
     require(actor, "incident.create")
     require_ward(actor, draft.ward_id)
     errors = validate_draft(draft, for_submit=False)
     if errors:
         raise ValidationError(errors)
-    with unit_of_work(store) as session:
-        now = now_db()
-        inc = Incident(id=str(uuid.uuid4()), reference=_next_reference(session, utcnow().year), ward_id=draft.ward_id,
-                       reporter_id=actor.user_id, status="draft", created_at=now, updated_at=now, flags="[]",
-                       taxonomy_version=load_taxonomy().version)
-        session.add(inc)
-        session.flush()
-        _write_draft(session, inc, draft)
-        audit.record(session, actor, "incident.create", entity_type="incident", entity_id=inc.id,
-                     detail={"reference": inc.reference, "status": "draft"})
-        session.commit()
-        return detail_of(session, inc)
+    now = now_db()
+    inc = Incident(id=str(uuid.uuid4()), reference=_next_reference(session, utcnow().year), ward_id=draft.ward_id,
+                   reporter_id=actor.user_id, status="draft", created_at=now, updated_at=now, flags="[]",
+                   taxonomy_version=load_taxonomy().version)
+    session.add(inc)
+    session.flush()
+    _write_draft(session, inc, draft)
+    audit.record(session, actor, "incident.create", entity_type="incident", entity_id=inc.id,
+                 detail={"reference": inc.reference, "status": "draft"})
+    return inc
 
 
 def update_incident(store: Store, actor: Actor, incident_id: str, draft: IncidentDraft, *,
@@ -420,28 +426,33 @@ def update_incident(store: Store, actor: Actor, incident_id: str, draft: Inciden
     """Save changes. A draft is the reporter's to change freely; after submission an edit needs the
     review permission and a reason, and the earlier version is kept."""
     with unit_of_work(store) as session:
-        inc = load_visible(session, actor, incident_id)
-        if inc.status == "draft":
-            require(actor, "incident.create")
-            if inc.reporter_id != actor.user_id:
-                raise PermissionDenied("Only the person who started this draft can change it.")
-        else:
-            require(actor, "incident.review")
-            if inc.status == "closed":
-                raise ValidationError({"status": "This incident is closed. Reopen it (with a reason) to change it."})
-            if not reason.strip():
-                raise ValidationError({"reason": "Say why you are changing a submitted report."})
-        require_ward(actor, draft.ward_id)
-        errors = validate_draft(draft, for_submit=inc.status != "draft")
-        if errors:
-            raise ValidationError(errors)
-        if inc.status != "draft":
-            _keep_version(session, actor, inc, reason.strip())
-        _write_draft(session, inc, draft)
-        audit.record(session, actor, "incident.update", entity_type="incident", entity_id=inc.id,
-                     detail={"status": inc.status, "version": inc.version})
+        inc = _update_in(session, actor, incident_id, draft, reason)
         session.commit()
         return detail_of(session, inc)
+
+
+def _update_in(session, actor: Actor, incident_id: str, draft: IncidentDraft, reason: str = "") -> Incident:
+    inc = load_visible(session, actor, incident_id)
+    if inc.status == "draft":
+        require(actor, "incident.create")
+        if inc.reporter_id != actor.user_id:
+            raise PermissionDenied("Only the person who started this draft can change it.")
+    else:
+        require(actor, "incident.review")
+        if inc.status == "closed":
+            raise ValidationError({"status": "This incident is closed. Reopen it (with a reason) to change it."})
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why you are changing a submitted report."})
+    require_ward(actor, draft.ward_id)
+    errors = validate_draft(draft, for_submit=inc.status != "draft")
+    if errors:
+        raise ValidationError(errors)
+    if inc.status != "draft":
+        _keep_version(session, actor, inc, reason.strip())
+    _write_draft(session, inc, draft)
+    audit.record(session, actor, "incident.update", entity_type="incident", entity_id=inc.id,
+                 detail={"status": inc.status, "version": inc.version})
+    return inc
 
 
 def actions_for(draft: IncidentDraft, reported_at: datetime, service_type: str | None = None) -> list[RequiredAction]:
@@ -453,28 +464,52 @@ def actions_for(draft: IncidentDraft, reported_at: datetime, service_type: str |
 def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None = None) -> IncidentDetail:
     """Validate, run the safeguarding rules, create the actions, mark submitted: one transaction."""
     with unit_of_work(store) as session:
-        inc = load_visible(session, actor, incident_id)
-        require(actor, "incident.create")
-        if inc.status != "draft":
-            raise ValidationError({"status": "This report has already been submitted."})
-        if inc.reporter_id != actor.user_id:
-            raise PermissionDenied("Only the person who started this draft can submit it.")
-        draft = _draft_of(session, inc)
-        reported = now or utcnow()
-        errors = validate_draft(draft, for_submit=True, now=reported)
-        if errors:
-            raise ValidationError(errors)
-        rules = active_rules()
-        required = evaluate(facts_for(draft, reported, ward_service_type(session, inc.ward_id)), rules)
-        created = now_db()
-        for action in required:
-            session.add(_action_row(inc.id, action, created))
-        inc.status, inc.reported_at, inc.submitted_at = "submitted", to_db(reported), to_db(reported)
-        inc.rules_version = getattr(rules, "version", None)
-        audit.record(session, actor, "incident.submit", entity_type="incident", entity_id=inc.id,
-                     detail={"reference": inc.reference, "actions": len(required), "restricted": inc.restricted})
+        inc, reported = _submit_in(session, actor, incident_id, now)
         session.commit()
         return detail_of(session, inc, reported)
+
+
+def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id: str | None = None, *,
+                  now: datetime | None = None) -> IncidentDetail:
+    """The nurse's Send, as one transaction: write the report (new, or the draft already started), run the
+    safeguarding rules, create the actions, mark it submitted and clear the sender's autosaved form.
+
+    Any failure rolls all of it back: nothing is half-sent, and the autosave still holds every word.
+    """
+    with unit_of_work(store) as session:
+        if incident_id is None:
+            incident_id = _create_in(session, actor, draft).id
+        else:
+            _update_in(session, actor, incident_id, draft)
+        session.flush()
+        inc, reported = _submit_in(session, actor, incident_id, now)
+        session.execute(delete(FormDraft).where(FormDraft.user_id == actor.user_id))
+        session.commit()
+        return detail_of(session, inc, reported)
+
+
+def _submit_in(session, actor: Actor, incident_id: str, now: datetime | None) -> tuple[Incident, datetime]:
+    inc = load_visible(session, actor, incident_id)
+    require(actor, "incident.create")
+    if inc.status != "draft":
+        raise ValidationError({"status": "This report has already been submitted."})
+    if inc.reporter_id != actor.user_id:
+        raise PermissionDenied("Only the person who started this draft can submit it.")
+    draft = _draft_of(session, inc)
+    reported = now or utcnow()
+    errors = validate_draft(draft, for_submit=True, now=reported)
+    if errors:
+        raise ValidationError(errors)
+    rules = active_rules()
+    required = evaluate(facts_for(draft, reported, ward_service_type(session, inc.ward_id)), rules)
+    created = now_db()
+    for action in required:
+        session.add(_action_row(inc.id, action, created))
+    inc.status, inc.reported_at, inc.submitted_at = "submitted", to_db(reported), to_db(reported)
+    inc.rules_version = getattr(rules, "version", None)
+    audit.record(session, actor, "incident.submit", entity_type="incident", entity_id=inc.id,
+                 detail={"reference": inc.reference, "actions": len(required), "restricted": inc.restricted})
+    return inc, reported
 
 
 def _action_row(incident_id: str, action: RequiredAction, created: str) -> SafeguardingAction:

@@ -108,9 +108,10 @@ def test_autosave_refused_says_so_and_saves_once_the_fault_is_gone(nurse_window,
 
 
 def test_a_report_is_never_sent_while_its_autosave_stays_behind(nurse_window, qtbot, monkeypatch):
-    """Sending clears the autosave first. If that is refused (say a lock taken in between), nothing is sent and
-    the nurse is told so; the alternative, a sent report whose autosave comes back at the next sign-in as
-    unfinished work, would invite a second report of the same incident."""
+    """Sending writes the report, runs the rules and clears the autosave in one transaction. If any step is
+    refused (say a lock taken in between, after the report was written), nothing is sent and the nurse is told
+    so; never a sent report whose autosave comes back at the next sign-in as unfinished work, which would
+    invite a second report of the same incident."""
     from core.errors import StoreBusy
 
     controller, window, actors, _wards = nurse_window
@@ -125,12 +126,12 @@ def test_a_report_is_never_sent_while_its_autosave_stays_behind(nurse_window, qt
         raise StoreBusy()
 
     with monkeypatch.context() as patch:
-        patch.setattr(drafts, "discard_form", refused)
+        patch.setattr(incidents, "_submit_in", refused)  # fails after the report is written, before it is sent
         press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: form.summary.message.text().startswith("Not sent."), timeout=WAIT)
         assert controller.runner.wait(WAIT)
     assert form.summary.message.text() == f"Not sent. {StoreBusy().message}"
-    assert [m.status for m in incidents.list_my_incidents(store, nurse)] == ["draft"]  # not sent
+    assert incidents.list_my_incidents(store, nurse) == []  # not sent, and nothing half-written
     assert drafts.load_form(store, nurse) is not None and _typed(form) == typed
 
     press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # send again: it goes, once

@@ -36,14 +36,6 @@ from ui.incident_form.steps import DescriptionStep, SummaryStep, TypesStep, When
 AUTOSAVE_MS = 10_000
 
 
-def _submit_and_clear(store, actor, incident_id: str):
-    """Clear the autosave first, then send. If clearing fails, nothing was sent and the nurse is told so; if
-    sending fails, the form still holds every word and saves itself again. Never a sent report whose autosave
-    comes back as unfinished work, inviting a second report."""
-    drafts.discard_form(store, actor, submitted=True)
-    return incidents.submit(store, actor, incident_id)
-
-
 class IncidentFormPage(QWidget):
     submitted = Signal(object)  # core.dto.IncidentDetail
 
@@ -309,18 +301,9 @@ class IncidentFormPage(QWidget):
         self.summary.submit.setEnabled(False)
         self.summary.message.setText("Sending…")
         incident_id = self.incident_id
-
-        def save(store, actor):
-            if incident_id is None:
-                return incidents.create_draft(store, actor, draft).incident_id
-            incidents.update_incident(store, actor, incident_id, draft)
-            return incident_id
-
-        self.ctx.call(save, self._alive(self._created), self._alive(self._submit_failed))
-
-    def _created(self, incident_id: str) -> None:
-        self.incident_id = incident_id
-        self.ctx.call(lambda store, actor: _submit_and_clear(store, actor, incident_id),
+        # One service, one transaction: write, run the rules, clear the autosave. If it fails, nothing was sent
+        # and the form still holds every word (it autosaves again).
+        self.ctx.call(lambda store, actor: incidents.submit_report(store, actor, draft, incident_id),
                       self._alive(self._submitted), self._alive(self._submit_failed))
 
     def _submit_failed(self, err: BaseException) -> None:
