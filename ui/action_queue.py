@@ -38,6 +38,7 @@ from core.security.permissions import ROLE_LABELS
 from core.services import closure, incidents, queue
 from core.services.queue import OWNER_ROLES, QueueQuery
 from core.taxonomy import load_taxonomy
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
 from ui.models.manager import QueueModel
@@ -47,10 +48,9 @@ DUE_CHOICES = (("Any time", None), ("Overdue", "overdue"), ("Due today", "today"
 
 
 def _problem_label() -> QLabel:
-    label = QLabel("")
+    label = LiveLabel("Problem", urgent=True)
     label.setObjectName("error")
     label.setWordWrap(True)
-    label.setAccessibleName("Problem")
     return label
 
 
@@ -290,14 +290,14 @@ class ActionQueuePage(QWidget):
         filters.addStretch(1)
         layout.addLayout(filters)
 
-        self.counts = QLabel("Loading…")
-        self.counts.setAccessibleName("Action counts")
+        self.counts = LiveLabel("Action counts", "Loading…")
         layout.addWidget(self.counts)
 
         self._keep: tuple[int, int] | None = None
         self.model = QueueModel(parent=self)
         self.table = QTableView()
         self.table.setAccessibleName("Open actions")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; the arrow keys move inside it
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -29,6 +29,7 @@ from core.dto import UserInfo, WardInfo
 from core.security.permissions import ROLE_LABELS, ROLES
 from core.services import accounts, backups, maintenance
 from core.services import settings as store_settings
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.base import RowsModel
 
@@ -119,6 +120,7 @@ class AdminPage(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Accounts")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; the arrow keys move inside it
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -167,9 +169,8 @@ class AdminPage(QWidget):
         settings_layout.addStretch(1)
         layout.addWidget(settings_box)
         layout.addWidget(self._backup_box())
-        self.message = QLabel("")
+        self.message = LiveLabel("Administration message")
         self.message.setWordWrap(True)
-        self.message.setAccessibleName("Administration message")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -189,13 +190,11 @@ class AdminPage(QWidget):
     def _backup_box(self) -> QGroupBox:
         box = QGroupBox("Backups")
         form = QFormLayout(box)
-        self.backup_status = QLabel("")
+        self.backup_status = LiveLabel("Backup status")
         self.backup_status.setWordWrap(True)
-        self.backup_status.setAccessibleName("Backup status")
-        self.backup_warning = QLabel("")
+        self.backup_warning = LiveLabel("Backup warning")
         self.backup_warning.setObjectName("error")
         self.backup_warning.setWordWrap(True)
-        self.backup_warning.setAccessibleName("Backup warning")
         self.backup_folder = QLineEdit()
         self.backup_folder.setAccessibleName("Backup folder")
         self.backup_folder.setPlaceholderText("Empty: automatic backups are off")
@@ -259,10 +258,10 @@ class AdminPage(QWidget):
         self.backup_when.setCurrentIndex(max(0, self.backup_when.findData(settings.when)))
         self.backup_keep.setValue(settings.keep)
         self.backup_warn_days.setValue(settings.warn_days)
-        self.backup_status.setText(status.last_good_text if status.last_good_at else "")
         self.backup_status.setVisible(status.last_good_at is not None)
-        self.backup_warning.setText(status.warning)
+        self.backup_status.setText(status.last_good_text if status.last_good_at else "")
         self.backup_warning.setVisible(bool(status.warning))
+        self.backup_warning.setText(status.warning)
 
     def _selected(self) -> UserInfo | None:
         rows = self.table.selectionModel().selectedRows()

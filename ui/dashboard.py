@@ -34,6 +34,7 @@ from shiboken6 import isValid
 
 from core.services import reports, review
 from core.services.review import IncidentQuery
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
 from ui.models.manager import BucketModel, IncidentListModel, RepeatPeopleModel
@@ -72,11 +73,12 @@ class DrillDownDialog(QDialog):
         self.resize(900, 480)
         layout = QVBoxLayout(self)
         label = QLabel(f"<b>{html.escape(title)}</b>")
-        label.setAccessibleName("Showing")
+        label.setAccessibleDescription("Showing")
         layout.addWidget(label)
         self.model = IncidentListModel(parent=self)
         self.table = QTableView()
         self.table.setAccessibleName("Incidents behind this figure")
+        self.table.setTabKeyNavigation(False)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSortingEnabled(True)
@@ -132,6 +134,7 @@ class ChartSection(QGroupBox):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName(f"{title}: table")
+        self.table.setTabKeyNavigation(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
@@ -208,8 +211,7 @@ class DashboardPage(QWidget):
         controls.addStretch(1)
         outer.addLayout(controls)
 
-        self.headline = QLabel("Loading…")
-        self.headline.setAccessibleName("Key figures")
+        self.headline = LiveLabel("Key figures", "Loading…")
         self.headline.setWordWrap(True)
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         outer.addWidget(self.headline)
@@ -229,6 +231,7 @@ class DashboardPage(QWidget):
         self.repeat_table = QTableView()
         self.repeat_table.setModel(self.repeat_model)
         self.repeat_table.setAccessibleName("Repeat individuals")
+        self.repeat_table.setTabKeyNavigation(False)
         self.repeat_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.repeat_table.verticalHeader().setVisible(False)
         self.repeat_table.horizontalHeader().setStretchLastSection(True)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from core.exports.progress import Cancelled, CancelToken, Progress, drive
 from core.services import exports
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.errors import show_error
 
@@ -115,9 +116,8 @@ class ExportDialog(QDialog):
         form.addRow(self._label("&Save as", self.destination), where)
         layout.addLayout(form)
 
-        self.flags = QLabel()
+        self.flags = LiveLabel("Changed since last exported")
         self.flags.setWordWrap(True)
-        self.flags.setAccessibleName("Changed since last exported")
         self.flags.setStyleSheet("QLabel { background: #FFF4CE; border: 1px solid #E0C060; padding: 6px; }")
         self.flags.hide()
         layout.addWidget(self.flags)
@@ -133,7 +133,7 @@ class ExportDialog(QDialog):
         group.addButton(self.omit_text)
         privacy.addWidget(self.include_text)
         privacy.addWidget(self.omit_text)
-        self.hits_status = QLabel("Checking the text for identifiers…")
+        self.hits_status = LiveLabel("Identifier check", "Checking the text for identifiers…")
         self.hits_status.setWordWrap(True)
         privacy.addWidget(self.hits_status)
         self.hit_table = QTableWidget(0, len(HIT_HEADERS))
@@ -163,7 +163,7 @@ class ExportDialog(QDialog):
 
         notice = QLabel(NOT_ENCRYPTED)
         notice.setWordWrap(True)
-        notice.setAccessibleName("The file is not encrypted")
+        notice.setAccessibleDescription("The file is not encrypted")
         layout.addWidget(notice)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("&Export", QDialogButtonBox.ButtonRole.AcceptRole)

@@ -11,6 +11,7 @@ from shiboken6 import isValid
 
 from core.security.permissions import SAFEGUARDING_LEAD
 from core.services import accounts, exports
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.errors import message_for
 from ui.export_dialog import ExportChoice, ExportDialog, ExportProgress
@@ -35,9 +36,8 @@ class ExportsPage(QWidget):
         self.new_export = QPushButton("&New export…")
         self.new_export.clicked.connect(self.open_dialog)
         layout.addWidget(self.new_export)
-        self.last = QLabel("")
+        self.last = LiveLabel("Last export")
         self.last.setWordWrap(True)
-        self.last.setAccessibleName("Last export")
         layout.addWidget(self.last)
         layout.addStretch(1)
         ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)

@@ -15,7 +15,6 @@ class HomePage(QWidget):
         layout = QVBoxLayout(self)
         actor = ctx.actor
         heading = QLabel(f"<h2>Signed in as {actor.username} ({ROLE_LABELS[actor.role]})</h2>")
-        heading.setAccessibleName("Signed in as")
         layout.addWidget(heading)
         self.report_button = None
         if allowed(actor, "incident.create"):

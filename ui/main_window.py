@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
 from core.diagnostics import diagnostic_report
 from core.security.permissions import ROLE_LABELS, allowed
 from core.services import queue
+from ui.a11y import LiveLabel, announce
 from ui.context import AppContext
 from ui.pages import pages_for
 
@@ -53,11 +45,9 @@ class MainWindow(QMainWindow):
         status = f"Store: {store_label}"
         if banner:
             status = f"{banner}   |   {status}"
-        self.status_label = QLabel(status)
-        self.status_label.setAccessibleName("Status")
+        self.status_label = LiveLabel("Status", status)
         self.statusBar().addWidget(self.status_label, 1)
-        self.overdue_label = QLabel("")
-        self.overdue_label.setAccessibleName("Overdue actions")
+        self.overdue_label = LiveLabel("Overdue actions")
         self.statusBar().addPermanentWidget(self.overdue_label)
         self.overdue_timer = QTimer(self)
         self.overdue_timer.setInterval(60_000)
@@ -85,10 +75,10 @@ class MainWindow(QMainWindow):
         banner.setObjectName("damage")
         banner.setStyleSheet("#damage { background: #a00000; } #damage QLabel { color: white; padding: 6px; }")
         row = QHBoxLayout(banner)
-        self.damage_text = QLabel(DAMAGE_TEXT + (DAMAGE_ADMIN if allowed(self.ctx.actor, "backup.run") else
-                                                 DAMAGE_STAFF))
+        self.damage_text = LiveLabel("Store damaged: read-only", urgent=True)
+        self.damage_text.set_quietly(DAMAGE_TEXT + (DAMAGE_ADMIN if allowed(self.ctx.actor, "backup.run") else
+                                                    DAMAGE_STAFF))
         self.damage_text.setWordWrap(True)
-        self.damage_text.setAccessibleName("Store damaged: read-only")
         row.addWidget(self.damage_text, 1)
         self.restore_button = QPushButton("&Restore a backup…")
         self.restore_button.clicked.connect(self.on_restore_clicked)
@@ -101,6 +91,7 @@ class MainWindow(QMainWindow):
         """Damage was found (start-up check, a read, or a full check): say so on every screen, for good."""
         if self.damage_banner.isHidden():
             self.damage_banner.show()
+            announce(self.damage_text, self.damage_text.text(), urgent=True)
             self.status_label.setText("READ-ONLY: damage found in the store   |   " + self.status_label.text())
             if self.restore_button.isVisible():
                 self.restore_button.setFocus()
@@ -119,8 +110,10 @@ class MainWindow(QMainWindow):
 
     def _report_ready(self, text: str) -> None:
         QApplication.clipboard().setText(text)
-        self.statusBar().showMessage("Diagnostic report copied: versions and settings only, no incident data. "
-                                     "Paste it into your message to IT.", 20000)
+        message = ("Diagnostic report copied: versions and settings only, no incident data. Paste it into your "
+                   "message to IT.")
+        self.statusBar().showMessage(message, 20000)
+        announce(self.statusBar(), message)
 
     def page(self, cls):
         """The first tab that is an instance of `cls` (tests and shortcuts use this)."""

@@ -19,6 +19,7 @@ from shiboken6 import isValid
 from core.clock import local
 from core.services import incidents
 from core.taxonomy import load_taxonomy
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.incident_form.wording import STATUS_LABELS, due_text, esc, owner_text
 from ui.models.base import SORT_ROLE, RowsModel
@@ -89,10 +90,9 @@ class MyIncidentsPage(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.detail_timer.start())
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        self.detail = QLabel("Select a report to see its open actions and feedback.")
+        self.detail = LiveLabel("Selected report", "Select a report to see its open actions and feedback.")
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.detail.setAccessibleName("Selected report")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         splitter.addWidget(self.detail)
         splitter.setSizes([400, 250])

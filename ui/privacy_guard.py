@@ -19,7 +19,7 @@ class PrivacyGuard(QObject):
         label.setObjectName("privacy")
         label.setStyleSheet("background: #fff3cd; color: #3d2e00; border: 2px solid #b58900; padding: 6px;")
         label.setWordWrap(True)
-        label.setAccessibleName(f"Privacy warning for {edit.accessibleName() or 'this box'}")
+        label.setAccessibleDescription(f"Privacy warning for {edit.accessibleName() or 'this box'}")
         label.hide()
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -34,6 +34,8 @@ class PrivacyGuard(QObject):
     def check_now(self) -> None:
         self.timer.stop()
         message = warning_for(find_pid(self.edit.toPlainText()))
+        if message:
+            self.label.show()  # before the text, so a LiveLabel announces it
         self.label.setText(f"Privacy check: {message}" if message else "")
         self.label.setVisible(bool(message))
         # Screen readers hear the warning as part of the box's description.

@@ -24,16 +24,15 @@ from PySide6.QtWidgets import (
 
 from core.clock import local
 from core.services import backups
+from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.errors import message_for
 
 
 def _label(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
+    label = LiveLabel(name, text) if name else QLabel(text)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setAccessibleName(name)
     return label
 
 

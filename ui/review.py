@@ -43,6 +43,7 @@ from core.security.permissions import allowed
 from core.services import accounts, closure, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
+from ui.a11y import LiveLabel, announce
 from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
 from ui.context import AppContext
 from ui.incident_form.people import PeopleStep
@@ -69,6 +70,7 @@ def _table(model, name: str) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
+    view.setTabKeyNavigation(False)  # Tab leaves the table; the arrow keys move inside it
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.verticalHeader().setVisible(False)
@@ -332,14 +334,13 @@ class ReviewPage(QWidget):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        self.title = QLabel("Choose an incident on the left (Enter or double-click opens it).")
-        self.title.setAccessibleName("Incident")
+        self.title = LiveLabel("Incident", "Choose an incident on the left (Enter or double-click opens it).")
         self.title.setWordWrap(True)
         rv.addWidget(self.title)
         self.harm_banner = QLabel(HARM_BANNER)
         self.harm_banner.setObjectName("hint")
         self.harm_banner.setWordWrap(True)
-        self.harm_banner.setAccessibleName("Harm grading warning")
+        self.harm_banner.setAccessibleDescription("Harm grading warning")
         self.harm_banner.hide()
         rv.addWidget(self.harm_banner)
         buttons = QHBoxLayout()
@@ -373,7 +374,7 @@ class ReviewPage(QWidget):
         vv = QVBoxLayout(versions)
         self.versions_model = VersionModel(self)
         self.versions = _table(self.versions_model, "Earlier versions")
-        self.versions.clicked.connect(self._show_version)
+        self.versions.selectionModel().currentRowChanged.connect(lambda current, _old: self._show_version(current))
         self.version_text = QTextBrowser()
         self.version_text.setAccessibleName("The chosen version")
         vv.addWidget(self.versions)
@@ -454,6 +455,8 @@ class ReviewPage(QWidget):
         self.title.setText(f"<h3>{html.escape(d.reference)} · {html.escape(d.ward_name)} · "
                            f"{STATUS_LABELS.get(d.status, d.status)}{restricted}</h3>")
         self.harm_banner.setVisible(d.harm_confirmation_needed)
+        if d.harm_confirmation_needed:
+            announce(self.harm_banner, HARM_BANNER)
         self.record.setHtml(record_html(d, self.tax))
         self.actions_model.set_rows(d.actions)
         self.versions_model.set_rows([])

@@ -34,6 +34,7 @@ from core.errors import LanternError, StoreLocationRefused, ValidationError
 from core.security.keyslots import DEFAULT_KDF, KdfParams
 from core.security.passwords import MIN_LENGTH, check_password
 from core.services import accounts
+from ui.a11y import LiveLabel
 from ui.errors import message_for
 from ui.tasks import TaskRunner
 
@@ -55,10 +56,9 @@ def default_store_folder() -> Path:
 
 
 def _message_label() -> QLabel:
-    label = QLabel("")
+    label = LiveLabel("Problem", urgent=True)
     label.setObjectName("error")
     label.setWordWrap(True)
-    label.setAccessibleName("Problem")
     return label
 
 
@@ -229,8 +229,7 @@ class RecoveryKeyPage(QWizardPage):
         self.setSubTitle("This is the only way back in if every administrator forgets their password. It is shown "
                          "once, now, and Lantern does not keep a copy.")
         layout = QVBoxLayout(self)
-        self.key = QLabel("")
-        self.key.setAccessibleName("Recovery key")
+        self.key = LiveLabel("Recovery key")
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSize(20)

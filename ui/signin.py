@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.security.passwords import MIN_LENGTH
+from ui.a11y import LiveLabel
 
 
 class SignInDialog(QDialog):
@@ -41,10 +42,9 @@ class SignInDialog(QDialog):
         form.addRow("&Username", self.username)
         form.addRow("&Password", self.password)
         layout.addLayout(form)
-        self.message = QLabel("")
+        self.message = LiveLabel("Sign-in message", urgent=True)
         self.message.setWordWrap(True)
         self.message.setObjectName("error")
-        self.message.setAccessibleName("Sign-in message")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
         layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -106,7 +106,7 @@ class ChangePasswordDialog(QDialog):
         form.addRow("&New password", self.new)
         form.addRow("New password &again", self.again)
         layout.addLayout(form)
-        self.message = QLabel("")
+        self.message = LiveLabel("Problem with the new password", urgent=True)
         self.message.setWordWrap(True)
         self.message.setObjectName("error")
         layout.addWidget(self.message)

@@ -27,6 +27,7 @@ from core.clock import local
 from core.dto import Changes, IncidentDraft
 from core.errors import ValidationError
 from core.services import accounts, drafts, incidents
+from ui.a11y import LiveLabel, announce
 from ui.context import AppContext
 from ui.errors import message_for
 from ui.incident_form.people import HarmStep, PeopleStep
@@ -55,9 +56,8 @@ class IncidentFormPage(QWidget):
         self.steps = [self.types, self.when, self.people, self.harm, self.description, self.summary]
 
         layout = QVBoxLayout(self)
-        self.progress = QLabel("")
+        self.progress = LiveLabel("Progress")
         self.progress.setObjectName("progress")
-        self.progress.setAccessibleName("Progress")
         font = self.progress.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -76,10 +76,9 @@ class IncidentFormPage(QWidget):
             self.step_buttons.append(button)
         trail.addStretch(1)
         layout.addLayout(trail)
-        self.banner = QLabel("")
+        self.banner = LiveLabel("Notice")
         self.banner.setObjectName("hint")
         self.banner.setWordWrap(True)
-        self.banner.setAccessibleName("Notice")
         self.banner.hide()
         layout.addWidget(self.banner)
         self.stack = QStackedWidget()
@@ -90,8 +89,7 @@ class IncidentFormPage(QWidget):
         footer = QHBoxLayout()
         self.discard = QPushButton("Throw away this report…")
         self.discard.clicked.connect(self.on_discard_clicked)
-        self.saved = QLabel("")
-        self.saved.setAccessibleName("Saved state")
+        self.saved = LiveLabel("Saved state")
         self.back = QPushButton("← &Back")
         self.back.setAccessibleName("Back (Alt+B or Page Up)")
         self.back.clicked.connect(lambda: self.go(self.stack.currentIndex() - 1))
@@ -204,6 +202,14 @@ class IncidentFormPage(QWidget):
         self.refresh()
         if focus:
             self.steps[index].focus_first()
+            self.announce_step()
+
+    def announce_step(self) -> None:
+        """Say which step this is and what is still wrong on it: its messages were written while it was hidden."""
+        step = self.stack.currentWidget()
+        problems = [label.text() for label in step.findChildren(QLabel, "error")
+                    if label.isVisibleTo(step) and label.text()]
+        announce(self.progress, " ".join([self.progress.text() + ".", *problems]))
 
     def go_to_field(self, key: str) -> None:
         for index, step in enumerate(self.steps):
@@ -231,6 +237,8 @@ class IncidentFormPage(QWidget):
             self.go(0)
 
     def show_banner(self, text: str) -> None:
+        if text:
+            self.banner.show()
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
 
@@ -255,7 +263,7 @@ class IncidentFormPage(QWidget):
             # The current step is marked by an arrow and bold text, a finished one by a tick: never colour alone.
             button.setText(f"{'► ' if n == index else ''}{n + 1}. {step.title}{' ✓' if done and n < 5 else ''}")
             button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 16)
-        self.progress.setText(f"Step {index + 1} of {len(self.steps)}: {self.steps[index].title}")
+        self.progress.set_quietly(f"Step {index + 1} of {len(self.steps)}: {self.steps[index].title}")
         self.back.setEnabled(index > 0)
         self.next.setEnabled(index < len(self.steps) - 1)
         if self.stack.currentWidget() is self.summary:
@@ -273,7 +281,7 @@ class IncidentFormPage(QWidget):
                       self._alive(self._saved), self._alive(self._save_failed))
 
     def _saved(self, saved) -> None:
-        self.saved.setText(f"Draft saved at {local(saved.updated_at):%H:%M}")
+        self.saved.set_quietly(f"Draft saved at {local(saved.updated_at):%H:%M}")
 
     def _save_failed(self, err: BaseException) -> None:
         self.dirty = True

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from core.dto import PersonDraft
 from core.taxonomy import is_staff, load_taxonomy
-from ui.incident_form.steps import Step, combo, error_label, heading, set_combo
+from ui.incident_form.steps import Step, combo, error_label, heading, set_combo, set_error
 from ui.incident_form.wording import esc
 
 REF_HINT = "Initials or hospital number, never a name"
@@ -152,7 +152,7 @@ class PersonEditor(QGroupBox):
         self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.account_hint = QLabel(ACCOUNT_HINT)
         self.account_hint.setWordWrap(True)
-        self.account_hint.setAccessibleName("About linking an account")
+        self.account_hint.setAccessibleDescription("About linking an account")
         self.account_box = account_box = QWidget()
         account_column = QVBoxLayout(account_box)
         account_column.setContentsMargins(0, 0, 0, 0)
@@ -424,8 +424,7 @@ class PeopleStep(Step):
             if message is None and editor.person_type.currentData() is None and editor.role.currentData() in (
                     "affected", "alleged_perpetrator"):
                 message = "say whether they are a patient, staff member, visitor or not known."
-            editor.type_error.setText(f"Needed: {message}" if message else "")
-            editor.type_error.setVisible(bool(message))
+            set_error(editor.type_error, message)
 
     def load(self, people) -> None:
         for editor in list(self.editors):

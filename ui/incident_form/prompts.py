@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import local
 from core.rules import BASES
+from ui.a11y import LiveLabel
 from ui.incident_form.wording import GROUPS, due_text, esc, owner_text
 
 WINDOW_CLOSED = re.compile(r"The window closed at .+?: record what was done\.")
@@ -59,8 +60,7 @@ class _ActionRow(QFrame):
         if action.guidance:
             self.setToolTip(action.guidance)
             title.setToolTip(action.guidance)
-        self.state = QLabel("")
-        self.state.setAccessibleName(f"Progress: {action.title}")
+        self.state = LiveLabel(f"Progress: {action.title}")
         self.state.hide()
         if can_tick:
             self.note = QLineEdit()
@@ -103,12 +103,11 @@ class PromptsDialog(QDialog):
         layout = QVBoxLayout(self)
         sent = QLabel(f"Report sent on {local(detail.submitted_at):%a %d %b at %H:%M}. Quote this reference:")
         layout.addWidget(sent)
-        self.reference = QLabel(detail.reference)
+        self.reference = LiveLabel("Incident reference", detail.reference)
         self.reference.setObjectName("reference")
         self.reference.setStyleSheet("font-size: 28pt; font-weight: bold; font-family: monospace;")
         self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                                | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.reference.setAccessibleName("Incident reference")
         layout.addWidget(self.reference)
         intro = QLabel("These safeguarding steps follow from what you reported. Tick the ones you have already "
                        "done; the rest go to the person named, and your ward manager sees them all. A step "
@@ -126,7 +125,6 @@ class PromptsDialog(QDialog):
             if not actions:
                 continue
             label = QLabel(f"<h3>{heading} ({len(actions)})</h3>")
-            label.setAccessibleName(heading)
             column.addWidget(label)
             for action in actions:
                 row = _ActionRow(action, now, can_tick=group == "now")
@@ -143,7 +141,7 @@ class PromptsDialog(QDialog):
         scroll.setWidget(body)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout.addWidget(scroll, 1)
-        self.message = QLabel("")
+        self.message = LiveLabel("Problem", urgent=True)
         self.message.setObjectName("error")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
@@ -157,8 +155,8 @@ class PromptsDialog(QDialog):
     def _tick(self, row: _ActionRow) -> None:
         row.tick.setEnabled(False)
         row.note.setEnabled(False)
-        row.state.setText("Saving…")
         row.state.show()
+        row.state.setText("Saving…")
         self.done_requested.emit(row.action.action_id, row.note.text().strip())
 
     def mark_done(self, action) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import LONDON, local, utcnow
 from core.taxonomy import load_taxonomy
+from ui.a11y import LiveLabel
 from ui.incident_form.wording import esc
 from ui.privacy_guard import PrivacyGuard
 
@@ -40,15 +41,17 @@ TIME_FORMAT_PROBLEM = "Type the time as hours and minutes, for example 21:40."
 
 def error_label(name: str) -> QLabel:
     """A message next to a field. It starts with 'Needed:' so it never relies on colour alone."""
-    label = QLabel("")
+    label = LiveLabel(f"Problem with {name}")
     label.setObjectName("error")
     label.setWordWrap(True)
-    label.setAccessibleName(f"Problem with {name}")
     label.hide()
     return label
 
 
 def set_error(label: QLabel, message: str | None) -> None:
+    """Show (then announce) or clear a field's message: shown first, so a screen reader hears the new text."""
+    if message:
+        label.show()
     label.setText(f"Needed: {message}" if message else "")
     label.setVisible(bool(message))
 
@@ -129,11 +132,12 @@ class TypesStep(Step):
         self.types.itemChanged.connect(lambda _item: self.changed.emit())
         self.types.currentItemChanged.connect(self._explain)
         row.addWidget(self.types, 3)
+        # Not announced on each arrow press: the list's items carry the same definition as their description.
         self.meaning = QLabel("")
+        self.meaning.setAccessibleDescription("What the highlighted type means")
         self.meaning.setWordWrap(True)
         self.meaning.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.meaning.setObjectName("meaning")
-        self.meaning.setAccessibleName("What does this mean?")
         self.meaning.setMinimumWidth(320)
         row.addWidget(self.meaning, 2)
         layout.addLayout(row, 1)
@@ -358,7 +362,7 @@ class DescriptionStep(Step):
         label.setBuddy(self.description)
         layout.addWidget(label)
         layout.addWidget(self.description, 2)
-        self.description_warning = QLabel("")
+        self.description_warning = LiveLabel("Privacy warning")
         layout.addWidget(self.description_warning)
         self.errors["description"] = error_label("the description")
         layout.addWidget(self.errors["description"])
@@ -370,7 +374,7 @@ class DescriptionStep(Step):
         label2.setBuddy(self.actions)
         layout.addWidget(label2)
         layout.addWidget(self.actions, 1)
-        self.actions_warning = QLabel("")
+        self.actions_warning = LiveLabel("Privacy warning")
         layout.addWidget(self.actions_warning)
         self.description_guard = PrivacyGuard(self.description, self.description_warning)
         self.actions_guard = PrivacyGuard(self.actions, self.actions_warning)
@@ -397,7 +401,7 @@ class SummaryStep(Step):
         super().__init__()
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Check and send"))
-        self.missing_heading = QLabel("")
+        self.missing_heading = LiveLabel("What is still needed")
         self.missing_heading.setWordWrap(True)
         layout.addWidget(self.missing_heading)
         self.missing = QListWidget()
@@ -408,8 +412,9 @@ class SummaryStep(Step):
         self.text = QLabel("")
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text.setAccessibleName("Summary of the report")
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.text.setAccessibleDescription("Summary of the report")
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.text)
@@ -419,10 +424,9 @@ class SummaryStep(Step):
         self.submit.setAccessibleName("Send report")
         self.submit.clicked.connect(self.submit_requested.emit)
         layout.addWidget(self.submit)
-        self.message = QLabel("")
+        self.message = LiveLabel("Sending the report", urgent=True)
         self.message.setObjectName("error")
         self.message.setWordWrap(True)
-        self.message.setAccessibleName("Sending message")
         layout.addWidget(self.message)
 
     def focus_first(self) -> None:
