@@ -133,7 +133,7 @@ class AdminPage(QWidget):
         for role in ROLES:
             self.role_box.addItem(ROLE_LABELS[role], role)
         self.role_button = QPushButton("Change r&ole")
-        self.off_button = QPushButton("S&witch off")
+        self.off_button = QPushButton("Swi&tch off")
         for widget in (self.add_button, self.reset_button, self.role_box, self.role_button, self.off_button):
             row.addWidget(widget)
         row.addStretch(1)
@@ -198,7 +198,7 @@ class AdminPage(QWidget):
         self.backup_folder = QLineEdit()
         self.backup_folder.setAccessibleName("Backup folder")
         self.backup_folder.setPlaceholderText("Empty: automatic backups are off")
-        self.backup_browse_button = QPushButton("Bro&wse…")
+        self.backup_browse_button = QPushButton("Brows&e…")
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.backup_folder, 1)
         folder_row.addWidget(self.backup_browse_button)
@@ -216,7 +216,7 @@ class AdminPage(QWidget):
         self.backup_warn_days.setAccessibleName("Warn when the last good backup is older than this many days")
         self.save_backups_button = QPushButton("Save backup settings")
         self.backup_button = QPushButton("Make a &backup now…")
-        self.restore_button = QPushButton("Restore a bac&kup…")
+        self.restore_button = QPushButton("Restore a backu&p…")
         buttons = QHBoxLayout()
         for button in (self.save_backups_button, self.backup_button, self.restore_button):
             buttons.addWidget(button)
@@ -228,7 +228,7 @@ class AdminPage(QWidget):
         form.addRow(folder_label, folder_row)
         for field in (self.backup_when, self.backup_keep, self.backup_warn_days):
             field.setMaximumWidth(360)
-        form.addRow("Make t&hem", self.backup_when)
+        form.addRow("Make the&m", self.backup_when)
         form.addRow("&Keep the last", self.backup_keep)
         form.addRow("Warn when the last good\nbackup is older than", self.backup_warn_days)
         form.addRow(buttons)

@@ -27,7 +27,7 @@ def page_registry() -> list[tuple[str, str, PageFactory]]:
         # PAGES: screens add themselves below this line, one line each
         ("&Actions", "action.manage", ActionQueuePage),
         ("Re&view", "incident.review", ReviewPage),
-        ("Dash&board", "report.view", DashboardPage),
+        ("Dashboar&d", "report.view", DashboardPage),
         ("&Report an incident", "incident.create", IncidentFormPage),
         ("&My incidents", "incident.create", MyIncidentsPage),
         ("&Exports", "export.run", ExportsPage),

@@ -6,6 +6,7 @@ from itertools import count
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QComboBox,
     QFormLayout,
@@ -342,8 +343,10 @@ class PeopleStep(Step):
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll = scroll
         layout.addWidget(scroll, 1)
+        # Whatever brings the focus to a field (Tab, Alt+letter), the field is scrolled into view.
+        QApplication.instance().focusChanged.connect(self._follow_focus)
         # Inside another dialog (review's Edit) Alt+A may be taken, so the mnemonic is only on the form's page.
-        self.add = QPushButton("&Add another person" if show_heading else "Add another person")
+        self.add = QPushButton("Add another &person" if show_heading else "Add another person")
         self.add.clicked.connect(lambda: self.add_person("witness", focus=True))
         row = QHBoxLayout()
         row.addWidget(self.add)
@@ -384,6 +387,10 @@ class PeopleStep(Step):
         if emit:
             (self.editors[min(index, len(self.editors) - 1)].role if self.editors else self.add).setFocus()
             self.changed.emit()
+
+    def _follow_focus(self, _old, new) -> None:
+        if new is not None and self.list_widget.isAncestorOf(new):
+            self.scroll.ensureWidgetVisible(new)
 
     def set_staff_choices(self, choices) -> None:
         """The accounts that may be linked (core accounts.linkable_staff), for every person now and later."""

@@ -355,7 +355,7 @@ class DescriptionStep(Step):
         layout.addWidget(heading("What happened, in your own words",
                                  "Keep to the facts: who did what, and what was said (use their words). "
                                  "Use initials or hospital numbers, never names."))
-        label = QLabel("&Description")
+        label = QLabel("Descr&iption")
         self.description = QPlainTextEdit()
         self.description.setTabChangesFocus(True)
         self.description.setAccessibleName("Description of what happened")
