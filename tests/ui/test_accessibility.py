@@ -302,3 +302,46 @@ def test_tab_leaves_the_accounts_table_and_my_incidents(qtbot, make_store):
             assert tab_leaves(qtbot, page.table) == []
         finally:
             controller.shutdown()
+
+
+# ----- the safeguarding prompts: every step reachable and read (issue 11 item 5) ---------------------------
+
+def test_every_prompt_step_is_reached_by_tab_and_read_with_its_guidance(qtbot, make_store):
+    """A staff allegation (sexual assault) gives many steps, LADO and police among them; only 'Do now' rows took
+    the focus, and the how-to text lived only in tooltips."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.core.manager_helpers import report
+    from ui.incident_form.prompts import PromptsDialog
+
+    store, actors, _recovery, wards = make_store()
+    detail = report(store, actors["nurse"], wards["Oak Ward"], perpetrator="staff", types=("SS-SA",),
+                    flags=("physical_contact",))
+    dialog = PromptsDialog(detail)
+    qtbot.addWidget(dialog)
+    dialog.resize(1000, 600)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT)
+    rows = list(dialog.rows.values())
+    assert len(rows) >= 10 and any("LADO" in r.heading or "LADO" in heard(r) for r in rows)
+    reached = []
+    for _ in range(4 * len(rows) + 10):
+        widget = QApplication.focusWidget()
+        reached.append(widget)
+        viewport = dialog.scroll.viewport()
+        if dialog.scroll.widget().isAncestorOf(widget):
+            centre = widget.mapTo(viewport, widget.rect().center())
+            assert viewport.rect().contains(centre), f"{widget.accessibleName()!r} has the focus out of sight"
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+    unreached = [r.heading for r in rows if r not in reached]
+    assert unreached == []
+    for row in rows:
+        action = row.action
+        said = heard(row)
+        assert said.startswith(row.heading)
+        assert "Who:" in said and (not action.why or plain(action.why) in said)
+        if action.guidance:
+            assert row.how.isVisibleTo(dialog) and "How:" in said
+    store.close()

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import local
 from core.rules import BASES
-from ui.a11y import LiveLabel
+from ui.a11y import LiveLabel, plain
 from ui.incident_form.wording import GROUPS, due_text, esc, owner_text
 
 WINDOW_CLOSED = re.compile(r"The window closed at .+?: record what was done\.")
@@ -55,11 +56,15 @@ class _ActionRow(QFrame):
         self.source.setObjectName("source")
         self.source.setWordWrap(True)
         self.source.setVisible(bool(action.source))
-        grid.addWidget(self.source, 3, 0, 1, 2)
+        grid.addWidget(self.source, 6, 0, 1, 2)
+        # The how-to is shown, not left in a tooltip: a keyboard or screen reader user never sees a tooltip.
+        how = action.guidance.replace(closed, "").strip() if action.guidance else ""
+        self.how = QLabel(f"How: {esc(how)}" if how else "")
+        self.how.setObjectName("guidance")
+        self.how.setWordWrap(True)
+        self.how.setVisible(bool(how))
+        grid.addWidget(self.how, 3, 0, 1, 2)
         self.note = self.tick = None
-        if action.guidance:
-            self.setToolTip(action.guidance)
-            title.setToolTip(action.guidance)
         self.state = LiveLabel(f"Progress: {action.title}")
         self.state.hide()
         if can_tick:
@@ -72,6 +77,11 @@ class _ActionRow(QFrame):
             grid.addWidget(self.tick, 4, 1)
         grid.addWidget(self.state, 5, 0, 1, 2)
         self.setAccessibleName(self.heading)
+        # Every step takes the keyboard focus (Tab), and is read whole: when, who, why, how and the source.
+        self.setObjectName("prompt")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleDescription(" ".join(plain(label.text()) for label in (due, why, self.how, self.source)
+                                               if label.text()))
 
 
 def action_heading(action) -> str:
@@ -140,7 +150,9 @@ class PromptsDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll = scroll
         layout.addWidget(scroll, 1)
+        QApplication.instance().focusChanged.connect(self._follow_focus)
         self.message = LiveLabel("Problem", urgent=True)
         self.message.setObjectName("error")
         self.message.setWordWrap(True)
@@ -151,6 +163,11 @@ class PromptsDialog(QDialog):
         layout.addWidget(buttons)
         first = next((r.note for r in self.rows.values() if r.note), None)
         (first or buttons.button(QDialogButtonBox.StandardButton.Close)).setFocus()
+
+    def _follow_focus(self, _old, new) -> None:
+        """The step (or its note) that takes the focus is scrolled into view."""
+        if new is not None and self.scroll.widget().isAncestorOf(new):
+            self.scroll.ensureWidgetVisible(new, 0, 24)
 
     def _tick(self, row: _ActionRow) -> None:
         row.tick.setEnabled(False)
