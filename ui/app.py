@@ -124,7 +124,8 @@ class AppController(QObject):
         self._open_main_window()
 
     def _change_temporary_password(self) -> bool:
-        dialog = ChangePasswordDialog("You signed in with a temporary password. Choose your own now.")
+        dialog = ChangePasswordDialog("You signed in with a temporary password. Choose your own now.",
+                                      username=self.session.actor.username)
         while dialog.exec():
             old, new = dialog.values()
             try:

@@ -36,6 +36,7 @@ from core.security.passwords import MIN_LENGTH, check_password
 from core.services import accounts
 from ui.a11y import LiveLabel
 from ui.errors import message_for
+from ui.signin import StrengthLabel
 from ui.tasks import TaskRunner
 
 SLOT_FILE = "keyslots.json"  # how a Lantern store folder is recognised
@@ -189,6 +190,8 @@ class AdminPage(QWizardPage):
             edit.setAccessibleName(name)
         form.addRow("&Username", self.username)
         form.addRow("&Password", self.password)
+        self.strength = StrengthLabel(self.password, self.username)
+        form.addRow("", self.strength)
         form.addRow("Password &again", self.again)
         layout.addLayout(form)
         tip = QLabel(f"Use at least {MIN_LENGTH} characters. Three random words are easy to remember and hard to "

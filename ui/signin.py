@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from core.security.passwords import MIN_LENGTH
+from core.security.passwords import MIN_LENGTH, estimate
 from ui.a11y import LiveLabel
 
 
@@ -80,10 +80,37 @@ class SignInDialog(QDialog):
             self.message.setText("Checking your password…")
 
 
+class StrengthLabel(LiveLabel):
+    """The password estimate as the person types (core.security.passwords.estimate, the rules the store applies):
+    will it be accepted, and why not, in plain words. Its text is also the password field's accessible description,
+    so a screen reader says it on the field. A change of verdict (accepted or not) is announced; the count of
+    characters still needed updates quietly, so typing is not talked over at every key."""
+
+    def __init__(self, field: QLineEdit, username: QLineEdit | str = "", parent: QWidget | None = None):
+        super().__init__("Password strength", parent=parent)
+        self.setWordWrap(True)
+        self.setObjectName("strength")
+        self.field, self.username, self.acceptable = field, username, None
+        field.textChanged.connect(self.refresh)
+        if isinstance(username, QLineEdit):
+            username.textChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
+        name = self.username.text().strip() if isinstance(self.username, QLineEdit) else self.username
+        result = estimate(self.field.text(), username=name)
+        if result.acceptable != self.acceptable:
+            self.acceptable = result.acceptable
+            self.setText(result.words)
+        else:
+            self.set_quietly(result.words)
+        self.field.setAccessibleDescription(result.words)
+
+
 class ChangePasswordDialog(QDialog):
     """Old password, new password twice. Shown at first sign-in with a temporary password."""
 
-    def __init__(self, reason: str = "", parent: QWidget | None = None):
+    def __init__(self, reason: str = "", parent: QWidget | None = None, *, username: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Lantern: choose a new password")
         layout = QVBoxLayout(self)
@@ -104,6 +131,8 @@ class ChangePasswordDialog(QDialog):
             field.setAccessibleName(name)
         form.addRow("&Current (temporary) password", self.old)
         form.addRow("&New password", self.new)
+        self.strength = StrengthLabel(self.new, username)
+        form.addRow("", self.strength)
         form.addRow("New password &again", self.again)
         layout.addLayout(form)
         self.message = LiveLabel("Problem with the new password", urgent=True)
