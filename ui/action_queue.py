@@ -38,6 +38,7 @@ from core.security.permissions import ROLE_LABELS
 from core.services import closure, incidents, queue
 from core.services.queue import OWNER_ROLES, QueueQuery
 from core.taxonomy import load_taxonomy
+from ui import style
 from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
@@ -387,7 +388,7 @@ class ActionQueuePage(QWidget):
         if not counts.open:
             self.counts.setText("No open actions match. Well done, or widen the filters.")
             return
-        self.counts.setText(f"<b>{counts.open:,}</b> open actions: <b style='color:#a00000'>{counts.overdue:,} "
+        self.counts.setText(f"<b>{counts.open:,}</b> open actions: <b style='color:{style.ERROR}'>{counts.overdue:,} "
                             f"overdue</b>, {counts.due_today:,} due later today.")
 
     def _on_loaded(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from core import paths
 from core.errors import LanternError
+from ui import style
 from ui.errors import install_excepthook, message_for, show_error
 from ui.idle import IdleWatcher
 from ui.session import Session
@@ -40,11 +41,6 @@ DOMAIN_PROBLEM = ("Lantern's incident types or safeguarding rules are not right,
                   "give wrong safeguarding prompts). Ask IT to fix this file:\n\n")
 DEMO_HINT = (f"This is the demo store, filled with made-up incidents. Sign in as <b>nurse</b>, <b>manager</b>, "
              f"<b>lead</b> or <b>admin</b>, password <b>{paths.DEMO_PASSWORD}</b>.")
-STYLE = """
-QLabel#error { color: #a00000; font-weight: bold; }
-QLabel#hint { background: #fff6d5; padding: 6px; border: 1px solid #e0c060; }
-QLabel#banner { background: #fff6d5; padding: 4px; }
-"""
 
 
 class AppController(QObject):
@@ -286,7 +282,7 @@ def check_domain_data() -> str:
 def run_gui(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("Lantern")
-    app.setStyleSheet(STYLE)
+    style.apply(app)
     install_excepthook()
     options = parse_gui_args(argv)
     hint, banner = "", ""

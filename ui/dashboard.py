@@ -34,6 +34,7 @@ from shiboken6 import isValid
 
 from core.services import reports, review
 from core.services.review import IncidentQuery
+from ui import style
 from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
@@ -49,7 +50,7 @@ SECTIONS = (
     ("harm_physical", "Physical harm", "harm_physical", True),
     ("harm_psychological", "Psychological harm", "harm_psychological", True),
 )
-BAR = QColor("#2f6f9f")
+BAR = QColor(style.CHART_BAR)
 
 
 def _qdate(day) -> QDate:
@@ -259,7 +260,7 @@ class DashboardPage(QWidget):
         self.board = board
         b = board
         period = f"{b.date_from:%d %b %Y} to {b.date_to:%d %b %Y}"
-        overdue = (f"<b style='color:#a00000'>{b.overdue_actions:,} overdue</b>" if b.overdue_actions
+        overdue = (f"<b style='color:{style.ERROR}'>{b.overdue_actions:,} overdue</b>" if b.overdue_actions
                    else "none overdue")
         harm = (f" &nbsp;·&nbsp; <b>{b.harm_confirmation_pending:,}</b> need a harm check"
                 if b.harm_confirmation_pending else "")
@@ -268,7 +269,7 @@ class DashboardPage(QWidget):
             f" &nbsp;·&nbsp; referred to the police: <b>{b.police_referred:,}</b> ({b.police_rate:.0%})"
             f" &nbsp;·&nbsp; open actions: <b>{b.open_actions:,}</b>, {overdue}{harm}"
             f" &nbsp;·&nbsp; repeat individuals: <b>{len(b.repeat_people):,}</b>"
-            "<br><span style='color:#555'>Click a bar, or press Enter on a table row, to list the incidents "
+            f"<br><span style='color:{style.MUTED}'>Click a bar, or press Enter on a table row, to list the incidents "
             "behind it.</span>")
         for dimension, _title, field, _h in SECTIONS:
             self.sections[dimension].set_buckets(getattr(b, field), b.total)

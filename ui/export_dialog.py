@@ -118,7 +118,7 @@ class ExportDialog(QDialog):
 
         self.flags = LiveLabel("Changed since last exported")
         self.flags.setWordWrap(True)
-        self.flags.setStyleSheet("QLabel { background: #FFF4CE; border: 1px solid #E0C060; padding: 6px; }")
+        self.flags.setObjectName("notice")
         self.flags.hide()
         layout.addWidget(self.flags)
 

@@ -73,7 +73,6 @@ class MainWindow(QMainWindow):
     def _damage_banner(self) -> QWidget:
         banner = QWidget()
         banner.setObjectName("damage")
-        banner.setStyleSheet("#damage { background: #a00000; } #damage QLabel { color: white; padding: 6px; }")
         row = QHBoxLayout(banner)
         self.damage_text = LiveLabel("Store damaged: read-only", urgent=True)
         self.damage_text.set_quietly(DAMAGE_TEXT + (DAMAGE_ADMIN if allowed(self.ctx.actor, "backup.run") else

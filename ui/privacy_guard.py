@@ -17,7 +17,6 @@ class PrivacyGuard(QObject):
         super().__init__(edit)
         self.edit, self.label = edit, label
         label.setObjectName("privacy")
-        label.setStyleSheet("background: #fff3cd; color: #3d2e00; border: 2px solid #b58900; padding: 6px;")
         label.setWordWrap(True)
         label.setAccessibleDescription(f"Privacy warning for {edit.accessibleName() or 'this box'}")
         label.hide()

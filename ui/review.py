@@ -43,6 +43,7 @@ from core.security.permissions import allowed
 from core.services import accounts, closure, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
+from ui import style
 from ui.a11y import LiveLabel, announce
 from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
 from ui.context import AppContext
@@ -451,7 +452,7 @@ class ReviewPage(QWidget):
             return
         self.detail = detail
         d = detail
-        restricted = " · <b style='color:#a00000'>RESTRICTED</b>" if d.restricted else ""
+        restricted = f" · <b style='color:{style.ERROR}'>RESTRICTED</b>" if d.restricted else ""
         self.title.setText(f"<h3>{html.escape(d.reference)} · {html.escape(d.ward_name)} · "
                            f"{STATUS_LABELS.get(d.status, d.status)}{restricted}</h3>")
         self.harm_banner.setVisible(d.harm_confirmation_needed)

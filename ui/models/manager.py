@@ -8,13 +8,14 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from core.clock import local, utcnow
 from core.security.permissions import ROLE_LABELS
 from core.taxonomy import load_taxonomy
+from ui import style
 from ui.models.base import PagedModel, RowsModel
 
 GROUP_LABELS = {"overdue": "OVERDUE", "today": "Due today", "later": "Later", "now": "Due now", "done": "Finished"}
 STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted", "in_review": "In review", "closed": "Closed"}
 ACTION_STATUS = {"open": "Open", "done": "Done", "not_applicable": "Not applicable"}
-OVERDUE_BG = QBrush(QColor("#fde2e2"))
-TODAY_BG = QBrush(QColor("#fff4d6"))
+OVERDUE_BG = QBrush(QColor(style.OVERDUE_ROW))
+TODAY_BG = QBrush(QColor(style.TODAY_ROW))
 BOLD = QFont()
 BOLD.setBold(True)
 
