@@ -73,9 +73,11 @@ class Store:
 
     def close(self) -> None:
         """Lock: fold the write-ahead log back into the database, dispose every pooled connection, wipe the key."""
-        self.checkpoint()
-        self.engine.dispose()
-        self.key.zero()
+        try:
+            self.checkpoint()
+        finally:  # whatever the checkpoint met (a damaged or busy file), the key is wiped
+            self.engine.dispose()
+            self.key.zero()
 
     def checkpoint(self) -> bool:
         """`wal_checkpoint(TRUNCATE)`, so the -wal file does not grow without bound (REL-07). Returns False if a
@@ -93,7 +95,7 @@ class Store:
                     busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
                 finally:
                     conn.exec_driver_sql(f"PRAGMA busy_timeout = {usual}")  # the pooled connection keeps its wait
-        except sa_exc.DBAPIError:
+        except (sa_exc.DBAPIError, StoreDamaged, StoreBusy):  # a new connection met damage or a lock: no checkpoint
             return False
         return busy == 0
 

@@ -81,11 +81,16 @@ def check_store(store: Store, actor: Actor) -> list[CheckResult]:
     A check that cannot even read its pages is reported as failed (by name), never as an exception.
     """
     require(actor, "store.check")
-    raw = store.engine.raw_connection()
     try:
-        results = _integrity(raw.driver_connection)
-    finally:
-        raw.close()
+        raw = store.engine.raw_connection()
+    except StoreDamaged:  # damage in the pages every new connection reads: report it, by name
+        results = [CheckResult("integrity_check", False, "the database could not be opened"),
+                   CheckResult("cipher_integrity_check", False, "the database could not be opened")]
+    else:
+        try:
+            results = _integrity(raw.driver_connection)
+        finally:
+            raw.close()
     try:
         with unit_of_work(store, write=False) as session:
             problems = audit.verify_chain(session)

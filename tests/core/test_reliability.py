@@ -95,7 +95,8 @@ def test_sigkill_never_loses_an_acknowledged_incident(fresh):
     results = maintenance.check_store(store, admin)
     assert all(r.ok for r in results), results
     assert {r.name for r in results} == {"integrity_check", "cipher_integrity_check", "audit_chain",
-                                         "audit_anchor", "dashboard_summaries"}
+                                         "audit_triggers", "audit_anchor", "key_file_anchor",
+                                         "dashboard_summaries"}
     missing = acknowledged - _incident_ids(store)
     assert not missing, f"{len(missing)} acknowledged incidents were lost"
 
