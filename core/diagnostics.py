@@ -19,7 +19,7 @@ from core.clock import local, utcnow
 from core.logs import log_dir
 
 PACKAGES = ("PySide6-Essentials", "SQLAlchemy", "alembic", "sqlcipher3", "cryptography", "argon2-cffi",
-            "reportlab", "lxml", "platformdirs", "tzdata", "holidays")
+            "reportlab", "lxml", "platformdirs", "tzdata", "holidays", "zxcvbn")
 SECRET_WORDS = ("password", "secret", "key", "token")
 
 
