@@ -1,9 +1,10 @@
 """Export services: NRLS-dataset XML and CSV, LFPSE-aligned JSON, incident and ward PDFs (core layer).
 
-One user action, one service call. Each requires `export.run`, exports only submitted incidents the actor
-may see, builds the file in memory, writes it once to the chosen path (a temporary file beside it, fsync,
-replace; nothing anywhere else), then records an ExportBatch with its items (incident and version) and an
-audit event `export.<kind>` holding counts, ids, the file name and its SHA-256, never incident text.
+One user action, one service call. Each requires `export.run` and exports only submitted incidents the actor
+may see, chosen by the one visibility predicate (core.services.visibility) inside the export's own query. The
+file streams to a temporary file beside the chosen path (fsync, replace; nothing anywhere else), then an
+ExportBatch is recorded, with each incident's latest export of the kind (ExportLatest) and an audit event
+`export.<kind>` holding counts, a digest of the ids, the file name and its SHA-256, never incident text.
 Reading happens in a read transaction, so a long export never holds the write lock; the record is one
 short write transaction. `iter_export` is the long-running form: it yields Progress and honours a
 CancelToken (cancelling writes nothing); the CLI and the GUI both drive it.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
@@ -58,9 +59,10 @@ from core.exports.summary import summarise
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.security import audit
-from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
+from core.security.permissions import require, require_ward
 from core.security.refusals import audited
-from core.services.incidents import can_view, detail_of, load_visible
+from core.services.incidents import detail_of, load_visible
+from core.services.visibility import visible_incidents
 from core.taxonomy import load_taxonomy
 from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
 
@@ -351,33 +353,28 @@ def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id
         raise ValidationError({"kind": f"Choose one of: {', '.join(KINDS)}."})
     _check_period(date_from, date_to)
     with unit_of_work(store, write=False) as session:
-        stmt = (select(Incident, ExportLatest.incident_version, ExportBatch.created_at, ExportBatch.id)
+        stmt = (select(Incident.id, Incident.reference, ExportLatest.incident_version, Incident.version,
+                       ExportBatch.created_at, ExportBatch.id)
                 .join(ExportLatest, (ExportLatest.incident_id == Incident.id) & (ExportLatest.kind == kind))
                 .join(ExportBatch, ExportBatch.id == ExportLatest.batch_id)
                 .where((Incident.version > ExportLatest.incident_version)
                        | (Incident.updated_at > ExportLatest.incident_updated_at)))
-        rows = session.execute(_scope(stmt, actor, ward_id, date_from, date_to)
+        rows = session.execute(_scope(stmt, session, actor, ward_id, date_from, date_to)
                                .order_by(ExportBatch.created_at, Incident.reference)).all()
-        flags = []
-        for inc, version, created_at, batch_id in rows:
-            if can_view(actor, inc, _named(session, inc.id)):
-                flags.append(ReexportFlag(inc.id, inc.reference, version, inc.version, from_db(created_at), batch_id))
-        return flags
+        return [ReexportFlag(i, ref, exported, current, from_db(created_at), batch_id)
+                for i, ref, exported, current, created_at, batch_id in rows]
 
 
 def incident_id_for_reference(store: Store, actor: Actor, reference: str) -> str:
     """The id of a submitted incident the actor may export, from its reference (e.g. LAN-2026-00012)."""
     require(actor, "export.run")
     with unit_of_work(store, write=False) as session:
-        inc = session.scalar(select(Incident).where(Incident.reference == reference.strip().upper()))
-        if inc is None or not can_view(actor, inc, _named(session, inc.id)):
+        # The single-read rule (core.services.visibility, reporter included); a draft is refused when exported.
+        found = session.scalar(select(Incident.id).where(Incident.reference == reference.strip().upper(),
+                                                         visible_incidents(session, actor, ward_only=False)))
+        if found is None:
             raise NotFound(f"There is no incident {reference.strip()} that you can export.")
-        return inc.id
-
-
-def _named(session, incident_id: str) -> set[str]:
-    return set(session.scalars(select(PersonInvolved.linked_user_id).where(
-        PersonInvolved.incident_id == incident_id, PersonInvolved.linked_user_id.is_not(None))))
+        return found
 
 
 def _keep_for(request: ExportRequest) -> frozenset[str] | None:
@@ -409,14 +406,12 @@ def _utc_bound(day: date) -> str:
     return to_db(datetime.combine(day, time.min, tzinfo=LONDON))
 
 
-def _scope(stmt, actor: Actor, ward_id: int | None, date_from: date | None, date_to: date | None):
-    """Limit a query joined to Incident to submitted incidents on the chosen wards and period."""
-    stmt = stmt.where(Incident.status != "draft")
+def _scope(stmt, session, actor: Actor, ward_id: int | None, date_from: date | None, date_to: date | None):
+    """Limit a query joined to Incident to the submitted incidents the actor may see (the one visibility
+    predicate, core.services.visibility, on their wards), on the chosen ward and in the period."""
     if ward_id is not None:
         require_ward(actor, ward_id)
-        stmt = stmt.where(Incident.ward_id == ward_id)
-    elif actor.role != SAFEGUARDING_LEAD:
-        stmt = stmt.where(Incident.ward_id.in_(actor.ward_ids or (-1,)))
+    stmt = stmt.where(visible_incidents(session, actor, ward_id=ward_id))
     if date_from is not None:
         stmt = stmt.where(Incident.occurred_at >= _utc_bound(date_from))
     if date_to is not None:
@@ -426,15 +421,9 @@ def _scope(stmt, actor: Actor, ward_id: int | None, date_from: date | None, date
 
 def _visible_ids(session, actor: Actor, *, ward_id, date_from, date_to) -> list[tuple[str, int, str]]:
     """(id, version, updated_at) of every submitted incident in scope that the actor may see, in export
-    order, from one query over the incident rows. The visibility test is in SQL (the rule of
-    core.services.incidents.can_view for submitted incidents on the actor's wards): no per-row check."""
-    if not allowed(actor, "incident.view"):
-        return []
-    stmt = _scope(select(Incident.id, Incident.version, Incident.updated_at), actor, ward_id, date_from, date_to)
-    naming_actor = select(PersonInvolved.incident_id).where(PersonInvolved.linked_user_id == actor.user_id)
-    stmt = stmt.where(Incident.id.not_in(naming_actor))
-    if not allowed(actor, "incident.view_restricted"):  # a restricted record: its reporter still keeps it
-        stmt = stmt.where(or_(Incident.restricted.is_(False), Incident.reporter_id == actor.user_id))
+    order, from one query over the incident rows: the visibility predicate is part of it, no per-row check."""
+    stmt = _scope(select(Incident.id, Incident.version, Incident.updated_at), session, actor, ward_id, date_from,
+                  date_to)
     rows = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference))
     return [tuple(row) for row in rows]
 

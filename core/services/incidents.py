@@ -31,7 +31,7 @@ from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, Rule, active_rules, evaluate
 from core.security import audit
-from core.security.permissions import SAFEGUARDING_LEAD, allowed, require, require_ward
+from core.security.permissions import allowed, require, require_ward
 from core.security.refusals import attach, audited
 from core.services import closure
 from core.services.visibility import may_view, visible_incidents
@@ -297,22 +297,8 @@ def _group(a: SafeguardingAction, due: datetime, now: datetime) -> str:
 
 # ----- visibility ---------------------------------------------------------------
 
-def can_view(actor: Actor, inc: Incident, named_user_ids: set[str]) -> bool:
-    """Who may read an incident, for a row already loaded (exports). The same rule as the SQL predicate every
-    list and single read uses (core.services.visibility); tests/core/test_restricted.py keeps the two in step.
-    Administrators never; staff named in a record never; an unsubmitted draft, only its author."""
-    if not allowed(actor, "incident.view"):
-        return False
-    if actor.user_id in named_user_ids:
-        return False
-    if inc.status == "draft":  # unsent work is its author's alone (a list may show that it exists, never its content)
-        return inc.reporter_id == actor.user_id
-    on_ward = actor.role == SAFEGUARDING_LEAD or inc.ward_id in actor.ward_ids
-    if inc.restricted:
-        # The reporter keeps their own report (they wrote it, and must be able to submit it).
-        return (on_ward and allowed(actor, "incident.view_restricted")) or inc.reporter_id == actor.user_id
-    return on_ward or inc.reporter_id == actor.user_id
-
+# Who may read what is decided in SQL by one predicate (core.services.visibility), for single reads, lists,
+# the queue, the dashboard and every export alike. named_users and _why_refused only explain a refusal.
 
 def named_users(session, incident_id: str) -> set[str]:
     return set(session.scalars(select(PersonInvolved.linked_user_id).where(

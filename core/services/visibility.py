@@ -1,5 +1,11 @@
 """Who may read an incident, as one SQL predicate used by every list and every single read (core layer).
 
+Every read path goes through `visible_incidents` (a WHERE clause; it reads the store, never writes or commits):
+single reads (`may_view`, so incidents.load_visible), my incidents, the review list, the queue and its counts,
+the overdue count, the dashboard and report summary (review.incident_filter), and every export (the ids in the
+export's own set-based query, the re-export flags and the reference look-up). There is no second copy of the
+rule in Python; tests/core/test_visibility_paths.py drives random stores and actors through all of them.
+
 - Administrators never read incidents.
 - A restricted incident (core.taxonomy.is_restricted, stored on the row when it is written) is read only by the
   safeguarding lead and the ward managers of its ward, and by its reporter (who wrote it and must submit it).

@@ -223,9 +223,7 @@ def test_single_reads_and_lists_agree_for_any_actor(mixed_store, role, who, ward
         listed = set(session.scalars(select(Incident.id).where(visible_incidents(session, actor, ward_only=False))))
         single = {inc.id for inc in rows if _loads(session, actor, inc.id)}
         expected = {inc.id for inc in rows if _oracle(actor, inc, incidents.named_users(session, inc.id))}
-        loaded_rows = {inc.id for inc in rows if incidents.can_view(actor, inc, incidents.named_users(session,
-                                                                                                      inc.id))}
-    assert listed == single == expected == loaded_rows
+    assert listed == single == expected
     if role in ("ward_manager", "safeguarding_lead"):
         reviewed = {r.incident_id for r in review.list_incidents(store, actor, IncidentQuery(status=None),
                                                                  limit=500).rows}
