@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return qt_probe()
     if not wants_gui(argv):
-        from core.cli import run
+        from cli.main import run
 
         return run(argv, qt_check=_qt_check)
     from ui.app import run_gui

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from core.security.files import make_private, open_private, private_folders
+from core.fs import make_private, open_private, private_folders
 
 LOGGER_NAME = "lantern"
 

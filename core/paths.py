@@ -77,8 +77,7 @@ def save_settings(settings: dict) -> Path:
     Refuses (in plain words) when the machine-wide file sets a value differently and cannot be changed by this
     account: the user's file would be overruled by it, so the change would silently do nothing."""
     from core.errors import StorageFailure
-    from core.security.files import private_folders
-    from core.security.keyslots import atomic_write
+    from core.fs import atomic_write, private_folders
 
     text = json.dumps(settings, indent=1, sort_keys=True).encode("utf-8")
     machine = machine_settings_path()

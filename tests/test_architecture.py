@@ -31,8 +31,25 @@ def _py_files(folder: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", _py_files("core"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_core_never_imports_qt_or_ui(path):
-    bad = {m for m in _imports(path) if m.split(".")[0] in {"PySide6", "shiboken6", "ui"}}
+    bad = {m for m in _imports(path) if m.split(".")[0] in {"PySide6", "shiboken6", "ui", "cli"}}
     assert not bad, f"{path} imports {bad}"
+
+
+def _reaches_the_database(module: str) -> bool:
+    return module.split(".")[0] in {"sqlalchemy", "alembic", "sqlcipher3"} or module == "core.db" or \
+        module.startswith("core.db.")
+
+
+@pytest.mark.parametrize("path", _py_files("cli"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_cli_never_imports_qt_ui_or_the_database_layer(path):
+    """The command line is a front end beside ui/: it calls core.services, never the store or Qt directly."""
+    bad = {m for m in _imports(path) if m.split(".")[0] in {"PySide6", "shiboken6", "ui"} or _reaches_the_database(m)}
+    assert not bad, f"{path} imports {bad}"
+
+
+def test_the_command_line_lives_beside_the_ui_not_inside_core():
+    assert (ROOT / "cli" / "main.py").is_file()
+    assert not [p for p in _py_files("core") if p.stem == "cli"], "a command-line module is back inside core/"
 
 
 @pytest.mark.parametrize("path", _py_files("ui"), ids=lambda p: str(p.relative_to(ROOT)))
@@ -48,13 +65,16 @@ def test_import_linter_contracts_are_declared():
     assert set(contracts["core never imports Qt or the UI"]["forbidden_modules"]) >= {"ui", "PySide6"}
     assert set(contracts["ui never imports SQLAlchemy or the database layer"]["forbidden_modules"]) >= {
         "sqlalchemy", "core.db"}
+    assert set(contracts["cli never imports Qt, the UI, SQLAlchemy or the database layer"]["forbidden_modules"]) >= {
+        "ui", "PySide6", "sqlalchemy", "core.db"}
+    assert "cli" in config["root_packages"]
 
 
 BANNED_SQL = [re.compile(r"KEY\s*''", re.I), re.compile(r"sqlcipher_export", re.I),
               re.compile(r"load_extension", re.I), re.compile(r"sqlite\+pysqlcipher", re.I)]
 
 
-@pytest.mark.parametrize("path", _py_files("core") + _py_files("ui") + [ROOT / "main.py"],
+@pytest.mark.parametrize("path", _py_files("core") + _py_files("ui") + _py_files("cli") + [ROOT / "main.py"],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_plaintext_escape_hatches(path):
     """ATTACH ... KEY '' and sqlcipher_export can write plaintext; the pysqlcipher dialect is unsafe."""

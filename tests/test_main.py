@@ -75,7 +75,7 @@ sys.exit(main.main(["--store", sys.argv[2]]))
 
 def test_quitting_the_sign_in_window_at_once_exits(tmp_path, monkeypatch):
     """Quit on the sign-in window while the start-up work is still on the lane: the process ends (it hung)."""
-    from core.cli import run
+    from cli.main import run
     from core.security.keyslots import MINIMUM_KDF
     from core.services import accounts
     from tests.conftest import PASSWORD

@@ -22,7 +22,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import SlotFileTampered, WrongPassword
+from core.fs import atomic_write
 from core.security.keys import DB_KEY_BYTES, KeyHolder
 from core.security.usernames import normalise_username
 
@@ -225,31 +225,6 @@ class SlotFile:
                 "Ask your administrator to restore the store from a backup."
             ) from None
         return cls.from_bytes(data)
-
-
-def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write `data` to `path` so that a crash leaves either the old or the new file, never half.
-
-    `private` makes the file readable by its owner only (on systems with POSIX permissions).
-    """
-    tmp = path.with_name(path.name + f".tmp-{secrets.token_hex(4)}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o600 if private else 0o666)
-        with open(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 CHECK_LABEL = b"lantern slot key check v1"

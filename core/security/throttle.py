@@ -21,7 +21,7 @@ from pathlib import Path
 
 from core.clock import from_db, to_db, utcnow
 from core.errors import AccountThrottled
-from core.security.keyslots import atomic_write
+from core.fs import atomic_write
 
 FILE_NAME = "signin-failures.json"
 FREE_ATTEMPTS = 5

@@ -28,8 +28,8 @@ from core.db.models import AuditEvent, Setting
 from core.db.store import Store, unit_of_work
 from core.dto import Actor, CheckResult
 from core.errors import LanternError, StorageFailure, StoreDamaged, ValidationError
+from core.fs import make_private, open_private, private_folders
 from core.security import audit
-from core.security.files import make_private, open_private, private_folders
 from core.security.keys import KeyHolder
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile
 from core.security.permissions import require

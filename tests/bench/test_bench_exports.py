@@ -41,7 +41,7 @@ import sys
 sys.path.insert(0, {root!r})
 from core.logs import setup_logging
 setup_logging()
-import core.cli
+import cli.main
 from pathlib import Path
 from sqlalchemy import func, select
 from core.db.models import Incident

@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import json
 
+from cli.rules import rules_check
 from core.rules import DEFAULT_RULES_PATH, evaluate, facts_from_json, load_rules
-from core.rules.cli import rules_check
 from core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy
 
 INCIDENT = {

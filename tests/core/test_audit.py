@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from core.cli import run
+from cli.main import run
 from core.db.models import AuditEvent, Incident, SafeguardingAction, User, Ward
 from core.db.store import unit_of_work
 from core.errors import NotFound, StorageFailure, WrongPassword

@@ -17,7 +17,7 @@ import pytest
 from helpers_common import draft
 from sqlalchemy import select, text
 
-from core.cli import run
+from cli.main import run
 from core.db.engine import DB_FILE_NAME
 from core.db.models import AuditEvent
 from core.db.store import unit_of_work

@@ -12,7 +12,7 @@ import pytest
 from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # noqa: F401
 from sqlalchemy import func, select
 
-from core.cli import run
+from cli.main import run
 from core.db.engine import DB_FILE_NAME
 from core.db.models import Incident
 from core.db.store import unit_of_work

@@ -12,7 +12,7 @@ from helpers_common import PASSWORD, PY, REPO, draft, fresh_fixture, python_env,
 from sqlalchemy import func, select
 
 import core
-from core.cli import run
+from cli.main import run
 from core.clock import from_db, utcnow
 from core.db.engine import DB_FILE_NAME
 from core.db.models import Incident, User, Ward

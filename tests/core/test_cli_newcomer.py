@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 
 import core
 import main
-from core.cli import run
+from cli.exports import last_complete_month
+from cli.main import run
 from core.clock import LONDON, utcnow
 from core.db.models import Incident
 from core.db.store import unit_of_work
-from core.exports.cli import last_complete_month
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
 from tests.conftest import PASSWORD

@@ -18,7 +18,8 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import select
 
-from core import cli, paths
+from cli import main as cli
+from core import paths
 from core.db.models import Incident, PersonInvolved, SafeguardingAction, Ward
 from core.db.store import unit_of_work
 from core.demo.synthetic import CONTACT_TYPES, MIX, plan, quotas, synthetic_incident

@@ -11,9 +11,9 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from core.cli import run
+from cli import exports as export_cli
+from cli.main import run
 from core.dto import IncidentDraft, PersonDraft
-from core.exports import cli as export_cli
 from core.exports import nrls_xml
 from core.services import exports, incidents
 from tests.conftest import PASSWORD

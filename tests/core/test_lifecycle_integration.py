@@ -61,7 +61,7 @@ def test_recovery_key_file_is_private_and_throttle_file_is_bounded(tmp_path):
     import os
     import stat
 
-    from core.cli import run
+    from cli.main import run
     from core.security.throttle import MAX_ACCOUNTS, Throttle
 
     key_file = tmp_path / "recovery.txt"

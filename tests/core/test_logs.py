@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from core import cli, logs
+from cli import main as cli
+from core import logs
 from core.clock import utcnow
 from core.demo.synthetic import synthetic_incident
 from core.diagnostics import diagnostic_report

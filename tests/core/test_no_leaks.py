@@ -10,7 +10,7 @@ from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # n
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from core.cli import run
+from cli.main import run
 from core.db.store import unit_of_work
 from core.errors import LanternError
 from core.logs import log_dir, log_unexpected, setup_logging

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core import cli
+from cli import main as cli
 from core.clock import LONDON, utcnow
 from core.db.models import Incident, IncidentType
 from core.db.store import unit_of_work

@@ -6,7 +6,7 @@ import io
 import json
 from datetime import datetime
 
-from core.rules.cli import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_OK, rules_check
+from cli.rules import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_OK, rules_check
 
 INCIDENT = {
     "types": ["SS-SA"],

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core import cli, selftest
+from cli import main as cli
+from core import selftest
 from core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from core import paths
+from core import fs, paths
 from core.errors import StorageFailure
-from core.security import keyslots
 
 
 def test_machine_wide_settings_win_over_the_users_own(tmp_path):
@@ -31,14 +30,14 @@ def test_saving_goes_machine_wide_so_every_user_of_the_pc_opens_the_same_store(t
 @pytest.fixture
 def machine_file_refused(monkeypatch):
     """This account may not write the machine-wide settings file (as for a ward user when IT locks it)."""
-    real = keyslots.atomic_write
+    real = fs.atomic_write
 
     def refuse_machine(path, data, **options):
         if path == paths.machine_settings_path():
             raise PermissionError("denied")
         real(path, data, **options)
 
-    monkeypatch.setattr(keyslots, "atomic_write", refuse_machine)
+    monkeypatch.setattr(fs, "atomic_write", refuse_machine)
 
 
 def test_without_write_access_to_the_machine_file_the_users_own_file_is_used(tmp_path, machine_file_refused):

@@ -1,4 +1,4 @@
-"""The command-line interface (core layer: no Qt). Calls the same services as the GUI.
+"""The command-line interface (cli/, beside ui/: no Qt, no database layer). Calls the same services as the GUI.
 
 Every failure prints one plain line on stderr and exits non-zero; no traceback,
 no patient text, no key. Passwords come from standard input, never arguments.
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD (default: today)")
     rs.add_argument("--format", choices=["json"], required=True)
 
-    from core.exports.cli import add_export_parser
+    from cli.exports import add_export_parser
 
     add_export_parser(sub)
     return parser
@@ -151,7 +151,7 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
             Path(args.store), ods_code=args.org, wards=args.ward, admin_username=args.admin, admin_password=password)
         store.close()
         if args.recovery_key_file:
-            from core.security.keyslots import atomic_write
+            from core.fs import atomic_write
 
             atomic_write(Path(args.recovery_key_file), (recovery_key + "\n").encode(), private=True)
         print(f"Created the store in {args.store}.", file=stdout)
@@ -183,7 +183,7 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
         return EXIT_OK
 
     if args.command == "rules" and args.rules_command == "check":
-        from core.rules.cli import rules_check
+        from cli.rules import rules_check
 
         return rules_check(args.file, stdout, stderr, override_path=args.override)
 
@@ -191,7 +191,7 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
         return _report_summary(args, _read_password(stdin), stdout)
 
     if args.command == "export":
-        from core.exports.cli import run_export
+        from cli.exports import run_export
 
         return run_export(args, _read_password(stdin), stdout, stderr)
 
@@ -223,8 +223,7 @@ def _check_or_backup(args, password: str, stdout: TextIO) -> int:
 
 def _demo(args, password: str, stdout: TextIO) -> int:
     """A new store gets the demo wards and accounts; an existing one gets incidents added by `--user`."""
-    from core.db.store import is_store
-    from core.demo.seed import add_synthetic_incidents, create_or_fill_demo
+    from core.demo.seed import add_synthetic_incidents, create_or_fill_demo, is_store
     from core.errors import WrongPassword
     from core.services import accounts
 

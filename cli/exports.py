@@ -1,8 +1,8 @@
-"""The `export` command of the command line (core layer): parse, sign in, drive iter_export, report.
+"""The `export` command of the command line (cli layer): parse, sign in, drive iter_export, report.
 
 Unattended runs never stop to ask: identifier-like text is always redacted (`--redact-all`, the default),
 or all free text is left out (`--omit-free-text`). The result ends with the notice that the file is not
-encrypted. Failures reach core.cli, which prints one plain line on stderr and exits non-zero.
+encrypted. Failures reach cli.main, which prints one plain line on stderr and exits non-zero.
 """
 
 from __future__ import annotations

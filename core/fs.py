@@ -1,4 +1,5 @@
-"""Owner-only files and folders (core layer): what Lantern writes is 0600, the folders it makes 0700 (POSIX).
+"""Files written safely (a leaf module): atomic replacement, and owner-only files and folders: what Lantern writes
+is 0600, the folders it makes 0700 (POSIX).
 
 On Windows, permission bits do not apply; the installer gives Lantern's folders an owner-only ACL
 (packaging/windows, docs/admin-guide.md "File permissions on Windows"). Folders that already exist are left as they
@@ -8,6 +9,7 @@ are: a trust may share a backup folder on purpose.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -37,3 +39,28 @@ def open_private(path: Path, mode: str = "wb", **kwargs):
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) * ("b" in mode)
     flags |= os.O_APPEND if mode.startswith("a") else os.O_TRUNC
     return open(os.open(path, flags, PRIVATE_FILE), mode, **kwargs)
+
+
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write `data` to `path` so that a crash leaves either the old or the new file, never half.
+
+    `private` makes the file readable by its owner only (on systems with POSIX permissions).
+    """
+    tmp = path.with_name(path.name + f".tmp-{secrets.token_hex(4)}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o600 if private else 0o666)
+        with open(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,4 +1,4 @@
-"""`python main.py rules check FILE.json`: the actions one incident would create, as JSON (core layer).
+"""`python main.py rules check FILE.json`: the actions one incident would create, as JSON (cli layer).
 
 No store is needed. Bad input gives one plain line on stderr and exit status 2; a bad rules or override
 file gives one line and status 1. Never a traceback.
