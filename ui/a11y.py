@@ -9,9 +9,10 @@ value), 4.1.3 (status messages) and 3.3.1 (error identification).
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QTextDocument
 from PySide6.QtGui import Qt as QtGuiNamespace
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
 def plain(text: str) -> str:
@@ -56,3 +57,20 @@ class LiveLabel(QLabel):
         """Change the text (its accessible name follows) without interrupting: for routine news such as an
         autosave every few seconds, which a screen reader user can read when they look but need not hear."""
         super().setText(text)
+
+
+def reflow_layout(page: QWidget) -> QVBoxLayout:
+    """The page's content inside a frameless scroll area, so the window fits a small or zoomed screen (WCAG 1.4.10
+    reflow; 200% on 1920x1080 leaves 960x540): at a normal size nothing scrolls, on a small one the page does.
+    Returns the layout to build the page in."""
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    scroll = QScrollArea(page)
+    scroll.setObjectName("reflow")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    body = QWidget()
+    scroll.setWidget(body)
+    outer.addWidget(scroll)
+    return QVBoxLayout(body)

@@ -39,7 +39,7 @@ from core.services import closure, incidents, queue
 from core.services.queue import OWNER_ROLES, QueueQuery
 from core.taxonomy import load_taxonomy
 from ui import style
-from ui.a11y import LiveLabel
+from ui.a11y import LiveLabel, reflow_layout
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
 from ui.models.manager import QueueModel
@@ -275,7 +275,7 @@ class ActionQueuePage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.tax = load_taxonomy()
-        layout = QVBoxLayout(self)
+        layout = reflow_layout(self)
         heading = QLabel("<h2>Safeguarding actions</h2>Every open action on your wards. Overdue ones come first "
                          "and are shaded red; actions due today are shaded yellow.")
         heading.setWordWrap(True)

@@ -29,7 +29,7 @@ from core.dto import UserInfo, WardInfo
 from core.security.permissions import ROLE_LABELS, ROLES
 from core.services import accounts, backups, maintenance
 from core.services import settings as store_settings
-from ui.a11y import LiveLabel
+from ui.a11y import LiveLabel, reflow_layout
 from ui.context import AppContext
 from ui.models.base import RowsModel
 
@@ -108,7 +108,7 @@ class AdminPage(QWidget):
         self.ctx = ctx
         self.wards: list[WardInfo] = []
         self.store_id = ""
-        layout = QVBoxLayout(self)
+        layout = reflow_layout(self)
         intro = QLabel("<h2>Administration</h2>Accounts, wards, the lock timeout and backups. Administrators "
                        "cannot see incident content.")
         intro.setWordWrap(True)

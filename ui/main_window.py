@@ -21,6 +21,10 @@ DAMAGE_STAFF = ("If you need to report an incident now, use the paper form and t
 DAMAGE_ADMIN = "Restore the latest backup into a new folder, then sign out and start Lantern again."
 
 
+PREFERRED_SIZE = (1600, 900)
+FRAME_ALLOWANCE = (16, 48)  # a window frame and title bar on Windows and common Linux desktops
+
+
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     sign_out_requested = Signal()
@@ -29,7 +33,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle(f"Lantern: {ctx.actor.username} ({ROLE_LABELS[ctx.actor.role]})")
-        self.resize(1100, 760)
+        self.fit_screen()
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Lantern sections")
         for title, page in pages_for(ctx):
@@ -69,6 +73,22 @@ class MainWindow(QMainWindow):
         self.report_action = QAction("Copy &diagnostic report (for IT)", self)
         self.report_action.triggered.connect(self.on_report_triggered)
         menu.addAction(self.report_action)
+
+    def fit_screen(self) -> None:
+        """Up to 1600x900 where there is room; never more than the screen's free area less a title bar, so the status
+        line with the overdue count is on screen at 1280x720, 1366x768 and at 200% (WCAG 1.4.10)."""
+        free = self.screen().availableGeometry()
+        self.resize(min(PREFERRED_SIZE[0], free.width() - FRAME_ALLOWANCE[0]),
+                    min(PREFERRED_SIZE[1], free.height() - FRAME_ALLOWANCE[1]))
+        self.move(free.x() + max(0, (free.width() - self.width()) // 2 - FRAME_ALLOWANCE[0] // 2), free.y())
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        free, frame = self.screen().availableGeometry(), self.frameGeometry()
+        if frame.height() > free.height() or frame.width() > free.width():  # a taller title bar than allowed for
+            self.resize(self.width() - max(0, frame.width() - free.width()),
+                        self.height() - max(0, frame.height() - free.height()))
+            self.move(free.topLeft())
 
     def _damage_banner(self) -> QWidget:
         banner = QWidget()

@@ -44,7 +44,7 @@ from core.services import accounts, closure, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
 from ui import style
-from ui.a11y import LiveLabel, announce
+from ui.a11y import LiveLabel, announce, reflow_layout
 from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
 from ui.context import AppContext
 from ui.incident_form.people import PeopleStep
@@ -282,7 +282,7 @@ class ReviewPage(QWidget):
         self.ctx = ctx
         self.tax = load_taxonomy()
         self.detail = None
-        outer = QVBoxLayout(self)
+        outer = reflow_layout(self)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(splitter)
 
@@ -348,6 +348,9 @@ class ReviewPage(QWidget):
         self.start_button = self._button("&Start review", self.start_review, buttons)
         self.edit_button = self._button("Ed&it…", self.edit, buttons)
         self.harm_button = self._button("Con&firm harm…", self.confirm_harm, buttons)
+        buttons.addStretch(1)
+        rv.addLayout(buttons)
+        buttons = QHBoxLayout()  # two rows, so the list beside them keeps room for its columns at 1366 wide
         self.feedback_button = self._button("Feedbac&k…", self.feedback, buttons)
         self.close_button = self._button("Close i&ncident", self.close_incident, buttons)
         self.reopen_button = self._button("Reo&pen…", self.reopen, buttons)
@@ -361,7 +364,14 @@ class ReviewPage(QWidget):
         av = QVBoxLayout(actions)
         self.actions_model = ActionListModel(self)
         self.actions = _table(self.actions_model, "Actions for this incident")
-        self.actions.horizontalHeader().setSectionResizeMode(ActionListModel.COL_ACTION, QHeaderView.ResizeMode.Stretch)
+        action_header = self.actions.horizontalHeader()
+        for column, width in ((ActionListModel.COL_DUE, 100), (ActionListModel.COL_OWNER, 90),
+                              (ActionListModel.COL_STATUS, 90)):
+            action_header.resizeSection(column, width)
+        for column in (ActionListModel.COL_ACTION, ActionListModel.COL_NOTE):
+            action_header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.actions.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.actions.setWordWrap(True)  # every column on show; long titles and notes wrap instead
         av.addWidget(self.actions)
         arow = QHBoxLayout()
         self._button("Complete…", self.complete_action, arow)
@@ -387,7 +397,7 @@ class ReviewPage(QWidget):
         self.tabs.currentChanged.connect(self._on_tab)
         rv.addWidget(self.tabs, 1)
         splitter.addWidget(right)
-        splitter.setSizes([700, 700])
+        splitter.setSizes([880, 620])  # the list gets the room its columns need at 1366 wide
         self._set_buttons()
 
         for combo in (self.ward, self.status):

@@ -11,23 +11,14 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
-    QPushButton,
-    QStackedWidget,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QStackedWidget, QTabWidget, QWidget
 from shiboken6 import isValid
 
 from core.clock import local
 from core.dto import Changes, IncidentDraft
 from core.errors import ValidationError
 from core.services import accounts, drafts, incidents
-from ui.a11y import LiveLabel, announce
+from ui.a11y import LiveLabel, announce, reflow_layout
 from ui.context import AppContext
 from ui.errors import message_for
 from ui.incident_form.people import HarmStep, PeopleStep
@@ -55,7 +46,7 @@ class IncidentFormPage(QWidget):
         self.harm, self.description, self.summary = HarmStep(), DescriptionStep(), SummaryStep()
         self.steps = [self.types, self.when, self.people, self.harm, self.description, self.summary]
 
-        layout = QVBoxLayout(self)
+        layout = reflow_layout(self)
         self.progress = LiveLabel("Progress")
         self.progress.setObjectName("progress")
         font = self.progress.font()
