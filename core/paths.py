@@ -107,6 +107,13 @@ def rules_override() -> Path | None:
     return path if path.exists() else None
 
 
+def prefill_username() -> bool:
+    """Whether the lock screen shows the name of the person who was signed in. Off unless the machine-wide
+    settings say `"prefill_username": true`: on a shared ward PC the next person should not see (or reuse) the
+    last user's name. Read machine-wide only, like the rules override."""
+    return _read(machine_settings_path()).get("prefill_username") is True
+
+
 def configured_store() -> Path | None:
     value = load_settings().get("store")
     return Path(value) if value else None

@@ -56,6 +56,7 @@ class AppController(QObject):
         self.ctx = None  # the AppContext while signed in
         self.window = None  # the MainWindow while signed in
         self.dialog: SignInDialog | None = None
+        self.resume_page = None  # the screen to go back to after an unlock
         self.quitting = False
         self.idle = IdleWatcher(5, self)
         self.idle.idle.connect(self.lock)
@@ -148,6 +149,11 @@ class AppController(QObject):
         except LanternError:
             self.idle.set_minutes(5)
         self.idle.start()
+        resume, self.resume_page = self.resume_page, None
+        page = self.window.page(resume) if resume else None
+        if page is not None:  # unlocking goes back to the screen that was open (the unfinished report), not Home
+            self.window.tabs.setCurrentWidget(page)
+        self.window.quit_requested.connect(self.quit)
         self.window.show()
         self._start_up_check()
         self.signed_in.emit()
@@ -203,16 +209,24 @@ class AppController(QObject):
     def lock(self) -> None:
         if self.session is None:
             return
+        self.resume_page = type(self.window.tabs.currentWidget()) if self.window else None
         username = self._close_session("lock")
-        dialog = self.show_sign_in(username, "Lantern locked itself to protect patient information. "
-                                             "Sign in to carry on; your draft is safe.")
+        dialog = self.show_sign_in(username if paths.prefill_username() else "",
+                                   "Lantern locked itself to protect patient information. "
+                                   "Sign in to carry on; your draft is safe.")
         dialog.setProperty("unlock", True)
 
-    def sign_out(self) -> None:
+    def sign_out(self, show_sign_in: bool = True) -> None:
         if self.session is None:
             return
         self._close_session("sign_out")
-        self.show_sign_in()
+        if show_sign_in:
+            self.show_sign_in()
+
+    def quit(self) -> None:
+        """Lantern menu, Quit: sign out (saving drafts, the automatic backup) and close Lantern."""
+        self.sign_out(show_sign_in=False)
+        QApplication.instance().quit()
 
     def shutdown(self) -> None:
         """Quitting: sign out, then wait for both lanes and deliver their last results, so no worker thread

@@ -24,11 +24,12 @@ class HomePage(QWidget):
             self.report_button.setStyleSheet("font-size: 15pt; font-weight: bold; padding: 8px 24px;")
             self.report_button.clicked.connect(self.on_report_clicked)
             layout.addWidget(self.report_button)
+        report = "Press <b>Ctrl+N</b> to report an incident, " if self.report_button else "Press "
         info = QLabel(
-            "Use the tabs above. Press <b>Ctrl+N</b> to report an incident, <b>Ctrl+L</b> to lock Lantern when "
-            "you leave the computer. Lantern also locks itself after a few minutes without use; nothing you "
-            "have typed is lost."
+            f"Use the tabs above. {report}<b>Ctrl+L</b> to lock Lantern when you leave the computer. Lantern also "
+            "locks itself after a few minutes without use; nothing you have typed is lost."
         )
+        self.info = info
         info.setWordWrap(True)
         layout.addWidget(info)
         layout.addStretch(1)

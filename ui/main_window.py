@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 from shiboken6 import isValid
 
 from core.diagnostics import diagnostic_report
@@ -28,6 +37,7 @@ FRAME_ALLOWANCE = (16, 48)  # a window frame and title bar on Windows and common
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     sign_out_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(self, ctx: AppContext, store_label: str, banner: str = ""):
         super().__init__()
@@ -67,12 +77,35 @@ class MainWindow(QMainWindow):
         menu.addAction(lock)
         self.addAction(lock)
         sign_out = QAction("&Sign out", self)
-        sign_out.triggered.connect(self.sign_out_requested.emit)
+        sign_out.triggered.connect(lambda: self.confirm_leaving() and self.sign_out_requested.emit())
         menu.addAction(sign_out)
+        self.quit_action = QAction("&Quit Lantern", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(lambda: self.confirm_leaving() and self.quit_requested.emit())
+        menu.addAction(self.quit_action)
+        self.addAction(self.quit_action)
         menu.addSeparator()
         self.report_action = QAction("Copy &diagnostic report (for IT)", self)
         self.report_action.triggered.connect(self.on_report_triggered)
         menu.addAction(self.report_action)
+
+    def unsent_report(self) -> bool:
+        from ui.incident_form import IncidentFormPage
+
+        form = self.page(IncidentFormPage)
+        return form is not None and form.has_content()
+
+    def confirm_leaving(self) -> bool:
+        """Signing out or quitting with a report not sent asks first (its draft is kept, but it is not sent)."""
+        if not self.unsent_report():
+            return True
+        box = QMessageBox(QMessageBox.Icon.Warning, "Report not sent",
+                          "Your incident report has not been sent. Its draft is kept and comes back when you sign "
+                          "in again, but nobody sees it until it is sent. Leave anyway?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.leaving_box = box
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def fit_screen(self) -> None:
         """Up to 1600x900 where there is room; never more than the screen's free area less a title bar, so the status

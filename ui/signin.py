@@ -76,8 +76,19 @@ class SignInDialog(QDialog):
         self.buttons.setEnabled(not busy)
         self.username.setEnabled(not busy)
         self.password.setEnabled(not busy)
+        # "Checking…" is news, not a problem: it is not shown in the error style.
+        self.message.setObjectName("" if busy else "error")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
         if busy:
             self.message.setText("Checking your password…")
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """On the lock screen Escape does nothing: it used to quit Lantern with a report half-written."""
+        if event.key() == Qt.Key.Key_Escape and self.property("unlock"):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class StrengthLabel(LiveLabel):

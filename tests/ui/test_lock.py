@@ -52,7 +52,7 @@ def test_ctrl_l_locks_and_the_form_comes_back_after_sign_in(qtbot, make_store):
     assert not window.isVisible() and controller.window is None
     assert not open_store.is_open and controller.session is None
     dialog = controller.dialog
-    assert "locked itself" in dialog.message.text() and dialog.username.text() == "nurse"
+    assert "locked itself" in dialog.message.text() and dialog.username.text() == ""  # not pre-filled by default
     del form
 
     window = sign_in(qtbot, controller)

@@ -23,7 +23,7 @@ from ui.context import AppContext
 from ui.errors import message_for
 from ui.incident_form.people import HarmStep, PeopleStep
 from ui.incident_form.prompts import PromptsDialog
-from ui.incident_form.steps import DescriptionStep, SummaryStep, TypesStep, WhenWhereStep
+from ui.incident_form.steps import DescriptionStep, SummaryStep, TypesStep, WhenWhereStep, set_error
 
 AUTOSAVE_MS = 10_000
 
@@ -346,6 +346,9 @@ class IncidentFormPage(QWidget):
         self.summary.submit.setEnabled(True)
         self.summary.message.setText("")
         self.show_banner("")
+        for step in self.steps:  # the last report's problems are not this one's
+            for label in step.errors.values():
+                set_error(label, None)
         self.go(0, focus=False)
         self.dirty = False
         self.saved.setText("")
