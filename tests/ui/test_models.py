@@ -157,3 +157,15 @@ def test_a_failed_fetch_stops_asking_until_reload():
     assert not model.canFetchMore()
     model.reload()
     assert model.canFetchMore()
+
+
+def test_how_urgent_reads_as_english_for_one_hour_and_one_day():
+    from datetime import timedelta
+
+    from ui.models.manager import relative
+
+    assert relative(NOW - timedelta(minutes=70), "overdue", NOW) == "OVERDUE by 1 hour"
+    assert relative(NOW - timedelta(hours=5), "overdue", NOW) == "OVERDUE by 5 hours"
+    assert relative(NOW - timedelta(days=3), "overdue", NOW) == "OVERDUE by 3 days"
+    assert relative(NOW + timedelta(days=1), "later", NOW) == "In 1 day"
+    assert relative(NOW + timedelta(days=4), "later", NOW) == "In 4 days"

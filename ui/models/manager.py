@@ -28,10 +28,14 @@ def relative(due, group: str, now=None) -> str:
     """'Overdue by 3 days', 'Due today', 'In 5 days': how urgent, in words (the colour is only a hint)."""
     days = ((now or utcnow()) - due).total_seconds() / 86400
     if group == "overdue":
-        return "OVERDUE by " + (f"{int(days)} days" if days >= 2 else f"{max(1, int(days * 24))} hours")
+        return "OVERDUE by " + (f"{int(days)} days" if days >= 2 else _count(max(1, int(days * 24)), "hour"))
     if group == "today":
         return "Due today"
-    return f"In {max(1, round(-days))} days"
+    return "In " + _count(max(1, round(-days)), "day")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def harm_text(tax, physical, psychological) -> str:
