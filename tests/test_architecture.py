@@ -68,6 +68,20 @@ def test_import_linter_contracts_are_declared():
     assert set(contracts["cli never imports Qt, the UI, SQLAlchemy or the database layer"]["forbidden_modules"]) >= {
         "ui", "PySide6", "sqlalchemy", "core.db"}
     assert "cli" in config["root_packages"]
+    assert set(contracts["ui never imports SQLAlchemy or the database layer"]["forbidden_modules"]) >= {
+        "core.security.keys", "core.security.keyslots"}
+
+
+def test_cores_layers_are_declared_top_down():
+    """Issue 15 item 4: services over exports and rules, over the store, over security, over the taxonomy and
+    the leaf modules. lint-imports checks the imports; this checks nobody quietly drops or reorders a layer."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c for c in config["contracts"] if c["type"] == "layers"]
+    names = [[m.strip() for m in re.split(r"[|:]", layer)] for layer in layers["layers"]]
+    order = ["core.services", "core.exports", "core.db", "core.security", "core.taxonomy", "core.dto"]
+    found = [next(i for i, layer in enumerate(names) if module in layer) for module in order]
+    assert found == sorted(found) and len(set(found)) == len(found), names
+    assert "ignore_imports" not in layers, "the layers hold with no exceptions; name and explain any you add"
 
 
 BANNED_SQL = [re.compile(r"KEY\s*''", re.I), re.compile(r"sqlcipher_export", re.I),

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 
 from core import paths
 from core.errors import LanternError, StoreLocationRefused, ValidationError
-from core.security.keyslots import DEFAULT_KDF, KdfParams
 from core.security.passwords import MIN_LENGTH, check_password
 from core.services import accounts
+from core.services.accounts import DEFAULT_KDF, KdfParams  # the store's key-derivation cost, through the service
 from ui.a11y import LiveLabel
 from ui.errors import message_for
 from ui.signin import StrengthLabel

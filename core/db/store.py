@@ -99,6 +99,11 @@ class Store:
             return False
         return busy == 0
 
+    def record_refusal(self, err: BaseException) -> None:
+        """Audit the refusal `err` carries (core.security.refusals.audited calls this: security sits below the
+        database layer, so it reaches the store through the store it is given, never by importing core.db)."""
+        record_refusal(self, err)
+
     def mark_damaged(self) -> None:
         if not self.damaged:
             self.damaged = True
@@ -149,7 +154,7 @@ def unit_of_work(store: Store, *, write: bool = True) -> Iterator[Session]:
 def record_refusal(store: Store, err: BaseException) -> None:
     """Audit a refusal carried by `err` (core.security.refusals) in its own small transaction, once. A store
     that is locked or read-only cannot take it; the log says so instead."""
-    from core.security import audit
+    from core.db import audit
     from core.security.refusals import REFUSED
 
     refusal = getattr(err, "refusal", None)

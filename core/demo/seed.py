@@ -14,12 +14,12 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from core.clock import LONDON, to_db, utcnow
+from core.db import audit
 from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
 from core.db.store import Store, is_store, unit_of_work
 from core.demo.synthetic import plan, spread_over_year, synthetic_incident
 from core.dto import Actor
 from core.rules import evaluate, load_rules
-from core.security import audit
 from core.security.permissions import ADMINISTRATOR, NURSE, SAFEGUARDING_LEAD, WARD_MANAGER
 from core.services import accounts
 from core.services.incidents import HARM_ORDER, facts_for, police_referred_clause

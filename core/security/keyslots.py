@@ -127,7 +127,7 @@ class SlotFile:
     mac: str = ""
     demo: bool = False  # a demo store of made-up records: the published demo password is allowed in it
     # The audit anchor: the newest audit event's id and hash at the last sign-out or lock (`{"id", "hash"}`).
-    # Kept outside the database, under the file's HMAC, so a trail cut back later is seen (core.security.audit).
+    # Kept outside the database, under the file's HMAC, so a trail cut back later is seen (core.db.audit).
     anchor: dict | None = None
 
     # ----- lookup -------------------------------------------------------

@@ -37,16 +37,15 @@ def attach(err: Exception, actor: Actor, attempted: str, why: str, *, entity_typ
 
 def audited(fn):
     """Decorate a service `fn(store, actor, ...)` so a refusal raised before its unit of work opens (a failed
-    `require`) is audited too. Works for generator services (exports) as well."""
-    from core.db.store import record_refusal
-
+    `require`) is audited too. Works for generator services (exports) as well. The store records it
+    (`Store.record_refusal`): this module sits below core.db and never imports it."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(store, *args, **kwargs):
             try:
                 return (yield from fn(store, *args, **kwargs))
             except Exception as err:
-                record_refusal(store, err)
+                store.record_refusal(err)
                 raise
         return gen_wrapper
 
@@ -55,6 +54,6 @@ def audited(fn):
         try:
             return fn(store, *args, **kwargs)
         except Exception as err:
-            record_refusal(store, err)
+            store.record_refusal(err)
             raise
     return wrapper

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select
 
 from core.clock import now_db
+from core.db import audit
 from core.db.models import User, UserWard, Ward
 from core.db.store import (
     Store,
@@ -39,7 +40,6 @@ from core.errors import (
     WrongPassword,
 )
 from core.logs import LOGGER_NAME
-from core.security import audit
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
 from core.security.passwords import check_password, temporary_password
 from core.security.permissions import (

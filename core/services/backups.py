@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from core import paths
 from core.clock import from_db, local, utcnow
+from core.db import audit
 from core.db.models import AuditEvent, Setting
 from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import LanternError, ValidationError
 from core.fs import private_folders
 from core.logs import LOGGER_NAME
-from core.security import audit
 from core.security.permissions import require
 from core.services import maintenance
 

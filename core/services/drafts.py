@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.clock import from_db, now_db, to_db
+from core.db import audit
 from core.db.models import FormDraft, Incident
 from core.db.store import Store, unit_of_work
 from core.dto import Actor, IncidentDraft, PersonDraft
 from core.errors import ValidationError
-from core.security import audit
 from core.security.permissions import require
 
 MAX_PAYLOAD = 200_000  # characters of JSON: far more than a form holds

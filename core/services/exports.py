@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
+from core.db import audit
 from core.db.models import (
     ExportBatch,
     ExportLatest,
@@ -58,7 +59,6 @@ from core.exports.progress import CancelToken, Progress, drive
 from core.exports.summary import summarise
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
-from core.security import audit
 from core.security.permissions import require, require_ward
 from core.security.refusals import audited
 from core.services.incidents import detail_of, load_visible

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, literal_column, or_, select
 
 from core.clock import from_db, now_db, to_db, utcnow
+from core.db import audit
 from core.db.models import (
     FormDraft,
     Incident,
@@ -30,7 +31,6 @@ from core.errors import ConfigError, NotFound, PermissionDenied, ValidationError
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, Rule, active_rules, evaluate
-from core.security import audit
 from core.security.permissions import allowed, require, require_ward
 from core.security.refusals import attach, audited
 from core.services import closure

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 import core
 from core.clock import from_db, local, now_db
-from core.db import migrate
+from core.db import audit, migrate
 from core.db.engine import DB_FILE_NAME, apply_key
 from core.db.location import check_store_location
 from core.db.models import AuditEvent, Setting
@@ -29,7 +29,6 @@ from core.db.store import Store, unit_of_work
 from core.dto import Actor, CheckResult
 from core.errors import LanternError, StorageFailure, StoreDamaged, ValidationError
 from core.fs import make_private, open_private, private_folders
-from core.security import audit
 from core.security.keys import KeyHolder
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile
 from core.security.permissions import require

@@ -13,11 +13,11 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
+from core.db import audit
 from core.db.models import Incident, IncidentType, SafeguardingAction, User, UserWard, Ward
 from core.db.store import Store, unit_of_work
 from core.dto import ActionInfo, Actor
 from core.errors import NotFound, ValidationError
-from core.security import audit
 from core.security.permissions import (
     ADMINISTRATOR,
     CLINICAL,

@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from core.clock import LONDON, from_db, to_db, utcnow
+from core.db import audit
 from core.db.models import AuditEvent, Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
 from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import PermissionDenied, ValidationError
-from core.security import audit
 from core.security.permissions import allowed, require
 from core.security.refusals import REFUSED, attach, audited
 from core.services.incidents import load_visible

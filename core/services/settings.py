@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core.db import audit
 from core.db.models import Setting
 from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import ValidationError
-from core.security import audit
 from core.security.permissions import require
 
 DEFAULTS = {"lock_minutes": "5"}

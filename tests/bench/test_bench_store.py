@@ -16,11 +16,11 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import func, select
 
 from core.clock import now_db, to_db, utcnow
+from core.db import audit
 from core.db.engine import DB_FILE_NAME
 from core.db.models import AuditHead, Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
 from core.db.store import open_with_key, read_slots, unit_of_work
 from core.dto import IncidentDraft, PersonDraft
-from core.security import audit
 from core.security.keyslots import DEFAULT_KDF, derive_wrapping_key
 from core.services import accounts, incidents
 

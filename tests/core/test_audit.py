@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from cli.main import run
+from core.db import audit
 from core.db.models import AuditEvent, Incident, SafeguardingAction, User, Ward
 from core.db.store import unit_of_work
 from core.errors import NotFound, StorageFailure, WrongPassword
-from core.security import audit
 from core.security.keyslots import SLOT_FILE_NAME
 from core.services import accounts, incidents, maintenance
 

@@ -18,10 +18,10 @@ from helpers_common import draft
 from sqlalchemy import select, text
 
 from cli.main import run
+from core.db import audit
 from core.db.engine import DB_FILE_NAME
 from core.db.models import AuditEvent
 from core.db.store import unit_of_work
-from core.security import audit
 from core.services import backups, incidents, maintenance
 from tests.conftest import PASSWORD
 

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import select, text
 
 from core import logs
+from core.db import audit
 from core.db.engine import DB_FILE_NAME
 from core.db.models import FormDraft, Incident, SafeguardingAction
 from core.db.store import unit_of_work
 from core.errors import StorageFailure
-from core.security import audit
 from core.services import accounts, drafts, incidents, maintenance
 from tests.conftest import PASSWORD
 from tests.core.fault_helpers import EXPECTED, FAULTS, refused_writes

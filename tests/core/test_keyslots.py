@@ -12,19 +12,11 @@ from helpers_common import PASSWORD, fresh_fixture, template_fixture  # noqa: F4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import fs
 from core.errors import SlotFileTampered, WrongPassword
-from core.security import keyslots
+from core.fs import atomic_write
 from core.security.keys import KeyHolder, new_recovery_key, normalise_recovery_key
-from core.security.keyslots import (
-    DEFAULT_KDF,
-    MINIMUM_KDF,
-    RECOVERY_SLOT_ID,
-    SLOT_FILE_NAME,
-    KdfParams,
-    Slot,
-    SlotFile,
-    atomic_write,
-)
+from core.security.keyslots import DEFAULT_KDF, MINIMUM_KDF, RECOVERY_SLOT_ID, SLOT_FILE_NAME, KdfParams, Slot, SlotFile
 
 # A deliberately cheap KDF for pure unit tests of the wrapping format (never written to a store:
 # SlotFile.from_bytes refuses anything below MINIMUM_KDF, which a test below checks).
@@ -177,7 +169,7 @@ def test_atomic_write_failure_keeps_old_file(tmp_path, monkeypatch):
     def boom(*_a):
         raise OSError("simulated crash before replace")
 
-    monkeypatch.setattr(keyslots.os, "replace", boom)
+    monkeypatch.setattr(fs.os, "replace", boom)
     with pytest.raises(OSError):
         atomic_write(path, b"new")
     assert path.read_bytes() == b"old"

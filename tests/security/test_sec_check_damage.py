@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from core.db import audit
 from core.db.models import AuditEvent
 from core.db.store import unit_of_work
-from core.security import audit
 from core.security.keyslots import SLOT_FILE_NAME
 from core.services import accounts, maintenance
 from tests.conftest import PASSWORD

@@ -9,10 +9,10 @@ import json
 import pytest
 from sqlalchemy import select
 
+from core.db import audit
 from core.db.models import AuditEvent
 from core.db.store import unit_of_work
 from core.errors import NotFound, PermissionDenied
-from core.security import audit
 from core.security.refusals import REFUSED
 from core.services import incidents, reports, review
 from tests.core.helpers_common import draft

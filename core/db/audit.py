@@ -1,4 +1,5 @@
-"""The audit trail: append-only, hash-chained, written in the caller's transaction (core layer).
+"""The audit trail: append-only, hash-chained, written in the caller's transaction (the database layer: it writes
+ORM rows, so it lives with core.db; it moved here from core.security, which sits below the database).
 
 Each event's hash is SHA-256 over its fields and the previous event's hash. The
 `audit_head` row remembers the newest id and hash so a deleted tail is detected.
