@@ -32,23 +32,6 @@ IN05_LVL2_LABEL = "Sexual"  # label only; not confirmed as an NRLS level-2 value
 IN05_PATIENT_TO_PATIENT = "Disruptive, aggressive behaviour (includes patient-to-patient)"
 IN05_THIRD_PARTY = "Patient abuse (by staff / third party)"
 IN05_OTHER = "Other"
-IN05_LVL1_LABELS = (
-    "Access, admission, transfer, discharge (including missing patient)",
-    "Clinical assessment (including diagnosis, scans, tests, assessments)",
-    "Consent, communication, confidentiality",
-    IN05_PATIENT_TO_PATIENT,
-    "Documentation (including records, identification)",
-    "Implementation of care and ongoing monitoring / review",
-    "Infection Control Incident",
-    "Infrastructure (including staffing, facilities, environment)",
-    "Medical device / equipment",
-    "Medication",
-    IN05_THIRD_PARTY,
-    "Patient accident",
-    "Self-harming behaviour",
-    "Treatment, procedure",
-    IN05_OTHER,
-)
 
 # Ward service type -> (PD05 level 1 label, PD05 level 2 label, LFPSE v5 ResponsibleSpecialty code).
 SPECIALTIES = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, literal_column, or_, select
@@ -669,7 +669,3 @@ def complete_action(store: Store, actor: Actor, action_id: int, note: str = "", 
 def mark_action_not_applicable(store: Store, actor: Actor, action_id: int, reason: str) -> ActionInfo:
     """Only a ward manager or the safeguarding lead, with a reason of at least a sentence."""
     return _update_action(store, actor, action_id, "not_applicable", reason, "", "action.not_applicable")
-
-
-def with_people(draft: IncidentDraft, *people: PersonDraft) -> IncidentDraft:
-    return replace(draft, people=tuple(people))

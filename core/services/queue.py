@@ -33,7 +33,6 @@ from core.services.visibility import may_view, visible_incidents
 
 PAGE = 200
 SORTS = ("due", "ward", "type", "owner", "incident")
-DUE_FILTERS = ("overdue", "today", "week", "later")
 OWNER_ROLES = ("nurse", "ward_manager", "safeguarding_lead")
 
 @dataclass(frozen=True)

@@ -68,9 +68,6 @@ class AgeBand:
     def wholly_under(self, years: int) -> bool:
         return self.max_years is not None and self.max_years < years
 
-    def wholly_at_least(self, years: int) -> bool:
-        return self.min_years >= years
-
 
 @dataclass(frozen=True)
 class HarmLevel:

@@ -32,10 +32,6 @@ def owner_text(owner_role: str, owner_label: str) -> str:
     return owner_label or ROLE_LABELS.get(owner_role, owner_role.replace("_", " ").capitalize())
 
 
-def when_text(moment: datetime | None) -> str:
-    return f"{local(moment):%a} {local(moment).day} {local(moment):%b %Y, %H:%M}" if moment else "Not given"
-
-
 def esc(text: str) -> str:
     """Text made safe for a rich-text label (quotes left alone, so they read as quotes)."""
     return html.escape(text, quote=False)
