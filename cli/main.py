@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True)
     p.add_argument("--user", required=True)
 
+    p = sub.add_parser("approve", help="approve a request for content access with the recovery key (read from "
+                                       "stdin), while there is no safeguarding lead to approve it")
+    p.add_argument("--store", required=True)
+    p.add_argument("--request", type=int, required=True, help="the request number the admin screen showed")
+
     p = sub.add_parser("passwd", help="change your own password (current, then new, on standard input, "
                                       "one line each)")
     p.add_argument("--store", required=True)
@@ -182,6 +187,13 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
         print("It must be changed at the next sign-in.", file=stdout)
         return EXIT_OK
 
+    if args.command == "approve":
+        temp = accounts.approve_with_recovery_key(Path(args.store), _read_password(stdin, "recovery key"),
+                                                  args.request)
+        print(f"Request {args.request} approved. Temporary password: {temp}", file=stdout)
+        print("Give it to the person privately; they must change it when they first sign in.", file=stdout)
+        return EXIT_OK
+
     if args.command == "rules" and args.rules_command == "check":
         from cli.rules import rules_check
 
@@ -195,7 +207,7 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
 
         return run_export(args, _read_password(stdin), stdout, stderr)
 
-    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, passwd, rules check, "
+    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, approve, passwd, rules check, "
                           f"report summary or export. Run '{PROG} --help' for the list.")
 
 

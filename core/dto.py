@@ -27,6 +27,20 @@ class UserInfo:
     ward_ids: tuple[int, ...]
     active: bool
     must_change_password: bool
+    access_pending: bool = False  # waiting for a safeguarding lead to approve its content access
+
+
+@dataclass(frozen=True)
+class AccessRequestInfo:
+    """A request for content access as the approver sees it: who asked, for whom, which role, when."""
+
+    request_id: int
+    kind: str  # grant_role | raise_role | reset_password
+    username: str
+    display_name: str
+    role: str
+    requested_by: str  # the administrator's username
+    requested_at: str
 
 
 @dataclass(frozen=True)
@@ -50,10 +64,12 @@ class WardInfo:
 
 @dataclass(frozen=True)
 class NewAccount:
-    """What creating an account hands back: the temporary password to give the person, once."""
+    """What creating an account hands back: the temporary password to give the person, once. An account that
+    waits for a safeguarding lead's approval has none (""): the approver is shown one when approving."""
 
     user: UserInfo
     temporary_password: str
+    request_id: int | None = None  # the access request waiting for approval, if any
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,29 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from core.dto import Actor  # noqa: E402
 from core.security.keyslots import MINIMUM_KDF  # noqa: E402
 from core.services import accounts  # noqa: E402
 
 PASSWORD = "test-only passphrase 42"  # synthetic, meets the policy
+
+
+def add_account(store, admin: Actor, *, approver: Actor | None = None, recovery_key: str | None = None,
+                password: str = PASSWORD, **fields) -> Actor:
+    """Add an account that reads incident content the way docs/security-model.md says: the administrator asks,
+    a safeguarding lead (`approver`) or, while there is none, the recovery key holder approves, and the person
+    replaces the temporary password the approver was shown with `password`. Returns the person's actor.
+
+    Everything goes through `store` (one open handle), so no other handle's copy of the key slots goes stale."""
+    new = accounts.create_user(store, admin, **fields)
+    assert new.request_id is not None and not new.temporary_password
+    if approver is not None:
+        temp = accounts.decide_access_request(store, approver, new.request_id, approve=True)
+    else:
+        temp = accounts.approve_with_recovery_key(store, recovery_key, new.request_id)
+    user = new.user
+    person = Actor(user.user_id, user.username, user.role, user.ward_ids, "test", True, user.display_name)
+    return accounts.change_password(store, person, temp, password)
 
 
 @pytest.fixture(autouse=True)
@@ -53,13 +72,14 @@ def _store_template(tmp_path_factory):
             folder, ods_code="RXX", wards=["Oak Ward", "Elm Ward"], admin_username="admin",
             admin_password=PASSWORD, kdf=MINIMUM_KDF)
         wards = {w.name: w.ward_id for w in accounts.list_wards(store, admin)}
+        # the first lead is approved with the recovery key; the lead approves everyone after
+        lead = add_account(store, admin, recovery_key=recovery, username="lead", role="safeguarding_lead")
         for username, role, ward_names in (("nurse", "nurse", ["Oak Ward"]),
                                            ("nurse2", "nurse", ["Oak Ward"]),
                                            ("manager", "ward_manager", ["Oak Ward"]),
-                                           ("manager_elm", "ward_manager", ["Elm Ward"]),
-                                           ("lead", "safeguarding_lead", [])):
-            accounts.create_user(store, admin, username=username, role=role,
-                                 ward_ids=[wards[w] for w in ward_names], password=PASSWORD, must_change=False)
+                                           ("manager_elm", "ward_manager", ["Elm Ward"])):
+            add_account(store, admin, approver=lead, username=username, role=role,
+                        ward_ids=[wards[w] for w in ward_names])
         store.close()
         actors = {"administrator": admin}
         for username in ("nurse", "nurse2", "manager", "manager_elm", "lead", "admin"):

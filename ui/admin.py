@@ -33,6 +33,16 @@ from ui.a11y import LiveLabel, reflow_layout
 from ui.context import AppContext
 from ui.models.base import RowsModel
 
+WAITING_TEXT = ("waiting for the safeguarding lead to approve it; until then the account cannot sign in. The lead "
+                "is shown its temporary password to pass on.")
+
+
+def _created_text(new) -> str:
+    if new.request_id is not None:
+        return f"Account {new.user.username} created. Request {new.request_id} is {WAITING_TEXT}"
+    return (f"Account {new.user.username} created. Temporary password: {new.temporary_password}  (give it to "
+            "them privately; it is shown only now).")
+
 
 class UsersModel(RowsModel):
     COL_USERNAME, COL_ROLE, COL_WARDS, COL_STATUS = range(4)
@@ -57,6 +67,8 @@ class UsersModel(RowsModel):
             return ", ".join(self.ward_names.get(w, "?") for w in user.ward_ids) or "None"
         if not user.active:
             return "Switched off"
+        if user.access_pending:
+            return "Waiting for approval by the safeguarding lead"
         return "Must change password" if user.must_change_password else "Active"
 
     def user_at(self, row: int) -> UserInfo:
@@ -87,8 +99,9 @@ class AccountDialog(QDialog):
         layout.addRow("&Username", self.username)
         layout.addRow("&Role", self.role)
         layout.addRow("&Wards", self.wards)
-        note = QLabel("Lantern makes a temporary password. Give it to the person; they must change it when they "
-                      "first sign in.")
+        note = QLabel("Lantern makes a temporary password; the person must change it when they first sign in. "
+                      "A nurse, ward manager or safeguarding lead can read incidents, so their account waits for "
+                      "the safeguarding lead to approve it, and the lead is given the password to pass on.")
         note.setWordWrap(True)
         layout.addRow(note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -283,23 +296,24 @@ class AdminPage(QWidget):
             return
         values = dialog.values()
         self.ctx.call(lambda store, actor: accounts.create_user(store, actor, **values),
-                      self._done(lambda new: f"Account {new.user.username} created. Temporary password: "
-                                             f"{new.temporary_password}  (give it to them privately; it is "
-                                             "shown only now)."), parent=self)
+                      self._done(_created_text), parent=self)
 
     def on_reset_clicked(self) -> None:
         user = self._selected()
         if user:
             self.ctx.call(lambda store, actor: accounts.reset_password(store, actor, user.user_id),
                           self._done(lambda temp: f"New temporary password for {user.username}: {temp}  "
-                                                  "(shown only now)."), parent=self)
+                                                  "(shown only now)." if temp else
+                                     f"The reset of {user.username}'s password is {WAITING_TEXT}"), parent=self)
 
     def on_role_clicked(self) -> None:
         user = self._selected()
         if user:
             role = self.role_box.currentData()
             self.ctx.call(lambda store, actor: accounts.set_role(store, actor, user.user_id, role),
-                          self._done(f"{user.username} is now: {ROLE_LABELS[role]}."), parent=self)
+                          self._done(lambda info: f"{user.username} as {ROLE_LABELS[role]} is {WAITING_TEXT}"
+                                     if info.access_pending else f"{user.username} is now: {ROLE_LABELS[role]}."),
+                          parent=self)
 
     def on_off_clicked(self) -> None:
         user = self._selected()

@@ -32,6 +32,12 @@ class HomePage(QWidget):
         self.info = info
         info.setWordWrap(True)
         layout.addWidget(info)
+        self.access_requests = None
+        if allowed(actor, "access.approve"):  # the safeguarding lead approves content access (separation of duties)
+            from ui.access_requests import AccessRequestsBox
+
+            self.access_requests = AccessRequestsBox(ctx)
+            layout.addWidget(self.access_requests)
         layout.addStretch(1)
 
     def on_report_clicked(self) -> None:

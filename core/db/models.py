@@ -20,6 +20,8 @@ NAMING_CONVENTION = {
 ROLES = ("nurse", "ward_manager", "safeguarding_lead", "administrator")
 INCIDENT_STATUSES = ("draft", "submitted", "in_review", "closed")
 ACTION_STATUSES = ("open", "done", "not_applicable")
+ACCESS_REQUEST_KINDS = ("grant_role", "raise_role", "reset_password")
+ACCESS_REQUEST_STATUSES = ("pending", "approved", "refused", "withdrawn")
 # The incident columns the lists and dashboard read besides ward and date: the covering indexes hold them all.
 DASHBOARD_COLUMNS = ("status", "restricted", "shift", "location", "pair", "harm_physical",
                      "harm_psychological", "harm_confirmation_needed", "police_referred", "type_codes", "id")
@@ -56,7 +58,29 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[str] = mapped_column(String(32))
+    # content access waits for a safeguarding lead's approval (AccessRequest; migration 0011)
+    access_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role_known"),)
+
+
+class AccessRequest(Base):
+    """An administrator's grant or raise of a content role, or reset of such an account's password, waiting for
+    a safeguarding lead (or, while there is none, the recovery key holder) to approve it (issue 13 item 1)."""
+
+    __tablename__ = "access_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))  # the role the account has once approved
+    created_at: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # NULL: the recovery key holder
+    decided_at: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ACCESS_REQUEST_KINDS}", name="kind_known"),
+        CheckConstraint(f"status IN {ACCESS_REQUEST_STATUSES}", name="status_known"),
+    )
 
 
 class UserWard(Base):

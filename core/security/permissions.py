@@ -17,6 +17,8 @@ ROLE_LABELS = {NURSE: "Nurse", WARD_MANAGER: "Ward manager", SAFEGUARDING_LEAD: 
                ADMINISTRATOR: "Administrator"}
 CLINICAL = frozenset({NURSE, WARD_MANAGER, SAFEGUARDING_LEAD})
 MANAGERS = frozenset({WARD_MANAGER, SAFEGUARDING_LEAD})
+# How much incident content a role reads: giving an account a higher rank than it had needs approval
+CONTENT_RANK = {ADMINISTRATOR: 0, NURSE: 1, WARD_MANAGER: 2, SAFEGUARDING_LEAD: 3}
 
 # permission -> (roles that hold it, what it means)
 MATRIX: dict[str, tuple[frozenset[str], str]] = {
@@ -31,6 +33,8 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "export.run": (MANAGERS, "Export incidents (NRLS dataset, LFPSE-aligned, PDF)"),
     "audit.view": (frozenset({SAFEGUARDING_LEAD, ADMINISTRATOR}), "Read the audit trail (no incident content)"),
     "users.manage": (frozenset({ADMINISTRATOR}), "Create accounts, reset passwords, change roles and wards"),
+    "access.approve": (frozenset({SAFEGUARDING_LEAD}),
+                       "Approve or refuse an administrator's grant of content access or password reset"),
     "wards.manage": (frozenset({ADMINISTRATOR}), "Add and change wards"),
     "settings.manage": (frozenset({ADMINISTRATOR}), "Change store settings such as the lock timeout"),
     "backup.run": (frozenset({ADMINISTRATOR}), "Make and restore backups"),

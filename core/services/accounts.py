@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select
 
 from core.clock import now_db
 from core.db import audit
-from core.db.models import User, UserWard, Ward
+from core.db.models import AccessRequest, User, UserWard, Ward
 from core.db.store import (
     Store,
     create_store_files,
@@ -28,7 +28,7 @@ from core.db.store import (
     unit_of_work,
     workstation_name,
 )
-from core.dto import Actor, NewAccount, StaffChoice, UserInfo, WardInfo
+from core.dto import AccessRequestInfo, Actor, NewAccount, StaffChoice, UserInfo, WardInfo
 from core.errors import (
     LanternError,
     NotFound,
@@ -40,10 +40,13 @@ from core.errors import (
     WrongPassword,
 )
 from core.logs import LOGGER_NAME
+from core.security.keys import normalise_recovery_key
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
 from core.security.passwords import check_password, temporary_password
 from core.security.permissions import (
     ADMINISTRATOR,
+    CLINICAL,
+    CONTENT_RANK,
     NURSE,
     ROLE_LABELS,
     ROLES,
@@ -52,6 +55,7 @@ from core.security.permissions import (
     require,
     require_ward,
 )
+from core.security.refusals import attach
 from core.security.throttle import Throttle
 from core.security.usernames import normalise_username
 from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
@@ -90,7 +94,7 @@ def _ward_ids(session, user_id: str) -> tuple[int, ...]:
 
 def _user_info(session, user: User) -> UserInfo:
     return UserInfo(user.id, user.username, user.display_name, user.role, _ward_ids(session, user.id),
-                    user.active, user.must_change_password)
+                    user.active, user.must_change_password, user.access_pending)
 
 
 def _actor(session, user: User, workstation: str) -> Actor:
@@ -226,14 +230,21 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
 
 
 SWITCHED_OFF = "This account has been switched off. Ask your ward manager or administrator."
+WAITING = "This account is waiting for the safeguarding lead to approve it."
+
+
+def _may_sign_in(user: User | None) -> None:
+    if user is None or not user.active:
+        raise WrongPassword(SWITCHED_OFF)
+    if user.access_pending:
+        raise WrongPassword(WAITING)
 
 
 def _record_sign_in(store: Store, user_id: str, throttle: Throttle, username: str, workstation: str,
                     reason: str) -> Actor:
     with unit_of_work(store) as session:
         user = session.get(User, user_id)
-        if user is None or not user.active:
-            raise WrongPassword(SWITCHED_OFF)
+        _may_sign_in(user)
         for failure in throttle.succeeded(username):
             audit.record(session, None, "sign_in", outcome="failed", username=failure["username"],
                          workstation=failure["workstation"], at=failure["at"])
@@ -265,8 +276,7 @@ def _sign_in_read_only(store: Store, user_id: str, workstation: str) -> Actor:
     audited in a store that takes no writes; the log says so."""
     with unit_of_work(store, write=False) as session:
         user = session.get(User, user_id)
-        if user is None or not user.active:
-            raise WrongPassword(SWITCHED_OFF)
+        _may_sign_in(user)
         actor = _actor(session, user, workstation)
     log.warning("signed in read-only: store damage found while recording the sign-in, which is not audited")
     return actor
@@ -345,12 +355,20 @@ def change_password(store: Store, actor: Actor, old_password: str, new_password:
         raise StorageFailure(PASSWORD_NOT_SAVED) from None
 
 
-def reset_password(store: Store, actor: Actor, user_id: str) -> str:
-    """An administrator gives an account a new temporary password (to be changed at first sign-in)."""
+def reset_password(store: Store, actor: Actor, user_id: str) -> str | None:
+    """An administrator gives an account a new temporary password (to be changed at first sign-in).
+
+    For an account that reads incident content the administrator is given no password (None): the account stops
+    signing in and waits for a safeguarding lead to approve the reset, who is then shown its temporary password
+    (separation of duties, docs/security-model.md)."""
     require(actor, "users.manage")
     temp = temporary_password()
     with _slots_guard(store), unit_of_work(store) as session:
         user = _get_user(session, user_id)
+        if _needs_approval(store, user.role):
+            _ask(session, actor, user, "reset_password", user.role)
+            session.commit()
+            return None
         user.must_change_password = True
         audit.record(session, actor, "password.reset", entity_type="user", entity_id=user_id)
         store.slots.slots[user.id] = Slot.wrap(user.id, user.username, temp, store.key, store.kdf)
@@ -386,7 +404,11 @@ def reset_password_with_recovery(folder: Path, recovery_key: str, username: str)
 
 def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_ids=(), display_name: str = "",
                 password: str | None = None, must_change: bool = True) -> NewAccount:
-    """Create an account. Without `password`, a temporary one is generated and must be changed at first use."""
+    """Create an account. Without `password`, a temporary one is generated and must be changed at first use.
+
+    An account that reads incident content (outside a demo store) cannot sign in until a safeguarding lead
+    approves it: the administrator is given no password (""), whatever `password` said, and the approver is
+    shown the temporary password (`decide_access_request`)."""
     require(actor, "users.manage")
     chosen = password if password is not None else temporary_password()
     if password is not None:
@@ -396,12 +418,17 @@ def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_id
                          display_name=display_name, must_change=must_change)
         audit.record(session, actor, "user.create", entity_type="user", entity_id=user.id,
                      detail={"role": role, "wards": sorted(set(ward_ids))})
+        request = _ask(session, actor, user, "grant_role", role) if _needs_approval(store, role) else None
         store.save_slots()
         session.commit()
+        if request is not None:
+            return NewAccount(_user_info(session, user), "", request.id)
         return NewAccount(_user_info(session, user), chosen)
 
 
 def set_role(store: Store, actor: Actor, user_id: str, role: str) -> UserInfo:
+    """Change an account's role. Raising it to a role that reads more incident content (outside a demo store)
+    waits for a safeguarding lead's approval: the role is unchanged and the account cannot sign in until then."""
     require(actor, "users.manage")
     if role not in ROLES:
         raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
@@ -409,6 +436,11 @@ def set_role(store: Store, actor: Actor, user_id: str, role: str) -> UserInfo:
         raise PermissionDenied("You cannot change your own role. Ask another administrator.")
     with unit_of_work(store) as session:
         user = _get_user(session, user_id)
+        if _needs_approval(store, role, user.role):
+            kind = "raise_role" if user.role in CLINICAL else "grant_role"
+            _ask(session, actor, user, kind, role)
+            session.commit()
+            return _user_info(session, user)
         old, user.role = user.role, role
         audit.record(session, actor, "user.role_change", entity_type="user", entity_id=user_id,
                      detail={"from": old, "to": role})
@@ -441,6 +473,7 @@ def deactivate_user(store: Store, actor: Actor, user_id: str) -> UserInfo:
         user = _get_user(session, user_id)
         user.active = False
         audit.record(session, actor, "user.deactivate", entity_type="user", entity_id=user_id)
+        _withdraw_requests(session, actor, user)
         store.slots.slots.pop(user_id, None)
         store.save_slots()
         session.commit()
@@ -452,6 +485,140 @@ def list_users(store: Store, actor: Actor) -> list[UserInfo]:
     with unit_of_work(store, write=False) as session:
         users = session.scalars(select(User).order_by(User.username)).all()
         return [_user_info(session, u) for u in users]
+
+
+# ----- separation of duties: content access waits for a safeguarding lead -------------------------------------
+
+def _needs_approval(store: Store, role: str, old_role: str | None = None) -> bool:
+    """Granting a role that reads incident content, raising an account to one that reads more, or (old_role
+    None) resetting such an account's password. Demo stores of made-up records are exempt."""
+    if store.slots.demo or role not in CLINICAL:
+        return False
+    return old_role is None or CONTENT_RANK[role] > CONTENT_RANK[old_role]
+
+
+def _ask(session, actor: Actor, user: User, kind: str, role: str) -> AccessRequest:
+    """Record a pending request in the caller's transaction; the account cannot sign in until it is decided."""
+    waiting = select(AccessRequest.id).where(AccessRequest.user_id == user.id, AccessRequest.status == "pending")
+    if session.scalar(waiting) is not None:
+        raise ValidationError({"account": f"{user.username} is already waiting for the safeguarding lead to "
+                                          "approve a change. Ask them to decide it first."})
+    request = AccessRequest(user_id=user.id, requested_by=actor.user_id, kind=kind, role=role,
+                            created_at=now_db(), status="pending")
+    session.add(request)
+    user.access_pending = True
+    session.flush()
+    audit.record(session, actor, "access.request", entity_type="user", entity_id=user.id,
+                 detail={"request": request.id, "kind": kind, "role": role})
+    return request
+
+
+def _withdraw_requests(session, actor: Actor, user: User) -> None:
+    """A switched-off account's pending requests can no longer be approved."""
+    for request in session.scalars(select(AccessRequest).where(AccessRequest.user_id == user.id,
+                                                               AccessRequest.status == "pending")):
+        request.status, request.decided_by, request.decided_at = "withdrawn", actor.user_id, now_db()
+    user.access_pending = False
+
+
+def _pending_request(session, request_id: int) -> AccessRequest:
+    request = session.get(AccessRequest, request_id)
+    if request is None or request.status != "pending":
+        raise NotFound("That request is not waiting for approval: it may have been decided already.")
+    return request
+
+
+def _decide(session, store: Store, request: AccessRequest, approve: bool, decided_by: str | None) -> str | None:
+    """Approve: the account gets the requested role and a new temporary password (returned, for the approver
+    only), so no password the administrator knew ever opens it. Refuse: a new account is switched off; an
+    existing one keeps its role and password, as before the request."""
+    user = _get_user(session, request.user_id)
+    request.status = "approved" if approve else "refused"
+    request.decided_by, request.decided_at = decided_by, now_db()
+    user.access_pending = False
+    if not approve:
+        if request.kind == "grant_role" and user.role == request.role:  # the account was created with it
+            user.active = False
+            store.slots.slots.pop(user.id, None)
+        return None
+    temp = temporary_password()
+    user.role, user.must_change_password = request.role, True
+    store.slots.slots[user.id] = Slot.wrap(user.id, user.username, temp, store.key, store.kdf)
+    return temp
+
+
+def _decision_detail(session, request: AccessRequest) -> dict:
+    asker = session.get(User, request.requested_by)
+    return {"request": request.id, "kind": request.kind, "role": request.role,
+            "requested_by": request.requested_by, "requested_by_username": asker.username if asker else "",
+            "requested_at": request.created_at}
+
+
+def list_access_requests(store: Store, actor: Actor) -> list[AccessRequestInfo]:
+    """The requests waiting for a safeguarding lead, oldest first: who asked, for whom, which role, when."""
+    require(actor, "access.approve")
+    with unit_of_work(store, write=False) as session:
+        requests = session.scalars(select(AccessRequest).where(AccessRequest.status == "pending")
+                                   .order_by(AccessRequest.id)).all()
+        infos = []
+        for request in requests:
+            user, asker = session.get(User, request.user_id), session.get(User, request.requested_by)
+            infos.append(AccessRequestInfo(request.id, request.kind, user.username, user.display_name, request.role,
+                                           asker.username if asker else "", request.created_at))
+        return infos
+
+
+def decide_access_request(store: Store, actor: Actor, request_id: int, approve: bool) -> str | None:
+    """An active safeguarding lead approves (returns the account's temporary password, to pass on privately)
+    or refuses (None) a request. Nobody decides a request about their own account."""
+    require(actor, "access.approve")
+    with _slots_guard(store), unit_of_work(store) as session:
+        approver = _get_user(session, actor.user_id)
+        if not approver.active or approver.access_pending:
+            raise attach(PermissionDenied(WAITING), actor, "access.approve", "not_active")
+        request = _pending_request(session, request_id)
+        if request.user_id == actor.user_id:
+            raise attach(PermissionDenied("You cannot decide a request about your own account. Ask another "
+                                          "safeguarding lead."), actor, "access.approve", "own_account",
+                         entity_type="user", entity_id=actor.user_id)
+        temp = _decide(session, store, request, approve, actor.user_id)
+        audit.record(session, actor, "access.approve" if approve else "access.refuse", entity_type="user",
+                     entity_id=request.user_id, detail=_decision_detail(session, request))
+        store.save_slots()
+        session.commit()
+    return temp
+
+
+def approve_with_recovery_key(target: Store | Path, recovery_key: str, request_id: int) -> str:
+    """The recovery key holder approves a request while no safeguarding lead can: the very first lead (and any
+    account asked for before there is one). Returns the account's temporary password. `target` is an open store
+    (the key is checked against its recovery slot) or a store folder (opened with the key, then closed)."""
+    if not isinstance(target, Store):
+        store = open_with_recovery_key(Path(target), recovery_key)
+        try:
+            return approve_with_recovery_key(store, recovery_key, request_id)
+        finally:
+            store.close()
+    store = target
+    try:
+        store.slots.recovery_slot().unwrap(normalise_recovery_key(recovery_key)).zero()
+    except WrongPassword:
+        raise ValidationError({"recovery_key": "That recovery key does not open this store. "
+                                               "Check each group of four characters."}) from None
+    with _slots_guard(store), unit_of_work(store) as session:
+        lead = select(User.id).where(User.role == SAFEGUARDING_LEAD, User.active.is_(True),
+                                     User.access_pending.is_(False))
+        if session.scalar(lead) is not None:
+            raise PermissionDenied("There is an active safeguarding lead: ask them to approve it in Lantern. The "
+                                   "recovery key approves only while there is none.")
+        request = _pending_request(session, request_id)
+        temp = _decide(session, store, request, True, None)
+        audit.record(session, None, "access.approve", entity_type="user", entity_id=request.user_id,
+                     detail=_decision_detail(session, request), username="recovery-key",
+                     workstation=workstation_name())
+        store.save_slots()
+        session.commit()
+    return temp
 
 
 # ----- wards -----------------------------------------------------------------

@@ -50,8 +50,9 @@ def visible_incidents(session, actor: Actor, *, ward_id: int | None = None, ward
 
 
 def may_view(session, actor: Actor, incident_id: str) -> bool:
-    """Whether `actor` may read this one incident: the same predicate as every list (reporter included)."""
-    if not allowed(actor, "incident.view"):
+    """Whether `actor` may read this one incident: the same predicate as every list (reporter included). An
+    account still on its temporary password reads nothing until it has changed it (as `require` says)."""
+    if actor.must_change_password or not allowed(actor, "incident.view"):
         return False
     found = session.scalar(select(Incident.id).where(Incident.id == incident_id,
                                                      visible_incidents(session, actor, ward_only=False)))

@@ -14,19 +14,20 @@ import pytest
 
 from core.security.keyslots import DEFAULT_KDF, MINIMUM_KDF
 from core.services import accounts
+from tests.conftest import add_account
 
 BENCH_PASSWORD = "bench-only passphrase 42"  # synthetic
 
 
 def _init(folder: Path, kdf) -> None:
-    store, admin, _recovery = accounts.init_store(
+    store, admin, recovery = accounts.init_store(
         folder, ods_code="RBENCH", wards=["Oak Ward", "Elm Ward", "Willow Ward"], admin_username="admin",
         admin_password=BENCH_PASSWORD, kdf=kdf)
     wards = [w.ward_id for w in accounts.list_wards(store, admin)]
     for username, role, ward_ids in (("nurse", "nurse", wards[:1]), ("manager", "ward_manager", wards),
                                      ("lead", "safeguarding_lead", [])):
-        accounts.create_user(store, admin, username=username, role=role, ward_ids=ward_ids,
-                             password=BENCH_PASSWORD, must_change=False)
+        add_account(store, admin, recovery_key=recovery, username=username, role=role, ward_ids=ward_ids,
+                    password=BENCH_PASSWORD)
     store.close()
 
 

@@ -119,9 +119,10 @@ def test_temporary_password_must_be_changed_first(fresh):
     admin = fresh.actors["admin"]
     new = accounts.create_user(fresh.store, admin, username="newnurse", role="nurse",
                                ward_ids=[fresh.wards["Oak Ward"]])
-    assert new.user.must_change_password and new.temporary_password
-    check_password(new.temporary_password)
-    store, actor = accounts.sign_in(fresh.folder, "newnurse", new.temporary_password)
+    assert new.user.must_change_password and new.user.access_pending and not new.temporary_password
+    temp = accounts.decide_access_request(fresh.store, fresh.actors["lead"], new.request_id, approve=True)
+    check_password(temp)
+    store, actor = accounts.sign_in(fresh.folder, "newnurse", temp)
     fresh.extra.append(store)
     assert actor.must_change_password
     with pytest.raises(PermissionDenied, match="temporary password"):
@@ -132,7 +133,7 @@ def test_temporary_password_must_be_changed_first(fresh):
         maintenance.check_store(store, actor)
     with pytest.raises(WrongPassword):
         accounts.change_password(store, actor, "not the temporary one", NEW_PASSWORD)
-    actor = accounts.change_password(store, actor, new.temporary_password, NEW_PASSWORD)
+    actor = accounts.change_password(store, actor, temp, NEW_PASSWORD)
     assert not actor.must_change_password
     incidents.create_draft(store, actor, draft(fresh.wards["Oak Ward"]))
     store.close()
@@ -140,7 +141,7 @@ def test_temporary_password_must_be_changed_first(fresh):
     fresh.extra.append(store2)
     assert not actor2.must_change_password
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "newnurse", new.temporary_password)
+        accounts.sign_in(fresh.folder, "newnurse", temp)
 
 
 def test_change_password_rewraps_one_slot_only(fresh):
@@ -171,9 +172,14 @@ def test_change_password_policy_and_same_password(fresh):
         accounts.change_password(store, nurse, PASSWORD, PASSWORD)
 
 
-def test_admin_reset_password_gives_temporary(fresh):
+def test_admin_reset_password_gives_temporary_once_a_lead_approves(fresh):
     admin = fresh.actors["admin"]
-    temp = accounts.reset_password(fresh.store, admin, fresh.actors["nurse"].user_id)
+    assert accounts.reset_password(fresh.store, admin, fresh.actors["nurse"].user_id) is None
+    with pytest.raises(WrongPassword, match="waiting for the safeguarding lead"):
+        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    request = accounts.list_access_requests(fresh.store, fresh.actors["lead"])[0]
+    assert (request.kind, request.username, request.requested_by) == ("reset_password", "nurse", "admin")
+    temp = accounts.decide_access_request(fresh.store, fresh.actors["lead"], request.request_id, approve=True)
     with pytest.raises(WrongPassword):
         accounts.sign_in(fresh.folder, "nurse", PASSWORD)
     store, actor = accounts.sign_in(fresh.folder, "nurse", temp)
@@ -230,9 +236,10 @@ def test_inactive_flag_alone_blocks_sign_in(fresh):
 
 
 def test_set_role_and_wards_are_audited(fresh):
-    admin, nurse = fresh.actors["admin"], fresh.actors["nurse"]
-    info = accounts.set_role(fresh.store, admin, nurse.user_id, "ward_manager")
-    assert info.role == "ward_manager"
+    """Lowering a role takes effect at once (raising one waits for a lead: tests/security)."""
+    admin, nurse = fresh.actors["admin"], fresh.actors["manager"]
+    info = accounts.set_role(fresh.store, admin, nurse.user_id, "nurse")
+    assert info.role == "nurse" and not info.access_pending
     info = accounts.set_user_wards(fresh.store, admin, nurse.user_id, [fresh.wards["Elm Ward"]])
     assert info.ward_ids == (fresh.wards["Elm Ward"],)
     assert len(_audit_rows(fresh.store, action="user.role_change")) == 1
@@ -241,9 +248,9 @@ def test_set_role_and_wards_are_audited(fresh):
         accounts.set_role(fresh.store, admin, admin.user_id, "nurse")
     with pytest.raises(ValidationError):
         accounts.set_role(fresh.store, admin, nurse.user_id, "superuser")
-    _s, actor = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    _s, actor = accounts.sign_in(fresh.folder, "manager", PASSWORD)
     _s.close()
-    assert actor.role == "ward_manager" and actor.ward_ids == (fresh.wards["Elm Ward"],)
+    assert actor.role == "nurse" and actor.ward_ids == (fresh.wards["Elm Ward"],)
 
 
 def test_duplicate_username_refused(fresh):

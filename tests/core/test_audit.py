@@ -57,7 +57,8 @@ def test_service_calls_write_one_audit_row_each(fresh):
     fresh.extra.append(manager_store)
     steps = [
         (lambda: accounts.create_ward(store, admin, "Ash Ward"), "ward.create", admin),
-        (lambda: accounts.create_user(store, admin, username="extra", role="nurse"), "user.create", admin),
+        (lambda: accounts.create_user(store, admin, username="extra", role="administrator"), "user.create",
+         admin),
     ]
     for call, action, actor in steps:
         before = len(_events(store))
@@ -126,11 +127,11 @@ def test_after_a_failed_audit_the_same_action_can_be_retried(fresh, monkeypatch)
 
     monkeypatch.setattr(audit, "record", boom)
     with pytest.raises(AuditDown):
-        accounts.create_user(store, admin, username="ghost", role="nurse", password=PASSWORD)
+        accounts.create_user(store, admin, username="ghost", role="administrator", password=PASSWORD)
     monkeypatch.setattr(audit, "record", real)
     accounts.create_ward(store, admin, "Ash Ward")
     assert store.slots.slot_for_username("ghost") is None
-    new = accounts.create_user(store, admin, username="ghost", role="nurse", password=PASSWORD)
+    new = accounts.create_user(store, admin, username="ghost", role="administrator", password=PASSWORD)
     assert new.user.username == "ghost"
     s, _ = accounts.sign_in(fresh.folder, "ghost", PASSWORD)
     s.close()

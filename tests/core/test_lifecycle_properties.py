@@ -41,15 +41,14 @@ def drafts(draw, ward_id: int):
 def shared_store(tmp_path_factory):
     from core.security.keyslots import MINIMUM_KDF
     from core.services import accounts
-    from tests.conftest import PASSWORD
+    from tests.conftest import PASSWORD, add_account
 
     folder = tmp_path_factory.mktemp("prop") / "store"
-    store, admin, _ = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"], admin_username="admin",
-                                          admin_password=PASSWORD, kdf=MINIMUM_KDF)
+    store, admin, recovery = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"],
+                                                 admin_username="admin", admin_password=PASSWORD, kdf=MINIMUM_KDF)
     ward = accounts.list_wards(store, admin)[0].ward_id
     for name, role in (("nurse", "nurse"), ("manager", "ward_manager")):
-        accounts.create_user(store, admin, username=name, role=role, ward_ids=[ward], password=PASSWORD,
-                             must_change=False)
+        add_account(store, admin, recovery_key=recovery, username=name, role=role, ward_ids=[ward])
     store.close()
     store, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
     _s, manager = accounts.sign_in(folder, "manager", PASSWORD)

@@ -18,6 +18,7 @@ from core.diagnostics import diagnostic_report
 from core.errors import LanternError
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts, backups, incidents, maintenance
+from tests.conftest import add_account
 
 MARKER_TEXT = "ZQXMARKERTEXT"  # stands for patient free text
 MARKER_REF = "ZQXMARKERREF"  # stands for a local patient reference
@@ -64,8 +65,8 @@ def test_marker_strings_and_keys_never_reach_the_log(fresh_log, tmp_path, capsys
     store, admin, recovery = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"], admin_username="admin",
                                                  admin_password=MARKER_PASSWORD, kdf=MINIMUM_KDF)
     oak = accounts.list_wards(store, admin)[0].ward_id
-    accounts.create_user(store, admin, username="nurse", role="nurse", ward_ids=[oak], password=MARKER_PASSWORD,
-                         must_change=False)
+    add_account(store, admin, recovery_key=recovery, username="nurse", role="nurse", ward_ids=[oak],
+                password=MARKER_PASSWORD)
     key_hex = store.key.hex()
     store.close()
     with pytest.raises(LanternError):

@@ -23,6 +23,7 @@ from core.security.permissions import (
     require_ward,
 )
 from core.services import accounts, incidents, maintenance, queue
+from tests.conftest import add_account
 
 # The account that plays each role in the matrix. "nurse" reports the incidents; "nurse2" is the
 # nurse under test, so a nurse is never allowed something just because they wrote the report.
@@ -63,10 +64,9 @@ class Ctx:
 def ctx(template, tmp_path_factory):
     folder = copy_store(template, tmp_path_factory.mktemp("matrix") / "store")
     store, admin = accounts.sign_in(folder, "admin", PASSWORD)
-    target = accounts.create_user(store, admin, username="target", role="nurse", password=PASSWORD,
-                                  must_change=False)
+    target = add_account(store, admin, approver=template.actors["lead"], username="target", role="nurse")
     c = Ctx(store, dict(template.actors), dict(template.wards), tmp_path_factory.mktemp("matrix-out"))
-    c.target = target.user.user_id
+    c.target = target.user_id
     yield c
     store.close()
 
@@ -81,6 +81,7 @@ SERVICES = {
         ("deactivate_user", lambda c, a: accounts.deactivate_user(c.store, a, c.target)),
         ("list_users", lambda c, a: accounts.list_users(c.store, a)),
     ],
+    "access.approve": [("list_access_requests", lambda c, a: accounts.list_access_requests(c.store, a))],
     "wards.manage": [("create_ward", lambda c, a: accounts.create_ward(c.store, a, c.uniq("Ward ")))],
     "backup.run": [("backup_store", lambda c, a: maintenance.backup_store(c.store, a, c.tmp / c.uniq("b")))],
     "store.check": [("check_store", lambda c, a: maintenance.check_store(c.store, a))],
@@ -190,10 +191,8 @@ def test_administrator_never_reads_incident_content(ctx):
 def test_restricted_incident_visibility(ctx):
     """Staff alleged perpetrator (nurse2): invisible to nurse2 and other nurses, visible to the reporter,
     the safeguarding lead and the ward's own manager, not to another ward's manager."""
-    nurse3 = accounts.create_user(ctx.store, ctx.actors["admin"], username=ctx.uniq("nurse3-"), role="nurse",
-                                  ward_ids=[ctx.wards["Oak Ward"]], password=PASSWORD, must_change=False)
-    _s, nurse3_actor = accounts.sign_in(ctx.store.folder, nurse3.user.username, PASSWORD)
-    _s.close()
+    nurse3_actor = add_account(ctx.store, ctx.actors["admin"], approver=ctx.actors["lead"],
+                               username=ctx.uniq("nurse3-"), role="nurse", ward_ids=[ctx.wards["Oak Ward"]])
     d = draft(ctx.wards["Oak Ward"], perpetrator_type="staff", linked_user_id=ctx.actors["nurse2"].user_id)
     detail = incidents.create_draft(ctx.store, ctx.actors["nurse"], d)
     assert detail.restricted

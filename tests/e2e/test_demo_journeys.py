@@ -242,10 +242,20 @@ def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot,
         page.add_button.setFocus()
         press(qtbot, Qt.Key.Key_Space)                                           # Add account…
         assert seen
-        qtbot.waitUntil(lambda: "Temporary password:" in page.message.text(), timeout=WAIT)
-        temporary = re.search(r"Temporary password: (\S+)", page.message.text()).group(1)
+        qtbot.waitUntil(lambda: "waiting for the safeguarding lead" in page.message.text(), timeout=WAIT)
+        assert "Temporary password" not in page.message.text()  # the administrator never sees one
+        request = re.search(r"Request (\d+) is waiting", page.message.text()).group(1)
     finally:
         controller.shutdown()
+
+    # 1b. No safeguarding lead yet: the recovery key holder approves with the key `init` printed, and is the one
+    #     shown the temporary password (separation of duties, issue 13 item 1).
+    recovery_key = re.search(r"^\s+([0-9A-Z]{4}(?:-[0-9A-Z]{4})+)\s*$", made.stdout, re.MULTILINE).group(1)
+    approved = subprocess.run([PY, str(REPO / "main.py"), "approve", "--store", str(folder), "--request", request],
+                              input=recovery_key + "\n", capture_output=True, text=True, env=python_env(),
+                              timeout=180)
+    assert approved.returncode == 0, approved.stderr
+    temporary = re.search(r"Temporary password: (\S+)", approved.stdout).group(1)
 
     # 2. The nurse signs in with the temporary password, must choose their own, then reports by keyboard.
     chosen = "nurse one's own passphrase 7"

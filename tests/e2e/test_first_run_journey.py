@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QWizard
 from core import paths
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, add_account
 from tests.ui.nurse_helpers import WAIT, alt, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
 from ui.setup_wizard import PAGE_KEY, FirstRun
@@ -39,6 +39,7 @@ def test_first_run_to_a_submitted_incident_by_keyboard(qtbot):
     type_text(qtbot, PASSWORD)
     alt(qtbot, Qt.Key.Key_C)                                   # create the store
     qtbot.waitUntil(lambda: wizard.currentId() == PAGE_KEY, timeout=WAIT)
+    recovery_key = wizard.recovery.key.text()  # the paper copy the recovery key holder keeps
     press(qtbot, Qt.Key.Key_Space)                             # "I have printed or stored the recovery key"
     alt(qtbot, Qt.Key.Key_F)
     assert wizard.result() == QWizard.DialogCode.Accepted
@@ -49,8 +50,8 @@ def test_first_run_to_a_submitted_incident_by_keyboard(qtbot):
     # 2. The administrator adds a nurse on Oak Ward (the admin page is tested on its own in tests/ui).
     store, admin = accounts.sign_in(folder, "admin", PASSWORD)
     oak = accounts.list_wards(store, admin)[0].ward_id
-    accounts.create_user(store, admin, username="nurse", role="nurse", ward_ids=[oak], password=PASSWORD,
-                         must_change=False)
+    # The recovery key holder approves it (there is no safeguarding lead yet); the nurse sets a password.
+    add_account(store, admin, recovery_key=recovery_key, username="nurse", role="nurse", ward_ids=[oak])
     store.close()
 
     # 3. The nurse signs in on the configured store and reports by keyboard alone.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from core.services import accounts
 from tests.conftest import PASSWORD
+from ui import access_requests
 from ui.admin import AdminPage, UsersModel
 from ui.context import AppContext
+from ui.home import HomePage
 from ui.session import Session
 from ui.tasks import TaskRunner
 
@@ -37,8 +40,10 @@ def test_users_model_without_a_view(make_store, qtmodeltester):
     qtmodeltester.check(model)
 
 
-def test_add_account_shows_a_temporary_password_that_signs_in(admin_page, qtbot, monkeypatch):
-    page, store, _actors = admin_page
+def test_a_new_nurse_waits_for_the_lead_who_is_shown_the_password_that_signs_in(admin_page, qtbot, monkeypatch):
+    """Separation of duties (issue 13 item 1): the administrator is never shown a usable password for an account
+    that reads incidents; the lead approves it on Home and is shown the temporary password, once."""
+    page, store, actors = admin_page
     from ui import admin as admin_module
 
     def fake_exec(dialog):
@@ -49,12 +54,47 @@ def test_add_account_shows_a_temporary_password_that_signs_in(admin_page, qtbot,
 
     monkeypatch.setattr(admin_module.AccountDialog, "exec", fake_exec)
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Temporary password" in page.message.text(), timeout=10000)
-    temporary = page.message.text().split("Temporary password: ")[1].split()[0]
+    qtbot.waitUntil(lambda: "waiting for the safeguarding lead" in page.message.text(), timeout=10000)
+    assert "password:" not in page.message.text().lower()
     qtbot.waitUntil(lambda: page.model.rowCount() == 7, timeout=10000)
+    row = [page.model.user_at(r).username for r in range(page.model.rowCount())].index("newnurse")
+    assert page.model.index(row, UsersModel.COL_STATUS).data() == "Waiting for approval by the safeguarding lead"
+
+    lead_ctx = AppContext(Session(store.folder, store, actors["lead"]), page.ctx.runner)
+    home = HomePage(lead_ctx)
+    qtbot.addWidget(home)
+    box = home.access_requests
+    qtbot.waitUntil(lambda: box.approve_button.isEnabled(), timeout=10000)
+    assert "newnurse: a new account as Nurse, asked by admin on " in box.list.item(0).text()
+    assert not box.approve_button.isDefault() and not box.refuse_button.isDefault()
+    assert not box.approve_button.autoDefault() and not box.refuse_button.autoDefault()
+    monkeypatch.setattr(access_requests.QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    box.list.setCurrentRow(0)
+    qtbot.mouseClick(box.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Temporary password for newnurse" in box.message.text(), timeout=10000)
+    temporary = box.message.text().split("Temporary password for newnurse: ")[1].split()[0]
+    qtbot.waitUntil(lambda: box.list.item(0).text() == "No requests are waiting.", timeout=10000)
     signed, actor = accounts.sign_in(store.folder, "newnurse", temporary)
     signed.close()
     assert actor.must_change_password and actor.role == "nurse"
+
+
+def test_an_administrator_account_still_gets_its_temporary_password(admin_page, qtbot, monkeypatch):
+    page, store, _actors = admin_page
+    from ui import admin as admin_module
+
+    def fake_exec(dialog):
+        dialog.username.setText("second.admin")
+        dialog.role.setCurrentIndex(dialog.role.findData("administrator"))
+        return True
+
+    monkeypatch.setattr(admin_module.AccountDialog, "exec", fake_exec)
+    qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Temporary password" in page.message.text(), timeout=10000)
+    temporary = page.message.text().split("Temporary password: ")[1].split()[0]
+    signed, actor = accounts.sign_in(store.folder, "second.admin", temporary)
+    signed.close()
+    assert actor.must_change_password and actor.role == "administrator"
 
 
 def test_keyboard_change_role_and_lock_minutes(admin_page, qtbot):
@@ -65,8 +105,9 @@ def test_keyboard_change_role_and_lock_minutes(admin_page, qtbot):
     page.role_box.setCurrentIndex(page.role_box.findData("ward_manager"))
     page.role_button.setFocus()
     qtbot.keyClick(page.role_button, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: "Ward manager" in page.message.text(), timeout=10000)
-    assert {u.username: u.role for u in accounts.list_users(store, actors["admin"])}["nurse2"] == "ward_manager"
+    qtbot.waitUntil(lambda: "Ward manager is waiting" in page.message.text(), timeout=10000)
+    nurse2 = {u.username: u for u in accounts.list_users(store, actors["admin"])}["nurse2"]
+    assert nurse2.role == "nurse" and nurse2.access_pending  # raised once the lead approves
 
     page.lock_minutes.setFocus()
     page.lock_minutes.selectAll()
