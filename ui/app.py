@@ -20,7 +20,7 @@ from ui.errors import install_excepthook, message_for, show_error
 from ui.idle import IdleWatcher
 from ui.session import Session
 from ui.signin import ChangePasswordDialog, SignInDialog
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, run_and_wait
 
 # The database layer (SQLAlchemy, Alembic, SQLCipher) and the main window's screens take most of a second to
 # import. They are imported on the database lane while the sign-in window is already on screen.
@@ -128,7 +128,12 @@ class AppController(QObject):
             try:
                 from core.services import accounts
 
-                self.session.actor = accounts.change_password(self.session.store, self.session.actor, old, new)
+                store, actor = self.session.store, self.session.actor
+                dialog.setEnabled(False)  # Argon2id takes a second: off the GUI thread, and no second press
+                try:
+                    self.session.actor = run_and_wait(lambda s=store, a=actor, o=old, n=new: accounts.change_password(s, a, o, n))
+                finally:
+                    dialog.setEnabled(True)
                 return True
             except LanternError as err:
                 dialog.show_problem(err.message)
@@ -250,8 +255,8 @@ def _prepare_demo(parent=None) -> Path | None:
     progress.setWindowModality(Qt.WindowModality.ApplicationModal)
     progress.show()
     QApplication.processEvents()
-    try:
-        create_or_fill_demo(folder, paths.DEMO_PASSWORD, incidents=paths.DEMO_INCIDENTS)
+    try:  # off the GUI thread: the progress dialog keeps painting and a screen reader keeps working
+        run_and_wait(lambda: create_or_fill_demo(folder, paths.DEMO_PASSWORD, incidents=paths.DEMO_INCIDENTS))
     except Exception as err:  # noqa: BLE001
         progress.close()
         show_error(None, err, "Lantern could not set up the demo store")

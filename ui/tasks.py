@@ -10,7 +10,7 @@ import time
 import weakref
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, Signal
 from shiboken6 import isValid
 
 _RUNNERS: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
@@ -70,6 +70,31 @@ class TaskRunner(QObject):
 
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
+
+
+def run_and_wait(fn: Callable):
+    """Run `fn` off the GUI thread and wait for it while the GUI thread keeps handling events (painting, the
+    screen reader, a progress dialog), then return its result or raise its error.
+
+    For the few steps a person must wait for anyway before going on (setting up the demo store, a password
+    change's Argon2id), which would otherwise freeze the window for a second or more."""
+    runner = TaskRunner()
+    loop = QEventLoop()
+    outcome: dict = {}
+
+    def finished(key):
+        def handler(value):
+            outcome[key] = value
+            loop.quit()
+        return handler
+
+    runner.run(fn, finished("result"), finished("error"))
+    if not outcome:
+        loop.exec()
+    runner.wait()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def drain(msecs: int = 30000) -> bool:
