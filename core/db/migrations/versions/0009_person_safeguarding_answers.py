@@ -24,6 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("people_involved") as batch:
-        batch.drop_column("could_become_pregnant")
-        batch.drop_column("under_18")
+    # In place, not batch mode (which copies the table): SQLite 3.35 and later drops a plain column.
+    op.execute("ALTER TABLE people_involved DROP COLUMN could_become_pregnant")
+    op.execute("ALTER TABLE people_involved DROP COLUMN under_18")

@@ -52,5 +52,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_access_requests_user_id'))
         batch_op.drop_index(batch_op.f('ix_access_requests_status'))
     op.drop_table('access_requests')
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("access_pending")
+    # Not batch mode: it would copy and drop `users`, which every other table references (see env.py).
+    # SQLite (3.35 and later, which Lantern requires) drops a plain column in place.
+    op.execute("ALTER TABLE users DROP COLUMN access_pending")
