@@ -650,7 +650,7 @@ def list_wards(store: Store, actor: Actor) -> list[WardInfo]:
 def linkable_staff(store: Store, actor: Actor, ward_id: int) -> list[StaffChoice]:
     """The accounts a reporter may link to a member of staff named in a report on `ward_id`.
 
-    Linking an account hides the report from that account for good (incidents.can_view), so the list is the
+    Linking an account hides the report from that account for good (core.services.visibility), so the list is the
     accounts that could otherwise read it or be asked about it: active nurses and ward managers of that ward,
     and every active safeguarding lead (they cover all wards). Left out, on purpose:
     - administrators: they can never open an incident, so linking one would protect nothing, and their

@@ -118,7 +118,7 @@ class PersonEditor(QGroupBox):
     """One person: role, type and reference up front; the facts the rules use under 'More about them'.
 
     A member of staff named as alleged perpetrator may be linked to their Lantern account, which hides the report
-    from that account (core.services.incidents.can_view). The link is offered only for that role: it is what the
+    from that account (core.services.visibility). The link is offered only for that role: it is what the
     restriction is for, and hiding a report from a colleague who was harmed or who saw it is not what a ward
     expects. Changing the role or type away clears the link, so a link never hides in a field nobody can see.
     """
