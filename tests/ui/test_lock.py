@@ -85,6 +85,7 @@ def test_draft_saved_by_the_timer_too(qtbot, make_store):
     window = sign_in(qtbot, controller)
     form = start_typing(qtbot, window)
     form.save_now()  # what the 10-second timer does
+    assert controller.runner.wait(2 * WAIT)  # a loaded CI machine can take a while to run the lane's queue
     try:
         qtbot.waitUntil(lambda: form.saved.text().startswith("Draft saved"), timeout=WAIT)
     except Exception:
