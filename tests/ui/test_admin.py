@@ -135,3 +135,37 @@ def test_bad_ward_name_gets_a_plain_message(admin_page, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert shown == ["There is already a ward called Oak Ward."]
     assert PASSWORD not in shown[0]
+
+
+# ----- screenshots for docs/ -------------------------------------------------------------------------------
+
+SHOTS = __import__("os").environ.get("LANTERN_SCREENSHOTS")
+
+
+@pytest.mark.skipif(not SHOTS, reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
+def test_write_access_request_screenshots(admin_page, qtbot):
+    from pathlib import Path
+
+    page, store, actors = admin_page
+    out = Path(SHOTS)
+    out.mkdir(parents=True, exist_ok=True)
+    oak = accounts.list_wards(store, actors["admin"])[0].ward_id
+    accounts.create_user(store, actors["admin"], username="new.nurse", role="nurse", ward_ids=[oak])
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 7, timeout=10000)
+    page.resize(1100, 700)
+    page.show()
+    qtbot.wait(200)
+    page.grab().save(str(out / "admin-waiting-for-approval.png"))
+
+    lead_ctx = AppContext(Session(store.folder, store, actors["lead"]), page.ctx.runner)
+    home = HomePage(lead_ctx)
+    qtbot.addWidget(home)
+    home.resize(1100, 700)
+    home.show()
+    box = home.access_requests
+    qtbot.waitUntil(lambda: box.approve_button.isEnabled(), timeout=10000)
+    box.list.setCurrentRow(0)
+    box.list.setFocus()
+    qtbot.wait(200)
+    home.grab().save(str(out / "lead-access-requests.png"))
