@@ -62,17 +62,6 @@ MIX = (
     Kind(8, ("SS-OTHER",)),
 )
 
-# CQC 2018 category: (incidents of 1,120, the Lantern type codes counted in it). The harassment count is
-# 457 "assault or harassment" less 273 assaults (domain.md marks it unconfirmed); "other" is the rest.
-CQC_2018 = {
-    "nudity or exposure": (298, ("SS-EXP-S", "SS-NUD-NS")),
-    "sexual assault": (273, ("SS-SA", "SS-APEN")),
-    "verbal abuse using sexual words": (242, ("SS-HAR-V",)),
-    "rape": (29, ("SS-RAPE",)),
-    "sexual harassment": (184, ("SS-HAR-NV",)),
-    "other": (94, ("SS-ONLINE", "SS-VOY", "SS-ACT-CONS", "SS-SA-MD", "SS-DISCL-HIST", "SS-EXPL", "SS-OTHER")),
-}
-
 CONTACT_TYPES = frozenset({"SS-SA", "SS-APEN", "SS-RAPE", "SS-SA-MD", "SS-ACT-CONS"})  # someone was touched
 PENETRATION_TYPES = frozenset({"SS-RAPE", "SS-APEN"})
 # Weights for "any" rows, so that overall about 65% of those affected are patients, 32% staff, 3% visitors.
