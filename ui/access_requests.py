@@ -18,9 +18,9 @@ from core.clock import from_db
 from core.dto import AccessRequestInfo
 from core.security.permissions import ROLE_LABELS
 from core.services import accounts
-from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.manager import when
+from ui.widgets.a11y import LiveLabel
 
 KIND_TEXT = {"grant_role": "a new account as", "raise_role": "a change of role to",
              "reset_password": "a password reset, as"}

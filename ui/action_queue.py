@@ -39,10 +39,10 @@ from core.services import closure, incidents, queue
 from core.services.queue import OWNER_ROLES, QueueQuery
 from core.taxonomy import load_taxonomy
 from ui import style
-from ui.a11y import LiveLabel, reflow_layout
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
 from ui.models.manager import QueueModel
+from ui.widgets.a11y import LiveLabel, reflow_layout
 
 DUE_CHOICES = (("Any time", None), ("Overdue", "overdue"), ("Due today", "today"), ("Due in the next 7 days", "week"),
                ("Due after today", "later"))

@@ -29,9 +29,9 @@ from core.dto import UserInfo, WardInfo
 from core.security.permissions import ROLE_LABELS, ROLES
 from core.services import accounts, backups, maintenance
 from core.services import settings as store_settings
-from ui.a11y import LiveLabel, reflow_layout
 from ui.context import AppContext
 from ui.models.base import RowsModel
+from ui.widgets.a11y import LiveLabel, reflow_layout
 
 WAITING_TEXT = ("waiting for the safeguarding lead to approve it; until then the account cannot sign in. The lead "
                 "is shown its temporary password to pass on.")

@@ -35,10 +35,10 @@ from shiboken6 import isValid
 from core.services import reports, review
 from core.services.review import IncidentQuery
 from ui import style
-from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.models.base import ROW_ROLE
 from ui.models.manager import BucketModel, IncidentListModel, RepeatPeopleModel
+from ui.widgets.a11y import LiveLabel
 
 # (dimension, title, Dashboard field, horizontal bars?)
 SECTIONS = (

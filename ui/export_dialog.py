@@ -40,9 +40,9 @@ from PySide6.QtWidgets import (
 
 from core.exports.progress import Cancelled, CancelToken, Progress, drive
 from core.services import exports
-from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.widgets.a11y import LiveLabel
 
 FIELD_LABELS = {"description": "What happened", "immediate_actions": "Immediate actions",
                 "action_note": "Action note"}

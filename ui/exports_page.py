@@ -11,10 +11,10 @@ from shiboken6 import isValid
 
 from core.security.permissions import SAFEGUARDING_LEAD
 from core.services import accounts, exports
-from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.errors import message_for
 from ui.export_dialog import ExportChoice, ExportDialog, ExportProgress
+from ui.widgets.a11y import LiveLabel
 
 
 class ExportsPage(QWidget):

@@ -19,9 +19,9 @@ from shiboken6 import isValid
 from core.diagnostics import diagnostic_report
 from core.security.permissions import ROLE_LABELS, allowed
 from core.services import queue
-from ui.a11y import LiveLabel, announce
 from ui.context import AppContext
 from ui.pages import pages_for
+from ui.widgets.a11y import LiveLabel, announce
 
 DAMAGE_TEXT = ("<b>Lantern found damage in this incident store, so it is read-only.</b> You can still read "
                "records, but nothing new can be saved until the store is restored. ")

@@ -19,10 +19,10 @@ from shiboken6 import isValid
 from core.clock import local
 from core.services import incidents
 from core.taxonomy import load_taxonomy
-from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.incident_form.wording import STATUS_LABELS, due_text, esc, owner_text
 from ui.models.base import SORT_ROLE, RowsModel
+from ui.widgets.a11y import LiveLabel
 
 COL_REFERENCE, COL_WHEN, COL_TYPES, COL_STATUS, COL_ACTIONS, COL_FEEDBACK = range(6)
 HEADERS = ("Reference", "When it happened", "Type", "Status", "Open actions", "Feedback from your manager")

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 
 from core.clock import local
 from core.services import backups
-from ui.a11y import LiveLabel
 from ui.context import AppContext
 from ui.errors import message_for
+from ui.widgets.a11y import LiveLabel
 
 
 def _label(text: str = "", name: str = "") -> QLabel:

@@ -44,7 +44,6 @@ from core.services import accounts, closure, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
 from ui import style
-from ui.a11y import LiveLabel, announce, reflow_layout
 from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
 from ui.context import AppContext
 from ui.incident_form.people import PeopleStep
@@ -59,6 +58,7 @@ from ui.models.manager import (
     ViewLogModel,
     when,
 )
+from ui.widgets.a11y import LiveLabel, announce, reflow_layout
 
 STATUS_CHOICES = (("Open (submitted or in review)", "open"), ("All", None), ("Submitted", "submitted"),
                   ("In review", "in_review"), ("Closed", "closed"))

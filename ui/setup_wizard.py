@@ -34,10 +34,10 @@ from core.errors import LanternError, StoreLocationRefused, ValidationError
 from core.security.passwords import MIN_LENGTH, check_password
 from core.services import accounts
 from core.services.accounts import DEFAULT_KDF, KdfParams  # the store's key-derivation cost, through the service
-from ui.a11y import LiveLabel
 from ui.errors import message_for
 from ui.signin import StrengthLabel
 from ui.tasks import TaskRunner
+from ui.widgets.a11y import LiveLabel
 
 SLOT_FILE = "keyslots.json"  # how a Lantern store folder is recognised
 PAGE_CHOICE, PAGE_LOCATION, PAGE_ORG, PAGE_ADMIN, PAGE_KEY, PAGE_OPEN = range(6)

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.security.passwords import MIN_LENGTH, estimate
-from ui.a11y import LiveLabel
+from ui.widgets.a11y import LiveLabel
 
 
 class SignInDialog(QDialog):

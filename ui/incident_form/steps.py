@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 
 from core.clock import LONDON, local, utcnow
 from core.taxonomy import load_taxonomy
-from ui.a11y import LiveLabel
 from ui.incident_form.wording import esc
 from ui.privacy_guard import PrivacyGuard
+from ui.widgets.a11y import LiveLabel
 
 TIME_FORMAT_PROBLEM = "Type the time as hours and minutes, for example 21:40."
 

@@ -1,0 +1,1 @@
+"""Small shared widgets (ui layer): the screen-reader label, layout helpers."""
