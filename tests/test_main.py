@@ -50,7 +50,7 @@ sys.path.insert(0, sys.argv[1])
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 import main, ui.app
-from ui.signin import SignInDialog
+from ui.dialogs.signin import SignInDialog
 
 app = QApplication([sys.argv[0]])
 real_check = ui.app.check_domain_data

@@ -350,7 +350,7 @@ class AdminPage(QWidget):
                                  if s.folder else "Backup settings saved. Automatic backups are off."), parent=self)
 
     def on_restore_clicked(self) -> None:
-        from ui.restore_wizard import RestoreWizard
+        from ui.dialogs.restore_wizard import RestoreWizard
 
         wizard = RestoreWizard(self.ctx, self.store_id, self.backup_folder.text(), self)
         wizard.switched.connect(lambda folder: self.message.setText(

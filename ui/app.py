@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 from core import paths
 from core.errors import LanternError
 from ui import style
+from ui.dialogs.signin import ChangePasswordDialog, SignInDialog
 from ui.errors import install_excepthook, message_for, show_error
 from ui.idle import IdleWatcher
 from ui.session import Session
-from ui.signin import ChangePasswordDialog, SignInDialog
 from ui.tasks import TaskRunner, run_and_wait
 
 # The database layer (SQLAlchemy, Alembic, SQLCipher) and the main window's screens take most of a second to
@@ -317,7 +317,7 @@ def run_gui(argv: list[str]) -> int:
             return 1
         hint, banner = DEMO_HINT, "DEMO STORE: made-up data only"
     elif folder is None:  # first run on this computer (or --setup): set up a new store or find an existing one
-        from ui.setup_wizard import FirstRun
+        from ui.dialogs.setup_wizard import FirstRun
 
         first_run = FirstRun(TaskRunner())
         if not first_run.wizard.exec():

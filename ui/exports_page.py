@@ -12,8 +12,8 @@ from shiboken6 import isValid
 from core.security.permissions import SAFEGUARDING_LEAD
 from core.services import accounts, exports
 from ui.context import AppContext
+from ui.dialogs.export import ExportChoice, ExportDialog, ExportProgress
 from ui.errors import message_for
-from ui.export_dialog import ExportChoice, ExportDialog, ExportProgress
 from ui.widgets.a11y import LiveLabel
 
 

@@ -214,7 +214,7 @@ def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot,
     from tests.conftest import PASSWORD
     from tests.core.helpers_common import PY, REPO, python_env
     from ui.admin import AccountDialog, AdminPage
-    from ui.signin import ChangePasswordDialog
+    from ui.dialogs.signin import ChangePasswordDialog
 
     folder = tmp_path / "ward-store"
     made = subprocess.run([PY, str(REPO / "main.py"), "init", "--store", str(folder), "--org", "RXX",

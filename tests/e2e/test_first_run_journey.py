@@ -12,7 +12,7 @@ from core.services import accounts
 from tests.conftest import PASSWORD, add_account
 from tests.ui.nurse_helpers import WAIT, alt, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
-from ui.setup_wizard import PAGE_KEY, FirstRun
+from ui.dialogs.setup_wizard import PAGE_KEY, FirstRun
 from ui.tasks import TaskRunner
 
 

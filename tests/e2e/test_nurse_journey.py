@@ -67,7 +67,7 @@ SHOTS = os.environ.get("LANTERN_SCREENSHOTS")
 def test_write_screenshots(qtbot, make_store, tmp_path):
     out = Path(SHOTS)
     out.mkdir(parents=True, exist_ok=True)
-    from ui.setup_wizard import FirstRun
+    from ui.dialogs.setup_wizard import FirstRun
     from ui.tasks import TaskRunner
 
     runner = TaskRunner()

@@ -11,7 +11,7 @@ from core import paths
 from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import alt, press, type_text
 from tests.ui.test_setup_wizard import start
-from ui.signin import ChangePasswordDialog
+from ui.dialogs.signin import ChangePasswordDialog
 
 
 def _typed(qtbot, field, text):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from tests.ui.manager_helpers import WAIT, seed
 from tests.ui.nurse_helpers import form_of, press, sign_in
 from ui.app import AppController
-from ui.signin import SignInDialog
+from ui.dialogs.signin import SignInDialog
 from ui.widgets.a11y import plain
 
 NAME, DESCRIPTION = QAccessible.Text.Name, QAccessible.Text.Description

@@ -18,7 +18,7 @@ from core.services import accounts, exports, incidents
 from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT
 from ui.context import AppContext
-from ui.export_dialog import COL_KEEP, ExportDialog
+from ui.dialogs.export import COL_KEEP, ExportDialog
 from ui.exports_page import ExportsPage
 from ui.pages import page_registry
 from ui.session import Session

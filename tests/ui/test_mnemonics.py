@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QMenuBar, QTab
 from tests.ui.manager_helpers import WAIT, seed
 from tests.ui.nurse_helpers import form_of, keyboard_report, sign_in
 from ui.app import AppController
-from ui.signin import SignInDialog
+from ui.dialogs.signin import SignInDialog
 
 
 def letter(text: str) -> str | None:

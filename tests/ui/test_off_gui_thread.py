@@ -63,8 +63,8 @@ def test_a_temporary_password_is_changed_off_the_gui_thread(qtbot, store_folder,
 
     from core.services import accounts
     from tests.conftest import PASSWORD
+    from ui.dialogs.signin import ChangePasswordDialog
     from ui.session import Session
-    from ui.signin import ChangePasswordDialog
 
     threads = []
     real = accounts.change_password

@@ -10,7 +10,7 @@ from core.services import accounts, backups, maintenance
 from tests.conftest import PASSWORD
 from ui.admin import AdminPage
 from ui.context import AppContext
-from ui.restore_wizard import RestoreWizard
+from ui.dialogs.restore_wizard import RestoreWizard
 from ui.session import Session
 from ui.tasks import TaskRunner
 

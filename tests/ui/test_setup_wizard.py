@@ -11,7 +11,7 @@ from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
 from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT, alt, focused, press, type_text
-from ui.setup_wizard import PAGE_KEY, PAGE_LOCATION, FirstRun, default_store_folder
+from ui.dialogs.setup_wizard import PAGE_KEY, PAGE_LOCATION, FirstRun, default_store_folder
 from ui.tasks import TaskRunner
 
 

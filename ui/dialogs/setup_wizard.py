@@ -34,8 +34,8 @@ from core.errors import LanternError, StoreLocationRefused, ValidationError
 from core.security.passwords import MIN_LENGTH, check_password
 from core.services import accounts
 from core.services.accounts import DEFAULT_KDF, KdfParams  # the store's key-derivation cost, through the service
+from ui.dialogs.signin import StrengthLabel
 from ui.errors import message_for
-from ui.signin import StrengthLabel
 from ui.tasks import TaskRunner
 from ui.widgets.a11y import LiveLabel
 
