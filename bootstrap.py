@@ -50,6 +50,31 @@ def install_independent_sqlcipher() -> None:
                     str(INDEPENDENT), spec], check=True)
 
 
+def postgresql_installed() -> bool:
+    import glob
+    import shutil
+
+    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
+
+
+def ensure_postgresql() -> None:
+    """The PostgreSQL tests start their own throwaway server (tests/pg/server.py); they need the server programs.
+    On CI (`CI=true`), a Debian or Ubuntu machine without them gets Debian's `postgresql` package; elsewhere the
+    tests skip with one line saying how to run them. Nothing is started here, and no system service is enabled."""
+    if os.name == "nt" or postgresql_installed() or os.environ.get("CI", "").lower() != "true":
+        return
+    import shutil
+
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return  # the tests then fail on CI, saying what is missing
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    print("Installing the PostgreSQL server for the tests ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run([*sudo, apt, "-qq", "update"], check=True, env=env)
+    subprocess.run([*sudo, apt, "-qq", "install", "-y", "--no-install-recommends", "postgresql"], check=True, env=env)
+
+
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "run"
     ensure_env()
@@ -59,6 +84,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PY), str(ROOT / "main.py"), *extra], cwd=ROOT, env=env)
     if what == "test":
         env["QT_QPA_PLATFORM"] = "offscreen"
+        ensure_postgresql()
         steps = [
             [str(PY), "-m", "ruff", "check", "."],
             [str(VENV / ("Scripts/lint-imports.exe" if os.name == "nt" else "bin/lint-imports"))],

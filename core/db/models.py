@@ -158,9 +158,9 @@ class PersonInvolved(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     role: Mapped[str] = mapped_column(String(24))  # affected, alleged_perpetrator, witness
-    person_type: Mapped[str] = mapped_column(String(12))  # patient, staff, visitor, other, unknown
+    person_type: Mapped[str] = mapped_column(String(20))  # patient, staff, bank_or_agency, ... (migration 0012)
     local_ref: Mapped[str] = mapped_column(String(40), default="", index=True)  # pseudonymous, never a name
-    sex: Mapped[str | None] = mapped_column(String(16))
+    sex: Mapped[str | None] = mapped_column(String(20))  # widened by migration 0012
     age_years: Mapped[int | None] = mapped_column(Integer)
     age_band: Mapped[str | None] = mapped_column(String(16))
     detained: Mapped[bool | None] = mapped_column(Boolean)

@@ -222,6 +222,10 @@ def upgrade() -> None:
 
 
     # The audit trail is append-only: the database itself refuses UPDATE and DELETE.
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in PG_APPEND_ONLY:
+            op.execute(statement)
+        return
     op.execute(
         "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
         "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"
@@ -232,9 +236,27 @@ def upgrade() -> None:
     )
 
 
+# PostgreSQL (issue 16): one function refuses every change to an audit event, row by row and by TRUNCATE.
+PG_APPEND_ONLY = (
+    "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$",
+    "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
+)
+
+
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
-    op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+    if op.get_bind().dialect.name == "postgresql":
+        for name in ("audit_events_no_update", "audit_events_no_delete", "audit_events_no_truncate"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON audit_events")
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
     with op.batch_alter_table('safeguarding_actions', schema=None) as batch_op:
         batch_op.drop_index('ix_safeguarding_actions_status_due')
         batch_op.drop_index(batch_op.f('ix_safeguarding_actions_incident_id'))

@@ -35,7 +35,7 @@ NEW_INDEXES = (
 
 BACKFILL = """
 UPDATE incidents SET
-  type_codes = coalesce((SELECT group_concat(code, ' ' ORDER BY code) FROM incident_types t
+  type_codes = coalesce((SELECT {aggregate}(code, ' ' ORDER BY code) FROM incident_types t
                          WHERE t.incident_id = incidents.id), ''),
   police_referred = (
     EXISTS (SELECT 1 FROM people_involved p WHERE p.incident_id = incidents.id AND p.police_wishes = 'yes')
@@ -54,7 +54,8 @@ def _swap_indexes(drop, create) -> None:
 def upgrade() -> None:
     op.add_column("incidents", sa.Column("type_codes", sa.String(length=400), server_default="", nullable=False))
     op.add_column("incidents", sa.Column("police_referred", sa.Boolean(), server_default="0", nullable=False))
-    op.execute(BACKFILL)
+    aggregate = "string_agg" if op.get_bind().dialect.name == "postgresql" else "group_concat"
+    op.execute(BACKFILL.format(aggregate=aggregate))
     _swap_indexes(OLD_INDEXES, NEW_INDEXES)
 
 

@@ -19,8 +19,8 @@ depends_on = None
 
 # A frozen copy of core.taxonomy.is_restricted at this revision (a migration never imports the app's code).
 RESTRICT = """
-UPDATE incidents SET restricted = 1
-WHERE restricted = 0 AND (
+UPDATE incidents SET restricted = TRUE
+WHERE restricted = FALSE AND (
   EXISTS (SELECT 1 FROM incident_types t WHERE t.incident_id = incidents.id AND t.code = 'SS-STAFF')
   OR EXISTS (SELECT 1 FROM people_involved p WHERE p.incident_id = incidents.id
              AND p.role = 'alleged_perpetrator'

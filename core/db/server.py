@@ -1,0 +1,85 @@
+"""The trust's PostgreSQL server as a store location (core layer; issue 16).
+
+A store is opened from a location: a folder (the embedded SQLCipher store, `core.db.engine`) or a
+`postgresql://` URL, handled here with psycopg 3. The URL names the server and database only: the password is
+always passed apart from it (asked for at sign-in, never kept in settings), so a URL carrying one is refused.
+Any host other than this computer must be reached over TLS that checks the server's certificate against the
+trust's CA (`sslmode=verify-full`); PostgreSQL itself has no encryption at rest (docs/admin-guide.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.errors import ValidationError
+
+SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+STATEMENT_TIMEOUT_MS = 30000
+
+
+def is_server_location(location: str) -> bool:
+    return location.strip().lower().startswith(tuple(f"{s}://" for s in SCHEMES))
+
+
+def _problem(message: str) -> ValidationError:
+    return ValidationError({"server": message})
+
+
+def parse_location(location: str, *, ca_file: str = "") -> URL:
+    """Check a server address and return the URL to connect with (psycopg driver, TLS settings applied).
+
+    Raises ValidationError naming the server address for anything unsafe or malformed; the message never repeats
+    the address itself, which may hold a password."""
+    try:
+        url = make_url(location.strip())
+    except ArgumentError:
+        raise _problem("The server address is not a valid postgresql:// address.") from None
+    if url.drivername not in SCHEMES:
+        raise _problem("The server address must start with postgresql://.")
+    if url.password:
+        raise _problem("Take the password out of the server address: Lantern asks for it when you sign in and "
+                       "never keeps it in settings.")
+    if not url.database:
+        raise _problem("The server address must name the database, e.g. postgresql://server.trust.nhs.uk/lantern.")
+    query = dict(url.query)
+    host = url.host or ""
+    if host.lower() not in LOCAL_HOSTS and not host.startswith("/"):
+        if query.get("sslmode", "verify-full") != "verify-full":
+            raise _problem("A server on another computer must be reached with sslmode=verify-full, so the "
+                           "connection is encrypted and the server's certificate is checked.")
+        ca = query.get("sslrootcert", ca_file)
+        if not ca:
+            raise _problem("A server on another computer needs the trust's certificate authority file: set "
+                           "server_ca_file in the machine-wide settings (see the admin guide).")
+        query.update(sslmode="verify-full", sslrootcert=ca)
+    return url.set(drivername="postgresql+psycopg", query=query)
+
+
+def make_server_engine(location: str, *, username: str, password: str, ca_file: str = "",
+                       pool_size: int = 4) -> Engine:
+    """An engine that signs in to the server as `username` (each Lantern account is a database login role).
+
+    The password goes to the driver only, never into the URL, a log or an exception; statements and rows are
+    never logged."""
+    url = parse_location(location, ca_file=ca_file).set(username=username)
+    engine = create_engine(
+        url,
+        connect_args={"password": password, "application_name": "lantern", "connect_timeout": 10,
+                      "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
+        pool_size=pool_size,
+        max_overflow=4,
+        pool_timeout=30,
+        pool_pre_ping=True,
+        pool_use_lifo=True,
+        hide_parameters=True,
+        echo=False,
+    )
+
+    @event.listens_for(engine, "engine_connect")
+    def _never_echo(conn):
+        conn._echo = False
+
+    return engine
