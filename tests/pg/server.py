@@ -66,7 +66,8 @@ class ThrowawayServer:
         return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
     @classmethod
-    def start(cls, bindir: Path) -> ThrowawayServer:
+    def start(cls, bindir: Path, *, tls: tuple[bytes, bytes] | None = None) -> ThrowawayServer:
+        """`tls`: the server's certificate and private key (PEM); the server then also accepts TLS connections."""
         root = Path(tempfile.mkdtemp(prefix="lantern-pg-"))
         server = cls(bindir=bindir, root=root, port=_free_port(), password=secrets.token_urlsafe(18))
         server.socket_dir.mkdir()
@@ -80,7 +81,16 @@ class ThrowawayServer:
         server._run(bindir / "initdb", "-D", server.data, "-U", server.superuser, "--pwfile", pwfile,
                     "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
         pwfile.unlink()
-        options = (f"-c port={server.port} -c listen_addresses=127.0.0.1 "
+        options = ""
+        if tls:
+            for name, pem in zip(("server.crt", "server.key"), tls, strict=True):
+                path = server.data / name
+                path.write_bytes(pem)
+                os.chmod(path, 0o600)
+                if os.geteuid() == 0:
+                    shutil.chown(path, "postgres")
+            options = "-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key "
+        options += (f"-c port={server.port} -c listen_addresses=127.0.0.1 "
                    f"-c unix_socket_directories={server.socket_dir} -c fsync=off -c full_page_writes=off "
                    "-c synchronous_commit=off -c max_connections=200")
         server._run(bindir / "pg_ctl", "-D", server.data, "-o", options, "-l", root / "server.log", "-w", "-t", "60",
