@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.report_action)
 
     def unsent_report(self) -> bool:
-        from ui.incident_form import IncidentFormPage
+        from ui.pages.incident_form import IncidentFormPage
 
         form = self.page(IncidentFormPage)
         return form is not None and form.has_content()
@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
                 self.restore_button.setFocus()
 
     def on_restore_clicked(self) -> None:
-        from ui.admin import AdminPage
+        from ui.pages.admin import AdminPage
 
         admin = self.page(AdminPage)
         if admin is not None:

@@ -29,10 +29,10 @@ from core.services import accounts, incidents, review
 from core.services.review import IncidentQuery
 from tests.ui.manager_helpers import modal
 from tests.ui.nurse_helpers import WAIT, alt, focused, keyboard_report, press, sign_in, type_text
-from ui.action_queue import ActionQueuePage, CompleteDialog
 from ui.app import AppController
 from ui.models.manager import IncidentListModel, QueueModel, ViewLogModel
-from ui.review import ReviewPage, ViewLogDialog
+from ui.pages.action_queue import ActionQueuePage, CompleteDialog
+from ui.pages.review import ReviewPage, ViewLogDialog
 
 DEMO = paths.DEMO_PASSWORD
 NOTE = "Spoke with the affected member of staff, offered support and updated the patient's care plan."
@@ -213,8 +213,8 @@ def drive_next(cls, act) -> list:
 def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot, tmp_path):
     from tests.conftest import PASSWORD
     from tests.core.helpers_common import PY, REPO, python_env
-    from ui.admin import AccountDialog, AdminPage
     from ui.dialogs.signin import ChangePasswordDialog
+    from ui.pages.admin import AccountDialog, AdminPage
 
     folder = tmp_path / "ward-store"
     made = subprocess.run([PY, str(REPO / "main.py"), "init", "--store", str(folder), "--org", "RXX",

@@ -15,9 +15,9 @@ from core.services import incidents, queue
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, modal, press_later
 from tests.ui.nurse_helpers import sign_in
-from ui.action_queue import ActionQueuePage, CompleteDialog
 from ui.app import AppController
-from ui.review import HarmDialog, ReviewPage, TextDialog
+from ui.pages.action_queue import ActionQueuePage, CompleteDialog
+from ui.pages.review import HarmDialog, ReviewPage, TextDialog
 
 
 def test_manager_journey(qtbot, make_store, monkeypatch):
@@ -128,7 +128,7 @@ def test_write_manager_screenshots(qtbot, tmp_path):
     from core.security.keyslots import MINIMUM_KDF
     from tests.conftest import PASSWORD
     from tests.ui.nurse_helpers import sign_in as nurse_sign_in
-    from ui.dashboard import DashboardPage
+    from ui.pages.dashboard import DashboardPage
 
     out = Path(SHOTS)
     out.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from core.security.keyslots import MINIMUM_KDF
 from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT, alt, focused, form_of, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
-from ui.my_incidents import COL_ACTIONS, COL_REFERENCE, COL_STATUS, MyIncidentsPage
+from ui.pages.my_incidents import COL_ACTIONS, COL_REFERENCE, COL_STATUS, MyIncidentsPage
 
 
 def test_nurse_journey_by_keyboard(qtbot, make_store, record_property):

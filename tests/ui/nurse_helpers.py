@@ -7,10 +7,10 @@ from PySide6.QtWidgets import QApplication
 
 from tests.conftest import PASSWORD
 from ui.app import AppController
-from ui.incident_form import IncidentFormPage
+from ui.pages.incident_form import IncidentFormPage
 
 WAIT = 15000
-# Tab stops of the yes / no / not known questions on the people page (ui/incident_form/people.py QUESTIONS):
+# Tab stops of the yes / no / not known questions on the people page (ui/pages/incident_form/people.py QUESTIONS):
 # an affected patient is asked all six; an affected member of staff all but detention; an alleged
 # perpetrator under 18 and capacity.
 ANSWERS_AFFECTED_PATIENT = 6

@@ -89,8 +89,8 @@ def test_the_time_problem_is_read_as_the_problem_itself(nurse_window, qtbot):
 
 
 def test_every_label_on_the_managers_screens_is_read(qtbot, make_store):
-    from ui.dashboard import DashboardPage
-    from ui.review import ReviewPage
+    from ui.pages.dashboard import DashboardPage
+    from ui.pages.review import ReviewPage
 
     store, actors, _recovery, wards = make_store("manager-store")
     seed(store, actors, wards)
@@ -120,7 +120,7 @@ def test_every_label_on_the_managers_screens_is_read(qtbot, make_store):
 
 
 def test_every_label_on_the_administration_page_is_read(qtbot, make_store):
-    from ui.admin import AdminPage
+    from ui.pages.admin import AdminPage
 
     store, _actors, _recovery, _wards = make_store()
     store.close()
@@ -244,9 +244,9 @@ def visible_tables(window):
 
 
 def test_tab_leaves_every_table_of_the_managers_screens(qtbot, make_store):
-    from ui.action_queue import ActionQueuePage
-    from ui.dashboard import DashboardPage
-    from ui.review import ReviewPage
+    from ui.pages.action_queue import ActionQueuePage
+    from ui.pages.dashboard import DashboardPage
+    from ui.pages.review import ReviewPage
 
     store, actors, _recovery, wards = make_store()
     seed(store, actors, wards)
@@ -285,8 +285,8 @@ def test_tab_leaves_every_table_of_the_managers_screens(qtbot, make_store):
 
 
 def test_tab_leaves_the_accounts_table_and_my_incidents(qtbot, make_store):
-    from ui.admin import AdminPage
-    from ui.my_incidents import MyIncidentsPage
+    from ui.pages.admin import AdminPage
+    from ui.pages.my_incidents import MyIncidentsPage
 
     store, actors, _recovery, wards = make_store()
     seed(store, actors, wards)
@@ -312,7 +312,7 @@ def test_every_prompt_step_is_reached_by_tab_and_read_with_its_guidance(qtbot, m
     from PySide6.QtWidgets import QApplication
 
     from tests.core.manager_helpers import report
-    from ui.incident_form.prompts import PromptsDialog
+    from ui.pages.incident_form.prompts import PromptsDialog
 
     store, actors, _recovery, wards = make_store()
     detail = report(store, actors["nurse"], wards["Oak Ward"], perpetrator="staff", types=("SS-SA",),

@@ -8,10 +8,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from core.services import accounts
 from tests.conftest import PASSWORD
-from ui import access_requests
-from ui.admin import AdminPage, UsersModel
 from ui.context import AppContext
-from ui.home import HomePage
+from ui.pages import access_requests
+from ui.pages.admin import AdminPage, UsersModel
+from ui.pages.home import HomePage
 from ui.session import Session
 from ui.tasks import TaskRunner
 
@@ -44,7 +44,7 @@ def test_a_new_nurse_waits_for_the_lead_who_is_shown_the_password_that_signs_in(
     """Separation of duties (issue 13 item 1): the administrator is never shown a usable password for an account
     that reads incidents; the lead approves it on Home and is shown the temporary password, once."""
     page, store, actors = admin_page
-    from ui import admin as admin_module
+    from ui.pages import admin as admin_module
 
     def fake_exec(dialog):
         dialog.username.setText("newnurse")
@@ -81,7 +81,7 @@ def test_a_new_nurse_waits_for_the_lead_who_is_shown_the_password_that_signs_in(
 
 def test_an_administrator_account_still_gets_its_temporary_password(admin_page, qtbot, monkeypatch):
     page, store, _actors = admin_page
-    from ui import admin as admin_module
+    from ui.pages import admin as admin_module
 
     def fake_exec(dialog):
         dialog.username.setText("second.admin")

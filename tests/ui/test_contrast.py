@@ -73,7 +73,7 @@ def test_the_style_sheet_draws_a_focus_ring_on_everything_that_takes_the_focus()
 
 
 def test_the_running_app_gets_the_palette_and_style_sheet(qtbot):
-    from ui.incident_form.steps import WhenWhereStep
+    from ui.pages.incident_form.steps import WhenWhereStep
 
     app = QApplication.instance()
     saved_palette, saved_sheet = QPalette(app.palette()), app.styleSheet()

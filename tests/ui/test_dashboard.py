@@ -12,7 +12,7 @@ from core.clock import LONDON, utcnow
 from core.demo.seed import add_synthetic_incidents
 from core.services import reports
 from tests.ui.manager_helpers import WAIT, Contexts, modal
-from ui.dashboard import DashboardPage, DrillDownDialog, _qdate
+from ui.pages.dashboard import DashboardPage, DrillDownDialog, _qdate
 
 N = 80
 

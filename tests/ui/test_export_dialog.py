@@ -19,8 +19,8 @@ from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT
 from ui.context import AppContext
 from ui.dialogs.export import COL_KEEP, ExportDialog
-from ui.exports_page import ExportsPage
 from ui.pages import page_registry
+from ui.pages.exports import ExportsPage
 from ui.session import Session
 from ui.tasks import TaskRunner
 

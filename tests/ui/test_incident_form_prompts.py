@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from core.services import incidents
 from tests.ui.nurse_helpers import WAIT, focused, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
-from ui.incident_form.wording import due_text, owner_text
+from ui.pages.incident_form.wording import due_text, owner_text
 
 
 def test_due_text_in_london_time():
@@ -58,7 +58,7 @@ def test_each_prompt_shows_its_deadline_basis_and_source_and_checks_read_as_chec
     a "not known" check says it is a check (the fast path leaves the person questions not known)."""
     from PySide6.QtWidgets import QLabel
 
-    from ui.incident_form.wording import esc
+    from ui.pages.incident_form.wording import esc
 
     store, _actors, _recovery, _wards = make_store()
     store.close()
@@ -98,7 +98,7 @@ def test_a_window_that_closed_before_the_report_is_said_plainly_in_the_prompt(qt
 
     from core.clock import utcnow
     from core.dto import IncidentDraft, PersonDraft
-    from ui.incident_form.prompts import PromptsDialog
+    from ui.pages.incident_form.prompts import PromptsDialog
 
     override = tmp_path / "rules-local.toml"
     override.write_text(

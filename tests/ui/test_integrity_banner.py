@@ -61,7 +61,7 @@ def test_administrator_is_offered_the_restore_wizard_from_the_banner(qtbot, make
     assert window.restore_button.isVisible() and "Restore the latest backup" in window.damage_text.text()
     qtbot.waitUntil(lambda: window.restore_button.hasFocus(), timeout=WAIT)
     qtbot.keyClick(window.restore_button, Qt.Key.Key_Space)
-    from ui.admin import AdminPage
+    from ui.pages.admin import AdminPage
 
     admin = window.page(AdminPage)
     assert window.tabs.currentWidget() is admin

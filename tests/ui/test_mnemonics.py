@@ -64,8 +64,8 @@ def clashes(window: QWidget, where: str) -> list[str]:
 
 def walk(qtbot, controller, window) -> list[str]:
     """Every tab of the main window, every inner tab of a page, every step of the report form."""
-    from ui.incident_form import IncidentFormPage
-    from ui.review import ReviewPage
+    from ui.pages.incident_form import IncidentFormPage
+    from ui.pages.review import ReviewPage
 
     found = []
     for i in range(window.tabs.count()):

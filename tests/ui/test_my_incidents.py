@@ -11,7 +11,14 @@ from core.services import accounts, incidents
 from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT
 from ui.context import AppContext
-from ui.my_incidents import COL_ACTIONS, COL_FEEDBACK, COL_REFERENCE, COL_STATUS, MyIncidentsModel, MyIncidentsPage
+from ui.pages.my_incidents import (
+    COL_ACTIONS,
+    COL_FEEDBACK,
+    COL_REFERENCE,
+    COL_STATUS,
+    MyIncidentsModel,
+    MyIncidentsPage,
+)
 from ui.session import Session
 from ui.tasks import TaskRunner
 

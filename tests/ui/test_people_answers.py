@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from core.clock import utcnow
 from core.services import drafts, incidents
 from tests.ui.nurse_helpers import WAIT, focused, form_of, press, type_text
-from ui.incident_form.people import QUESTIONS
+from ui.pages.incident_form.people import QUESTIONS
 
 
 def _people_step(window):

@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from core import paths
 from core.services import accounts, backups, maintenance
 from tests.conftest import PASSWORD
-from ui.admin import AdminPage
 from ui.context import AppContext
 from ui.dialogs.restore_wizard import RestoreWizard
+from ui.pages.admin import AdminPage
 from ui.session import Session
 from ui.tasks import TaskRunner
 

@@ -13,7 +13,7 @@ from core.db.store import unit_of_work
 from core.services import incidents
 from tests.ui.manager_helpers import WAIT, Contexts, modal, press_later, seed
 from ui.main_window import MainWindow
-from ui.review import EditDialog, HarmDialog, ReviewPage, TextDialog, ViewLogDialog
+from ui.pages.review import EditDialog, HarmDialog, ReviewPage, TextDialog, ViewLogDialog
 
 
 @pytest.fixture

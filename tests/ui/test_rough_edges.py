@@ -12,7 +12,7 @@ from tests.ui.nurse_helpers import WAIT, form_of, press, sign_in
 from tests.ui.test_lock import start_typing
 from ui.app import AppController
 from ui.dialogs.signin import SignInDialog
-from ui.home import HomePage
+from ui.pages.home import HomePage
 
 
 def test_problems_from_the_last_report_are_not_on_the_next_blank_form(nurse_window, qtbot):

@@ -55,8 +55,8 @@ def test_gui_arguments():
 
 def test_home_report_button_opens_the_form_and_managers_see_it_admins_do_not(qtbot, make_store):
     from tests.ui.nurse_helpers import sign_in
-    from ui.home import HomePage
-    from ui.incident_form import IncidentFormPage
+    from ui.pages.home import HomePage
+    from ui.pages.incident_form import IncidentFormPage
 
     store, _actors, _recovery, _wards = make_store()
     store.close()

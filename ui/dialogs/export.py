@@ -2,7 +2,7 @@
 
 `ExportDialog` only collects the user's choices (kind, ward, period, destination, what to do with each
 identifier-like hit) and shows what its caller loads for it: the hits and the re-export flags. The caller
-(ui.exports_page) calls the services. `ExportProgress` runs core's `iter_export` on the database lane, maps
+(ui.pages.exports) calls the services. `ExportProgress` runs core's `iter_export` on the database lane, maps
 its Progress to a progress bar with Cancel, and ends with the "not encrypted" notice.
 """
 

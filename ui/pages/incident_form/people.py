@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from core.dto import PersonDraft
 from core.taxonomy import is_staff, load_taxonomy
-from ui.incident_form.steps import Step, combo, error_label, heading, set_combo, set_error
-from ui.incident_form.wording import esc
+from ui.pages.incident_form.steps import Step, combo, error_label, heading, set_combo, set_error
+from ui.pages.incident_form.wording import esc
 
 REF_HINT = "Initials or hospital number, never a name"
 ACCOUNT_LABEL = "Their Lantern account (if they have one)"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import local
 from core.rules import BASES
-from ui.incident_form.wording import GROUPS, due_text, esc, owner_text
+from ui.pages.incident_form.wording import GROUPS, due_text, esc, owner_text
 from ui.widgets.a11y import LiveLabel, plain
 
 WINDOW_CLOSED = re.compile(r"The window closed at .+?: record what was done\.")

@@ -20,8 +20,8 @@ from core.clock import local
 from core.services import incidents
 from core.taxonomy import load_taxonomy
 from ui.context import AppContext
-from ui.incident_form.wording import STATUS_LABELS, due_text, esc, owner_text
 from ui.models.base import SORT_ROLE, RowsModel
+from ui.pages.incident_form.wording import STATUS_LABELS, due_text, esc, owner_text
 from ui.widgets.a11y import LiveLabel
 
 COL_REFERENCE, COL_WHEN, COL_TYPES, COL_STATUS, COL_ACTIONS, COL_FEEDBACK = range(6)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import LONDON, local, utcnow
 from core.taxonomy import load_taxonomy
-from ui.incident_form.wording import esc
+from ui.pages.incident_form.wording import esc
 from ui.privacy_guard import PrivacyGuard
 from ui.widgets.a11y import LiveLabel
 

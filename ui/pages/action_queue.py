@@ -473,7 +473,7 @@ class ActionQueuePage(QWidget):
         row = self.selected()
         if row is not None:
             self.open_incident_requested.emit(row.incident_id)
-            from ui.review import show_incident
+            from ui.pages.review import show_incident
 
             show_incident(self, row.incident_id)
 

@@ -34,7 +34,7 @@ class HomePage(QWidget):
         layout.addWidget(info)
         self.access_requests = None
         if allowed(actor, "access.approve"):  # the safeguarding lead approves content access (separation of duties)
-            from ui.access_requests import AccessRequestsBox
+            from ui.pages.access_requests import AccessRequestsBox
 
             self.access_requests = AccessRequestsBox(ctx)
             layout.addWidget(self.access_requests)
@@ -42,7 +42,7 @@ class HomePage(QWidget):
 
     def on_report_clicked(self) -> None:
         """Open the report form, as Ctrl+N does."""
-        from ui.incident_form import IncidentFormPage
+        from ui.pages.incident_form import IncidentFormPage
 
         window = self.window()
         form = window.page(IncidentFormPage) if hasattr(window, "page") else None

@@ -107,7 +107,7 @@ class DrillDownDialog(QDialog):
         row = self.model.data(self.model.index(index.row(), 0), ROW_ROLE) if index.isValid() else None
         if row is None:
             return
-        from ui.review import show_incident
+        from ui.pages.review import show_incident
 
         show_incident(self.parentWidget(), row.incident_id)
         self.accept()

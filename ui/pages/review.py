@@ -44,9 +44,7 @@ from core.services import accounts, closure, incidents, queue, review
 from core.services.review import IncidentQuery
 from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
 from ui import style
-from ui.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
 from ui.context import AppContext
-from ui.incident_form.people import PeopleStep
 from ui.models.base import ROW_ROLE
 from ui.models.manager import (
     ACTION_STATUS,
@@ -58,6 +56,8 @@ from ui.models.manager import (
     ViewLogModel,
     when,
 )
+from ui.pages.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
+from ui.pages.incident_form.people import PeopleStep
 from ui.widgets.a11y import LiveLabel, announce, reflow_layout
 
 STATUS_CHOICES = (("Open (submitted or in review)", "open"), ("All", None), ("Submitted", "submitted"),
@@ -127,7 +127,7 @@ def record_html(d, tax, reporter: str = "") -> str:
 
 class EditDialog(_Form):
     """Change the main facts and the people of a submitted report. A reason is required; the earlier version is
-    kept. The people use the report form's own editors (ui.incident_form.people), account link included; harm
+    kept. The people use the report form's own editors (ui.pages.incident_form.people), account link included; harm
     grades are changed with Confirm harm, so each person keeps the grades they had."""
 
     def __init__(self, detail, parent=None):

@@ -13,14 +13,14 @@ PageFactory = Callable[[AppContext], QWidget]
 
 
 def page_registry() -> list[tuple[str, str, PageFactory]]:
-    from ui.action_queue import ActionQueuePage
-    from ui.admin import AdminPage
-    from ui.dashboard import DashboardPage
-    from ui.exports_page import ExportsPage
-    from ui.home import HomePage
-    from ui.incident_form import IncidentFormPage
-    from ui.my_incidents import MyIncidentsPage
-    from ui.review import ReviewPage
+    from ui.pages.action_queue import ActionQueuePage
+    from ui.pages.admin import AdminPage
+    from ui.pages.dashboard import DashboardPage
+    from ui.pages.exports import ExportsPage
+    from ui.pages.home import HomePage
+    from ui.pages.incident_form import IncidentFormPage
+    from ui.pages.my_incidents import MyIncidentsPage
+    from ui.pages.review import ReviewPage
 
     pages: list[tuple[str, str, PageFactory]] = [
         ("&Home", "store.check", HomePage),
