@@ -16,13 +16,14 @@ from sqlalchemy import func, insert, select, update
 from core.clock import LONDON, to_db, utcnow
 from core.db import audit
 from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
+from core.db.queries.incidents import police_referred_clause
 from core.db.store import Store, is_store, unit_of_work
 from core.demo.synthetic import plan, spread_over_year, synthetic_incident
 from core.dto import Actor
 from core.rules import evaluate, load_rules
 from core.security.permissions import ADMINISTRATOR, NURSE, SAFEGUARDING_LEAD, WARD_MANAGER
 from core.services import accounts
-from core.services.incidents import HARM_ORDER, facts_for, police_referred_clause
+from core.services.incident_mapping import HARM_ORDER, facts_for
 from core.services.reports import default_period
 from core.taxonomy import derive_pair, derive_pd09, is_restricted, load_taxonomy, needs_harm_confirmation
 
@@ -156,7 +157,7 @@ def _incident_row(run: _Run, draft, incident_id: str, number: int, status: str, 
         flags=json.dumps(list(draft.flags)),
         pair=derive_pair({"role": p.role, "type": p.person_type} for p in draft.people),
         harm_physical=phys, harm_psychological=psych, pd09=derive_pd09(phys, psych),
-        # The services' restriction rule (core/services/incidents.py _write_draft).
+        # The services' restriction rule (core/services/incident_mapping.py _derive).
         restricted=is_restricted(draft.types, draft.people),
         harm_confirmation_needed=confirm and status != "closed", feedback_note="",
         type_codes=" ".join(sorted(set(draft.types))), taxonomy_version=run.taxonomy_version,

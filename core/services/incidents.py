@@ -1,309 +1,50 @@
 """Incident lifecycle services: draft, submit (rules run here), review, close, reopen, actions (core layer).
 
 One function per user action, one transaction each, each audited. Audit details
-hold codes and ids only, never the text of a report.
+hold codes and ids only, never the text of a report. The checks on a draft are in core.services.validation,
+the rows <-> DTOs mapping in core.services.incident_mapping, the SQL clauses in core.db.queries.incidents and
+who may read what in core.services.visibility; the names other code uses from them stay importable from here.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, literal_column, or_, select
+from sqlalchemy import delete, func, select
 
 from core.clock import from_db, now_db, to_db, utcnow
 from core.db import audit
-from core.db.models import (
-    FormDraft,
-    Incident,
-    IncidentType,
-    IncidentVersion,
-    PersonInvolved,
-    ReferenceCounter,
-    SafeguardingAction,
-    Ward,
-)
+from core.db.models import FormDraft, Incident, IncidentType, IncidentVersion, SafeguardingAction, Ward
+from core.db.queries.incidents import POLICE_ALWAYS_RULE as POLICE_ALWAYS_RULE
+from core.db.queries.incidents import named_users, next_reference, refresh_police_referred, ward_service_type
+from core.db.queries.incidents import police_referred_clause as police_referred_clause
+from core.db.queries.incidents import stale_summaries as stale_summaries
 from core.db.store import Store, unit_of_work
-from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, PersonDraft, VersionInfo
-from core.errors import ConfigError, NotFound, PermissionDenied, ValidationError
-from core.privacy import KINDS as PID_KINDS
-from core.privacy import find_pid
-from core.rules import IncidentFacts, PersonFacts, RequiredAction, Rule, active_rules, evaluate
+from core.dto import ActionInfo, Actor, IncidentDetail, IncidentDraft, IncidentSummary, VersionInfo
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.rules import RequiredAction, active_rules, evaluate
 from core.security.permissions import allowed, require, require_ward
 from core.security.refusals import attach, audited
 from core.services import closure
+from core.services.incident_mapping import (
+    action_info,
+    action_row,
+    detail_of,
+    draft_of,
+    facts_for,
+    snapshot_of,
+    write_draft,
+)
+from core.services.validation import MAX_TEXT, validate_draft
 from core.services.visibility import may_view, visible_incidents
-from core.taxonomy import derive_pair, derive_pd09, is_restricted, load_taxonomy, needs_harm_confirmation
+from core.taxonomy import derive_pd09, load_taxonomy
 
-MAX_TEXT = 20_000
 HARM_CONFIRM_RULE = "harm-grading-confirm"  # the rule whose action confirm_harm completes
-HARM_ORDER = {"none": 0, "low": 1, "moderate": 2, "severe": 3, "fatal": 4}
-POLICE_RULE_PREFIX = "police-"
-POLICE_ALWAYS_RULE = "police-inform-staff-alleged"
 
 
-# ----- validation (pure; the form shows these messages next to the fields) ----
-
-def validate_draft(draft: IncidentDraft, *, for_submit: bool, now: datetime | None = None) -> dict[str, str]:
-    """Plain-English problems with a draft, keyed by field. Saving a draft only checks shape;
-    submitting needs the fast-path minimum (at most 8 inputs)."""
-    tax = load_taxonomy()
-    errors: dict[str, str] = {}
-    unknown = [t for t in draft.types if not tax.has("incident_types", t)]
-    if unknown:
-        errors["types"] = "One of the chosen incident types is not in the list."
-    if draft.location and not tax.has("locations", draft.location):
-        errors["location"] = "Choose where it happened from the list."
-    if draft.shift and not tax.has("shifts", draft.shift):
-        errors["shift"] = "Choose a shift from the list."
-    if draft.occurred_precision not in ("exact", "approximate"):
-        errors["occurred_at"] = "Say whether the time is exact or approximate."
-    if draft.occurred_at is not None:
-        if not isinstance(draft.occurred_at, datetime) or draft.occurred_at.tzinfo is None:
-            errors["occurred_at"] = "The date and time are not valid."
-        elif draft.occurred_at > (now or utcnow()):
-            errors["occurred_at"] = "The incident time is in the future. Check the date and time."
-    bad_flags = [f for f in draft.flags if not tax.has("context_flags", f)]
-    if bad_flags:
-        errors["flags"] = "One of the ticked details is not recognised."
-    if len(draft.description) > MAX_TEXT or len(draft.immediate_actions) > MAX_TEXT:
-        errors["description"] = f"Keep each text box under {MAX_TEXT:,} characters."
-    for i, person in enumerate(draft.people, start=1):
-        problem = _person_problem(person, tax)
-        if problem:
-            errors[f"people.{i}"] = f"Person {i}: {problem}"
-    errors.update(unsaveable_text(draft))
-    if not for_submit:
-        return errors
-    if not draft.types:
-        errors.setdefault("types", "Choose at least one type of incident.")
-    if draft.occurred_at is None:
-        errors.setdefault("occurred_at", "Give the date and time it happened (approximate is fine).")
-    elif draft.occurred_precision == "approximate" and not draft.shift:
-        errors.setdefault("shift", "For an approximate time, choose the shift it happened in.")
-    if not draft.location:
-        errors.setdefault("location", "Choose where it happened (\"Unknown\" is fine).")
-    affected = [p for p in draft.people if p.role == "affected"]
-    if not affected:
-        errors.setdefault("people", "Add the person affected (their type is enough for now).")
-    if not any(p.role == "alleged_perpetrator" for p in draft.people):
-        errors.setdefault("people.perpetrator", "Add the person alleged to have done it (\"Unknown\" is fine).")
-    if affected and any(p.harm_physical is None or p.harm_psychological is None for p in affected):
-        errors.setdefault("harm", "Grade the physical and psychological harm for each person affected.")
-    if not draft.description.strip():
-        errors.setdefault("description", "Describe briefly what happened.")
-    return errors
-
-
-UNSAVEABLE = ("contains a character that cannot be saved (often left by copying and pasting). Delete the last "
-              "few characters you pasted and type them again.")
-
-
-def unsaveable_text(draft: IncidentDraft) -> dict[str, str]:
-    """Text boxes holding a lone surrogate (text no encoding can store), keyed by field."""
-    found: dict[str, str] = {}
-    for name, label in (("description", "The description"), ("immediate_actions", "Immediate actions")):
-        if _unencodable(getattr(draft, name)):
-            found[name] = f"{label} {UNSAVEABLE}"
-    for i, person in enumerate(draft.people, start=1):
-        if any(_unencodable(v) for v in vars(person).values() if isinstance(v, str)):
-            found[f"people.{i}"] = f"Person {i}: a detail {UNSAVEABLE}"
-    return found
-
-
-def _unencodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _person_problem(p: PersonDraft, tax) -> str:
-    if not tax.has("person_roles", p.role):
-        return "choose their role."
-    if not tax.has("person_types", p.person_type):
-        return "choose whether they are a patient, staff, visitor, other or unknown."
-    if p.sex and not tax.has("sexes", p.sex):
-        return "choose their sex from the list."
-    if p.age_years is not None and not (0 <= p.age_years <= 120):
-        return "age must be between 0 and 120."
-    if p.age_years is not None and p.under_18 is not None and (p.age_years < 18) != p.under_18:
-        return f"the age ({p.age_years}) and the answer to 'Under 18?' disagree. Correct one of them."
-    if p.age_band and not tax.has("age_bands", p.age_band):
-        return "choose an age band from the list."
-    if p.police_wishes and not tax.has("police_wishes", p.police_wishes):
-        return "choose their wishes about the police from the list."
-    if p.harm_physical and not tax.has("harm_physical", p.harm_physical):
-        return "choose a physical harm level from the list."
-    if p.harm_psychological and not tax.has("harm_psychological", p.harm_psychological):
-        return "choose a psychological harm level from the list."
-    if len(p.local_ref) > 40:
-        return "keep the reference under 40 characters (initials or a hospital number, never a name)."
-    found = find_pid(p.local_ref)
-    if found:  # the same detector that screens free text and every export (issue 14)
-        return (f"the reference looks like {PID_KINDS[found[0].kind]}. Use initials or a hospital number, "
-                "never a name, NHS number, date of birth or contact details.")
-    return ""
-
-
-# ----- mapping -----------------------------------------------------------------
-
-def _worst(levels) -> str | None:
-    graded = [lvl for lvl in levels if lvl]
-    return max(graded, key=HARM_ORDER.__getitem__) if graded else None
-
-
-def facts_for(draft: IncidentDraft, reported_at: datetime, service_type: str | None = None) -> IncidentFacts:
-    """The rules engine's view of a draft. `service_type` is the ward's (Ward.service_type): on a CAMHS ward
-    the engine presumes a patient of unknown age is under 18. None means not known, which presumes nothing."""
-    affected = [p for p in draft.people if p.role == "affected"]
-    people = tuple(
-        PersonFacts(role=p.role, type=p.person_type, age_years=p.age_years, age_band=p.age_band, sex=p.sex,
-                    detained=p.detained, capacity_concern=p.capacity_concern,
-                    care_support_needs=p.care_support_needs, police_wishes=p.police_wishes,
-                    linked_user=p.linked_user_id is not None, under_18=p.under_18,
-                    could_become_pregnant=p.could_become_pregnant)
-        for p in draft.people
-    )
-    return IncidentFacts(
-        types=frozenset(draft.types), occurred_at=draft.occurred_at, reported_at=reported_at,
-        location=draft.location or "unknown", people=people, flags=frozenset(draft.flags),
-        harm_physical=_worst(p.harm_physical for p in affected) or "none",
-        harm_psychological=_worst(p.harm_psychological for p in affected) or "none",
-        service_type=service_type,
-    )
-
-
-def ward_service_type(session, ward_id: int) -> str | None:
-    """The ward's service type from its row (e.g. "camhs"), or None when there is no such ward."""
-    return session.scalar(select(Ward.service_type).where(Ward.id == ward_id))
-
-
-def _draft_of(session, inc: Incident) -> IncidentDraft:
-    people = session.scalars(select(PersonInvolved).where(PersonInvolved.incident_id == inc.id)
-                             .order_by(PersonInvolved.position)).all()
-    types = session.scalars(select(IncidentType.code).where(IncidentType.incident_id == inc.id)
-                            .order_by(IncidentType.code)).all()
-    return IncidentDraft(
-        ward_id=inc.ward_id, types=tuple(types), occurred_at=from_db(inc.occurred_at),
-        occurred_precision=inc.occurred_precision, shift=inc.shift, location=inc.location,
-        people=tuple(PersonDraft(
-            role=p.role, person_type=p.person_type, local_ref=p.local_ref, sex=p.sex, age_years=p.age_years,
-            age_band=p.age_band, detained=p.detained, capacity_concern=p.capacity_concern,
-            care_support_needs=p.care_support_needs, police_wishes=p.police_wishes,
-            harm_physical=p.harm_physical, harm_psychological=p.harm_psychological,
-            linked_user_id=p.linked_user_id, under_18=p.under_18,
-            could_become_pregnant=p.could_become_pregnant) for p in people),
-        flags=tuple(json.loads(inc.flags)), description=inc.description, immediate_actions=inc.immediate_actions,
-    )
-
-
-def _write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
-    inc.ward_id = draft.ward_id
-    inc.occurred_at = to_db(draft.occurred_at) if draft.occurred_at else None
-    inc.occurred_precision, inc.shift, inc.location = draft.occurred_precision, draft.shift, draft.location
-    inc.flags = json.dumps(sorted(set(draft.flags)))
-    inc.description, inc.immediate_actions = draft.description, draft.immediate_actions
-    session.query(IncidentType).filter(IncidentType.incident_id == inc.id).delete()
-    session.query(PersonInvolved).filter(PersonInvolved.incident_id == inc.id).delete()
-    for code in sorted(set(draft.types)):
-        session.add(IncidentType(incident_id=inc.id, code=code))
-    for position, p in enumerate(draft.people):
-        session.add(PersonInvolved(
-            incident_id=inc.id, position=position, role=p.role, person_type=p.person_type,
-            local_ref=p.local_ref.strip(), sex=p.sex, age_years=p.age_years, age_band=p.age_band,
-            detained=p.detained, capacity_concern=p.capacity_concern, care_support_needs=p.care_support_needs,
-            police_wishes=p.police_wishes, harm_physical=p.harm_physical, harm_psychological=p.harm_psychological,
-            linked_user_id=p.linked_user_id, under_18=p.under_18, could_become_pregnant=p.could_become_pregnant))
-    affected = [p for p in draft.people if p.role == "affected"]
-    inc.pair = derive_pair({"role": p.role, "type": p.person_type} for p in draft.people) if draft.people else None
-    inc.harm_physical = _worst(p.harm_physical for p in affected)
-    inc.harm_psychological = _worst(p.harm_psychological for p in affected)
-    inc.pd09 = derive_pd09(inc.harm_physical, inc.harm_psychological) if (
-        inc.harm_physical and inc.harm_psychological) else None
-    inc.restricted = is_restricted(draft.types, draft.people)
-    inc.harm_confirmation_needed = needs_harm_confirmation(
-        draft.types, [(p.harm_physical, p.harm_psychological) for p in affected], draft.flags)
-    inc.type_codes = " ".join(sorted(set(draft.types)))
-    refresh_police_referred(session, inc)
-    inc.updated_at = now_db()
-
-
-# ----- police referral (kept on the incident row for the dashboard, migration 0006) ---------------------
-
-def police_informed_clause():
-    """A police action that shows the police were told: the staff-allegation police action done, or any police
-    action completed with a crime reference. (A WHERE clause on SafeguardingAction.)"""
-    return and_(SafeguardingAction.status == "done",
-                or_(SafeguardingAction.rule_id == POLICE_ALWAYS_RULE,
-                    and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
-
-
-def police_referred_clause():
-    """An incident counts as referred to the police when any person involved wanted the police told, or the
-    staff-allegation police action is done, or any police action was completed with a crime reference.
-    (A WHERE clause on Incident, read from the child rows; `Incident.police_referred` keeps its answer.)"""
-    wanted = (select(PersonInvolved.id)
-              .where(PersonInvolved.incident_id == Incident.id, PersonInvolved.police_wishes == "yes").exists())
-    informed = (select(SafeguardingAction.id)
-                .where(SafeguardingAction.incident_id == Incident.id, police_informed_clause()).exists())
-    return or_(wanted, informed)
-
-
-def stale_summaries(session) -> int:
-    """How many incidents' summary columns disagree with their child rows (store check; should be none)."""
-    type_codes = literal_column("coalesce((SELECT group_concat(t.code, ' ' ORDER BY t.code) FROM incident_types t "
-                                "WHERE t.incident_id = incidents.id), '')")
-    return session.scalar(select(func.count()).select_from(Incident).where(or_(
-        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause())))
-
-
-def refresh_police_referred(session, inc: Incident) -> None:
-    """Recompute `inc.police_referred` from its people and actions. Every service that writes either calls it."""
-    session.flush()
-    inc.police_referred = bool(session.scalar(select(police_referred_clause()).where(Incident.id == inc.id)))
-
-
-def action_info(a: SafeguardingAction, reference: str, now: datetime | None = None,
-                rules: dict[str, Rule] | None = None) -> ActionInfo:
-    due = from_db(a.due_at)
-    rule = (rules_in_force() if rules is None else rules).get(a.rule_id or "")
-    return ActionInfo(a.id, a.incident_id, reference, a.rule_id, a.title, a.guidance, a.why, a.source, a.owner_role,
-                      a.owner_label, a.assigned_user_id, a.mandatory, a.deadline_kind, due, a.status, a.note,
-                      a.reference, from_db(a.completed_at), _group(a, due, now or utcnow()),
-                      rule.basis if rule else "", bool(rule and rule.checks))
-
-
-def rules_in_force() -> dict[str, Rule]:
-    """The rules in force now by id: what an action's deadline basis and whether it is a "not known" check are
-    read from (neither is stored per action; a trust's override can change a deadline, which makes its basis
-    local). A broken override file leaves both not known rather than stopping the record from being read;
-    submitting a report still refuses with the file's error (core.rules.active_rules)."""
-    try:
-        return {rule.id: rule for rule in active_rules().rules}
-    except ConfigError:
-        return {}
-
-
-def _group(a: SafeguardingAction, due: datetime, now: datetime) -> str:
-    if a.status != "open":
-        return "done"
-    hours = (due - now).total_seconds() / 3600
-    return "now" if a.deadline_kind == "immediate" or hours <= 1 else "today" if hours <= 24 else "later"
-
-
-# ----- visibility ---------------------------------------------------------------
-
-# Who may read what is decided in SQL by one predicate (core.services.visibility), for single reads, lists,
-# the queue, the dashboard and every export alike. named_users and _why_refused only explain a refusal.
-
-def named_users(session, incident_id: str) -> set[str]:
-    return set(session.scalars(select(PersonInvolved.linked_user_id).where(
-        PersonInvolved.incident_id == incident_id, PersonInvolved.linked_user_id.is_not(None))))
-
+# ----- reading one incident (who may read it: core.services.visibility) ------------------------------------
 
 def load_visible(session, actor: Actor, incident_id: str) -> Incident:
     inc = session.get(Incident, incident_id)
@@ -330,53 +71,12 @@ def _why_refused(actor: Actor, inc: Incident | None, named: set[str]) -> str:
     return "restricted" if inc.restricted else "ward"
 
 
-def detail_of(session, inc: Incident, now: datetime | None = None) -> IncidentDetail:
-    ward = session.get(Ward, inc.ward_id)
-    actions = session.scalars(select(SafeguardingAction).where(SafeguardingAction.incident_id == inc.id)
-                              .order_by(SafeguardingAction.due_at, SafeguardingAction.id)).all()
-    rules = rules_in_force() if actions else {}
-    return IncidentDetail(
-        inc.id, inc.reference, inc.ward_id, ward.name if ward else "", inc.status, inc.reporter_id,
-        _draft_of(session, inc), from_db(inc.reported_at), from_db(inc.submitted_at), from_db(inc.closed_at),
-        inc.pair, inc.harm_physical, inc.harm_psychological, inc.pd09, inc.restricted,
-        inc.harm_confirmation_needed, inc.feedback_note, inc.version,
-        tuple(action_info(a, inc.reference, now, rules) for a in actions))
-
-
-def _snapshot(session, inc: Incident) -> dict:
-    draft = _draft_of(session, inc)
-    data = asdict(draft)
-    data["occurred_at"] = to_db(draft.occurred_at) if draft.occurred_at else None
-    data.update(status=inc.status, feedback_note=inc.feedback_note, harm_physical=inc.harm_physical,
-                harm_psychological=inc.harm_psychological, restricted=inc.restricted)
-    return data
-
-
 def _keep_version(session, actor: Actor, inc: Incident, reason: str, extra: dict | None = None) -> None:
     """Keep the record as it is now, with the reason for the change (`extra` adds to the snapshot)."""
-    snapshot = {**_snapshot(session, inc), **(extra or {})}
+    snapshot = {**snapshot_of(session, inc), **(extra or {})}
     session.add(IncidentVersion(incident_id=inc.id, version=inc.version, snapshot=json.dumps(snapshot),
                                 reason=reason, created_by=actor.user_id, created_at=now_db()))
     inc.version += 1
-
-
-def _next_reference(session, year: int) -> str:
-    """Take the year's next number from its counter row, inside the caller's write transaction.
-
-    References are never parsed back from text (demo references like `LAN-2026-D000300` share the store). The
-    write transaction holds the store's write lock (BEGIN IMMEDIATE), so two reports cannot take one number; a
-    number already used by some other path (a restored or hand-made record) is skipped, never reused.
-    """
-    counter = session.get(ReferenceCounter, year)
-    if counter is None:
-        counter = ReferenceCounter(year=year, last_number=0)
-        session.add(counter)
-    while True:
-        counter.last_number += 1
-        reference = f"LAN-{year}-{counter.last_number:05d}"
-        if session.scalar(select(Incident.id).where(Incident.reference == reference)) is None:
-            session.flush()
-            return reference
 
 
 # ----- services -------------------------------------------------------------------
@@ -396,12 +96,12 @@ def _create_in(session, actor: Actor, draft: IncidentDraft) -> Incident:
     if errors:
         raise ValidationError(errors)
     now = now_db()
-    inc = Incident(id=str(uuid.uuid4()), reference=_next_reference(session, utcnow().year), ward_id=draft.ward_id,
+    inc = Incident(id=str(uuid.uuid4()), reference=next_reference(session, utcnow().year), ward_id=draft.ward_id,
                    reporter_id=actor.user_id, status="draft", created_at=now, updated_at=now, flags="[]",
                    taxonomy_version=load_taxonomy().version)
     session.add(inc)
     session.flush()
-    _write_draft(session, inc, draft)
+    write_draft(session, inc, draft)
     audit.record(session, actor, "incident.create", entity_type="incident", entity_id=inc.id,
                  detail={"reference": inc.reference, "status": "draft"})
     return inc
@@ -435,7 +135,7 @@ def _update_in(session, actor: Actor, incident_id: str, draft: IncidentDraft, re
         raise ValidationError(errors)
     if inc.status != "draft":
         _keep_version(session, actor, inc, reason.strip())
-    _write_draft(session, inc, draft)
+    write_draft(session, inc, draft)
     audit.record(session, actor, "incident.update", entity_type="incident", entity_id=inc.id,
                  detail={"status": inc.status, "version": inc.version})
     return inc
@@ -481,7 +181,7 @@ def _submit_in(session, actor: Actor, incident_id: str, now: datetime | None) ->
         raise ValidationError({"status": "This report has already been submitted."})
     if inc.reporter_id != actor.user_id:
         raise PermissionDenied("Only the person who started this draft can submit it.")
-    draft = _draft_of(session, inc)
+    draft = draft_of(session, inc)
     reported = now or utcnow()
     errors = validate_draft(draft, for_submit=True, now=reported)
     if errors:
@@ -490,20 +190,12 @@ def _submit_in(session, actor: Actor, incident_id: str, now: datetime | None) ->
     required = evaluate(facts_for(draft, reported, ward_service_type(session, inc.ward_id)), rules)
     created = now_db()
     for action in required:
-        session.add(_action_row(inc.id, action, created))
+        session.add(action_row(inc.id, action, created))
     inc.status, inc.reported_at, inc.submitted_at = "submitted", to_db(reported), to_db(reported)
     inc.rules_version = getattr(rules, "version", None)
     audit.record(session, actor, "incident.submit", entity_type="incident", entity_id=inc.id,
                  detail={"reference": inc.reference, "actions": len(required), "restricted": inc.restricted})
     return inc, reported
-
-
-def _action_row(incident_id: str, action: RequiredAction, created: str) -> SafeguardingAction:
-    return SafeguardingAction(
-        incident_id=incident_id, rule_id=action.rule_id, title=action.title, guidance=action.guidance,
-        why=action.why, source=action.source, owner_role=action.owner_role, owner_label=action.owner_label or "",
-        mandatory=action.mandatory, deadline_kind=action.deadline_kind, due_at=to_db(action.due), status="open",
-        created_at=created)
 
 
 def get_incident(store: Store, actor: Actor, incident_id: str) -> IncidentDetail:

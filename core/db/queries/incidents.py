@@ -1,0 +1,78 @@
+"""Queries about incidents: the police-referral clauses, the stored summaries' check, references (core layer).
+
+Each takes the caller's session and never commits. `Incident.police_referred` and `Incident.type_codes` are
+summaries of an incident's child rows (migration 0006), kept by the services so the dashboard counts from one
+table; `stale_summaries` is the store check that they still agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, literal_column, or_, select
+
+from core.db.models import Incident, PersonInvolved, ReferenceCounter, SafeguardingAction, Ward
+
+POLICE_RULE_PREFIX = "police-"
+POLICE_ALWAYS_RULE = "police-inform-staff-alleged"
+
+
+def police_informed_clause():
+    """A police action that shows the police were told: the staff-allegation police action done, or any police
+    action completed with a crime reference. (A WHERE clause on SafeguardingAction.)"""
+    return and_(SafeguardingAction.status == "done",
+                or_(SafeguardingAction.rule_id == POLICE_ALWAYS_RULE,
+                    and_(SafeguardingAction.rule_id.like(POLICE_RULE_PREFIX + "%"), SafeguardingAction.reference != "")))
+
+
+def police_referred_clause():
+    """An incident counts as referred to the police when any person involved wanted the police told, or the
+    staff-allegation police action is done, or any police action was completed with a crime reference.
+    (A WHERE clause on Incident, read from the child rows; `Incident.police_referred` keeps its answer.)"""
+    wanted = (select(PersonInvolved.id)
+              .where(PersonInvolved.incident_id == Incident.id, PersonInvolved.police_wishes == "yes").exists())
+    informed = (select(SafeguardingAction.id)
+                .where(SafeguardingAction.incident_id == Incident.id, police_informed_clause()).exists())
+    return or_(wanted, informed)
+
+
+def stale_summaries(session) -> int:
+    """How many incidents' summary columns disagree with their child rows (store check; should be none)."""
+    type_codes = literal_column("coalesce((SELECT group_concat(t.code, ' ' ORDER BY t.code) FROM incident_types t "
+                                "WHERE t.incident_id = incidents.id), '')")
+    return session.scalar(select(func.count()).select_from(Incident).where(or_(
+        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause())))
+
+
+def refresh_police_referred(session, inc: Incident) -> None:
+    """Recompute `inc.police_referred` from its people and actions. Every service that writes either calls it."""
+    session.flush()
+    inc.police_referred = bool(session.scalar(select(police_referred_clause()).where(Incident.id == inc.id)))
+
+
+def named_users(session, incident_id: str) -> set[str]:
+    """The accounts linked to people involved in this incident (staff named in it)."""
+    return set(session.scalars(select(PersonInvolved.linked_user_id).where(
+        PersonInvolved.incident_id == incident_id, PersonInvolved.linked_user_id.is_not(None))))
+
+
+def ward_service_type(session, ward_id: int) -> str | None:
+    """The ward's service type from its row (e.g. "camhs"), or None when there is no such ward."""
+    return session.scalar(select(Ward.service_type).where(Ward.id == ward_id))
+
+
+def next_reference(session, year: int) -> str:
+    """Take the year's next number from its counter row, inside the caller's write transaction.
+
+    References are never parsed back from text (demo references like `LAN-2026-D000300` share the store). The
+    write transaction holds the store's write lock (BEGIN IMMEDIATE), so two reports cannot take one number; a
+    number already used by some other path (a restored or hand-made record) is skipped, never reused.
+    """
+    counter = session.get(ReferenceCounter, year)
+    if counter is None:
+        counter = ReferenceCounter(year=year, last_number=0)
+        session.add(counter)
+    while True:
+        counter.last_number += 1
+        reference = f"LAN-{year}-{counter.last_number:05d}"
+        if session.scalar(select(Incident.id).where(Incident.reference == reference)) is None:
+            session.flush()
+            return reference
