@@ -75,34 +75,50 @@ def _dates(text: str, today: date):
 def find_pid(text: str, *, today: date | None = None) -> list[Finding]:
     """Spans of `text` that look like personal identifiers, in text order, never overlapping."""
     today = today or date.today()
-    found: list[Finding] = []
     if not text:
-        return found
-    if not _DIGITS.search(text):  # every kind holds a digit except an email address
-        return [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)] if "@" in text else found
+        return []
+    found: list[Finding] = []
+    # Every kind holds a digit except an email address. An earlier kind wins a span both would claim.
+    for finder in _FINDERS if _DIGITS.search(text) else (_emails,):
+        for kind, start, end in finder(text, today):
+            if not any(f.start < end and start < f.end for f in found):
+                found.append(Finding(kind, start, end))
+    return sorted(found, key=lambda f: f.start)
 
-    def add(kind: str, start: int, end: int) -> None:
-        if not any(f.start < end and start < f.end for f in found):
-            found.append(Finding(kind, start, end))
 
+def _emails(text: str, _today: date):
     for m in _EMAIL.finditer(text) if "@" in text else ():
-        add("email", m.start(), m.end())
+        yield "email", m.start(), m.end()
+
+
+def _nhs_numbers(text: str, _today: date):
     for m in _NHS.finditer(text):
         if nhs_number_valid("".join(_DIGITS.findall(m.group()))):
-            add("nhs_number", m.start(), m.end())
+            yield "nhs_number", m.start(), m.end()
+
+
+def _births(text: str, today: date):
     for m, year in _dates(text, today):
         before = text[max(0, m.start() - 20):m.start()]
         if _BIRTH_WORDS.search(before) or year <= today.year - OLD_DATE_YEARS:
-            add("date_of_birth", m.start(), m.end())
+            yield "date_of_birth", m.start(), m.end()
+
+
+def _phones(text: str, _today: date):
     for m in _PHONE.finditer(text):
         digits = "".join(_DIGITS.findall(m.group().replace("(0)", "")))
         national = digits[2:] if digits.startswith("44") else digits[4:] if digits.startswith("0044") else digits[1:]
         if len(national) in (9, 10):
-            add("phone", m.start(), m.end())
+            yield "phone", m.start(), m.end()
+
+
+def _postcodes(text: str, _today: date):
     for m in _POSTCODE.finditer(text):
         if m.group().isupper() or not _ORDINAL.search(m.group()):
-            add("postcode", m.start(), m.end())
-    return sorted(found, key=lambda f: f.start)
+            yield "postcode", m.start(), m.end()
+
+
+_FINDERS = (_emails, _nhs_numbers, _births, _phones, _postcodes)
 
 
 def warning_for(findings: list[Finding]) -> str:

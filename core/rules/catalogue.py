@@ -47,23 +47,32 @@ def _person_words(table: dict, taxonomy: Taxonomy) -> str:
     for key, (if_true, if_false, if_unknown) in _YES_NO.items():
         if key in table:
             parts.append(if_unknown if table[key] == NOT_KNOWN else if_true if table[key] else if_false)
-    if "age_under" in table:
-        parts.append(f"known (or presumed) to be under {table['age_under']}")
-    if "age_not_under" in table:
-        parts.append(f"not known to be under {table['age_not_under']}")
-    if "age_unknown_under" in table:
-        parts.append(f"whose age is not recorded well enough to say whether they are under {table['age_unknown_under']}")
-    if "police_wishes_in" in table:
-        wishes = [w for w in table["police_wishes_in"] if w != NOT_KNOWN]
-        words = [_labels(taxonomy, "police_wishes", wishes)] if wishes else []
-        if NOT_KNOWN in table["police_wishes_in"]:
-            words.append("not recorded")
-        parts.append(f"whose wish about the police is: {' or '.join(words)}")
-    if "sex_in" in table:
-        parts.append(f"whose recorded sex is {_labels(taxonomy, 'sexes', table['sex_in'])} (or not recorded)"
-                     if "unknown" in table["sex_in"] else
-                     f"whose recorded sex is {_labels(taxonomy, 'sexes', table['sex_in'])}")
+    parts += [words(table[key], taxonomy) for key, words in _PERSON_WORDS if key in table]
     return f"an {who}" if not parts else f"a{'n' if who[0] in 'aeiou' else ''} {who} " + ", ".join(parts)
+
+
+def _police_words(values, taxonomy: Taxonomy) -> str:
+    wishes = [w for w in values if w != NOT_KNOWN]
+    words = [_labels(taxonomy, "police_wishes", wishes)] if wishes else []
+    if NOT_KNOWN in values:
+        words.append("not recorded")
+    return f"whose wish about the police is: {' or '.join(words)}"
+
+
+def _sex_words(values, taxonomy: Taxonomy) -> str:
+    sexes = f"whose recorded sex is {_labels(taxonomy, 'sexes', values)}"
+    return f"{sexes} (or not recorded)" if "unknown" in values else sexes
+
+
+# A person's other keys in plain words, in the catalogue's order: (key, words for its value).
+_PERSON_WORDS = (
+    ("age_under", lambda years, _tax: f"known (or presumed) to be under {years}"),
+    ("age_not_under", lambda years, _tax: f"not known to be under {years}"),
+    ("age_unknown_under",
+     lambda years, _tax: f"whose age is not recorded well enough to say whether they are under {years}"),
+    ("police_wishes_in", _police_words),
+    ("sex_in", _sex_words),
+)
 
 
 def describe_when(table: dict, taxonomy: Taxonomy) -> str:
@@ -74,36 +83,34 @@ def describe_when(table: dict, taxonomy: Taxonomy) -> str:
 def _clauses(table: dict, taxonomy: Taxonomy) -> list[str]:
     if table.get("always"):
         return ["every incident"]
-    clauses = []
-    if "types_any" in table:
-        clauses.append(f"the incident is coded as {_labels(taxonomy, 'incident_types', table['types_any'], True)}")
-    if "types_only" in table:
-        clauses.append(f"every type it is coded with is {_labels(taxonomy, 'incident_types', table['types_only'], True)}")
-    if "flags_any" in table:
-        clauses.append(f"the incident is flagged: {_flag_labels(taxonomy, table['flags_any'], ' or ')}")
-    if "flags_all" in table:
-        clauses.append(f"the incident is flagged: {_flag_labels(taxonomy, table['flags_all'], ' and ')}")
-    if "location_in" in table:
-        clauses.append(f"it happened in: {_labels(taxonomy, 'locations', table['location_in'])}")
-    if "perpetrator_type_in" in table:
-        clauses.append(f"an alleged perpetrator is a {_labels(taxonomy, 'person_types', table['perpetrator_type_in'])}")
-    if "affected_type_in" in table:
-        clauses.append(f"an affected person is a {_labels(taxonomy, 'person_types', table['affected_type_in'])}")
-    if "person" in table:
-        clauses.append(f"there is {_person_words(table['person'], taxonomy)}")
-    if "harm_at_least" in table:
-        levels = [f"the worst {scale} harm is {level} or worse" for scale, level in table["harm_at_least"].items()]
-        clauses.append(", or ".join(levels))
-    if "occurred_within_hours" in table:
-        clauses.append(f"it was reported within {table['occurred_within_hours']} hours of happening")
-    if "reported_after_hours" in table:
-        clauses.append(f"it was reported more than {table['reported_after_hours']} hours after it happened")
-    if "any_of" in table:
-        options = [_nested(c, taxonomy) for c in table["any_of"]]
-        clauses.append(options[0] if len(options) == 1 else "either " + "; or ".join(options))
-    if "none_of" in table:
-        clauses.append("not when " + "; nor when ".join(_nested(c, taxonomy) for c in table["none_of"]))
-    return clauses
+    return [words(table[key], taxonomy) for key, words in _CLAUSES if key in table]
+
+
+def _harm_words(levels: dict, _tax: Taxonomy) -> str:
+    return ", or ".join(f"the worst {scale} harm is {level} or worse" for scale, level in levels.items())
+
+
+def _any_of_words(conditions: list, taxonomy: Taxonomy) -> str:
+    options = [_nested(c, taxonomy) for c in conditions]
+    return options[0] if len(options) == 1 else "either " + "; or ".join(options)
+
+
+# Each test of a `when` table in plain words, in the catalogue's order: (key, words for its value).
+_CLAUSES = (
+    ("types_any", lambda v, tax: f"the incident is coded as {_labels(tax, 'incident_types', v, True)}"),
+    ("types_only", lambda v, tax: f"every type it is coded with is {_labels(tax, 'incident_types', v, True)}"),
+    ("flags_any", lambda v, tax: f"the incident is flagged: {_flag_labels(tax, v, ' or ')}"),
+    ("flags_all", lambda v, tax: f"the incident is flagged: {_flag_labels(tax, v, ' and ')}"),
+    ("location_in", lambda v, tax: f"it happened in: {_labels(tax, 'locations', v)}"),
+    ("perpetrator_type_in", lambda v, tax: f"an alleged perpetrator is a {_labels(tax, 'person_types', v)}"),
+    ("affected_type_in", lambda v, tax: f"an affected person is a {_labels(tax, 'person_types', v)}"),
+    ("person", lambda v, tax: f"there is {_person_words(v, tax)}"),
+    ("harm_at_least", _harm_words),
+    ("occurred_within_hours", lambda v, _tax: f"it was reported within {v} hours of happening"),
+    ("reported_after_hours", lambda v, _tax: f"it was reported more than {v} hours after it happened"),
+    ("any_of", _any_of_words),
+    ("none_of", lambda v, tax: "not when " + "; nor when ".join(_nested(c, tax) for c in v)),
+)
 
 
 def _nested(table: dict, taxonomy: Taxonomy) -> str:

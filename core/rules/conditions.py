@@ -112,45 +112,53 @@ class Condition:
     def matches(self, facts: IncidentFacts) -> bool:
         if self.always:
             return True
-        if self.types_any is not None and not (facts.types & self.types_any):
-            return False
-        if self.types_only is not None and not facts.types <= self.types_only:
-            return False
-        if self.flags_any is not None and not (facts.flags & self.flags_any):
-            return False
-        if self.flags_all is not None and not self.flags_all <= facts.flags:
-            return False
-        if self.location_in is not None and facts.location not in self.location_in:
-            return False
-        if self.perpetrator_type_in is not None and not _some(facts, "alleged_perpetrator", self.perpetrator_type_in):
-            return False
-        if self.affected_type_in is not None and not _some(facts, "affected", self.affected_type_in):
-            return False
-        if self.person is not None and not any(self.person.matches(p) for p in facts.people):
-            return False
-        if (self.harm_physical_in is not None or self.harm_psychological_in is not None) and not (
-            facts.harm_physical in (self.harm_physical_in or ())
-            or facts.harm_psychological in (self.harm_psychological_in or ())
-        ):
-            return False
-        if self.occurred_within_hours is not None and (
-            (utc(facts.reported_at) - utc(facts.occurred_at)).total_seconds() > self.occurred_within_hours * 3600
-        ):
-            return False
-        if self.reported_after_hours is not None and (
-            (utc(facts.reported_at) - utc(facts.occurred_at)).total_seconds() <= self.reported_after_hours * 3600
-        ):
+        for name, passes in _TESTS:
+            wanted = getattr(self, name)
+            if wanted is not None and not passes(wanted, facts):
+                return False
+        if not self._harm_matches(facts):
             return False
         if self.any_of and not any(c.matches(facts) for c in self.any_of):
             return False
         return not any(c.matches(facts) for c in self.none_of)
+
+    def _harm_matches(self, facts: IncidentFacts) -> bool:
+        if self.harm_physical_in is None and self.harm_psychological_in is None:
+            return True
+        return (facts.harm_physical in (self.harm_physical_in or ())
+                or facts.harm_psychological in (self.harm_psychological_in or ()))
 
 
 def _some(facts: IncidentFacts, role: str, types: frozenset[str]) -> bool:
     return any(p.role == role and p.type in types for p in facts.people)
 
 
+def _delay_seconds(facts: IncidentFacts) -> float:
+    return (utc(facts.reported_at) - utc(facts.occurred_at)).total_seconds()
+
+
+# The single-valued tests of a Condition: (its field, whether the facts pass given the field's value). A field
+# left as None is not tested. `harm_at_least`, `any_of` and `none_of` are tested in Condition.matches.
+_TESTS = (
+    ("types_any", lambda want, facts: bool(facts.types & want)),
+    ("types_only", lambda want, facts: facts.types <= want),
+    ("flags_any", lambda want, facts: bool(facts.flags & want)),
+    ("flags_all", lambda want, facts: want <= facts.flags),
+    ("location_in", lambda want, facts: facts.location in want),
+    ("perpetrator_type_in", lambda want, facts: _some(facts, "alleged_perpetrator", want)),
+    ("affected_type_in", lambda want, facts: _some(facts, "affected", want)),
+    ("person", lambda want, facts: any(want.matches(p) for p in facts.people)),
+    ("occurred_within_hours", lambda want, facts: _delay_seconds(facts) <= want * 3600),
+    ("reported_after_hours", lambda want, facts: _delay_seconds(facts) > want * 3600),
+)
+
+
 # --- parsing ---------------------------------------------------------------------------------------
+
+# The tests that take codes from a taxonomy list: (key, code list).
+_CODE_TESTS = (("types_any", "incident_types"), ("types_only", "incident_types"), ("flags_any", "context_flags"),
+               ("flags_all", "context_flags"), ("location_in", "locations"), ("perpetrator_type_in", "person_types"),
+               ("affected_type_in", "person_types"))
 
 class _Parser:
     def __init__(self, file: str, entry: str, taxonomy: Taxonomy):
@@ -171,12 +179,7 @@ class _Parser:
             if table["always"] is not True or len(table) > 1:
                 self.fail(f"'{where}': 'always' must be 'always = true' and the only test")
             return Condition(always=True, source=table)
-        fields: dict[str, Any] = {"source": table}
-        for key, section in (("types_any", "incident_types"), ("types_only", "incident_types"), ("flags_any", "context_flags"),
-                             ("flags_all", "context_flags"), ("location_in", "locations"),
-                             ("perpetrator_type_in", "person_types"), ("affected_type_in", "person_types")):
-            if key in table:
-                fields[key] = self.codes(table[key], f"{where}.{key}", section)
+        fields: dict[str, Any] = {"source": table, **self.code_tests(table, where)}
         if "person" in table:
             fields["person"] = self.person(table["person"], f"{where}.person")
         if "harm_at_least" in table:
@@ -186,11 +189,16 @@ class _Parser:
                 fields[key] = self.whole_number(table[key], f"{where}.{key}")
         for key in ("any_of", "none_of"):
             if key in table:
-                nested = table[key]
-                if not isinstance(nested, list) or not nested:
-                    self.fail(f"'{where}.{key}' must be a non-empty list of tables")
-                fields[key] = tuple(self.condition(c, f"{where}.{key}[{i}]") for i, c in enumerate(nested))
+                fields[key] = self.nested(table[key], f"{where}.{key}")
         return Condition(**fields)
+
+    def code_tests(self, table: dict, where: str) -> dict[str, frozenset[str]]:
+        return {key: self.codes(table[key], f"{where}.{key}", section) for key, section in _CODE_TESTS if key in table}
+
+    def nested(self, value: Any, where: str) -> tuple[Condition, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail(f"'{where}' must be a non-empty list of tables")
+        return tuple(self.condition(c, f"{where}[{i}]") for i, c in enumerate(value))
 
     def codes(self, value: Any, where: str, section: str) -> frozenset[str]:
         if isinstance(value, str):
@@ -220,13 +228,7 @@ class _Parser:
                 fields[name] = self.codes(table[key], f"{where}.{key}", section)
         if "police_wishes_in" in table:
             fields["police_wishes_in"] = self.police_wishes(table["police_wishes_in"], f"{where}.police_wishes_in")
-        answers = []
-        for key in _PERSON_ANSWERS:
-            if key in table:
-                if not (isinstance(table[key], bool) or table[key] == NOT_KNOWN):
-                    self.fail(f"'{where}.{key}' must be true, false or \"{NOT_KNOWN}\"")
-                answers.append((key, None if table[key] == NOT_KNOWN else table[key]))
-        fields["answers"] = tuple(answers)
+        fields["answers"] = self.answers(table, where)
         if "age_under" in table and "age_not_under" in table:
             self.fail(f"'{where}' cannot have both age_under and age_not_under")
         ages = tuple((key, self.whole_number(table[key], f"{where}.{key}")) for key in AGE_KEYS if key in table)
@@ -234,6 +236,15 @@ class _Parser:
             fields["ages"] = ages
             fields["bands"] = tuple((b.code, b.min_years, b.max_years) for b in self.taxonomy.age_bands)
         return PersonPattern(**fields)
+
+    def answers(self, table: dict, where: str) -> tuple[tuple[str, bool | None], ...]:
+        answers = []
+        for key in _PERSON_ANSWERS:
+            if key in table:
+                if not (isinstance(table[key], bool) or table[key] == NOT_KNOWN):
+                    self.fail(f"'{where}.{key}' must be true, false or \"{NOT_KNOWN}\"")
+                answers.append((key, None if table[key] == NOT_KNOWN else table[key]))
+        return tuple(answers)
 
     def police_wishes(self, value: Any, where: str) -> frozenset[str | None]:
         values = [value] if isinstance(value, str) else value

@@ -129,6 +129,9 @@ def worst_harm(scale: str, levels: list[str | None]) -> str:
 _TOP_KEYS = {"types", "occurred_at", "reported_at", "location", "shift", "people", "flags", "harm", "service_type"}
 _PERSON_KEYS = {"role", "type", "ref", "age_years", "age_band", "sex", "detained", "capacity_concern",
                 "care_support_needs", "police_wishes", "linked_user", "harm", "under_18", "could_become_pregnant"}
+# A person's coded answers: (key, code list, whether it must be given).
+_PERSON_CODES = (("role", "person_roles", True), ("type", "person_types", True), ("age_band", "age_bands", False),
+                 ("sex", "sexes", False), ("police_wishes", "police_wishes", False))
 _ANSWERS = ("detained", "capacity_concern", "care_support_needs", "under_18", "could_become_pregnant")
 
 
@@ -159,37 +162,14 @@ def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None, now: datetime | 
         errors.add(key, f"unknown field (allowed: {', '.join(sorted(_TOP_KEYS))})")
 
     types = _codes(obj.get("types"), "types", taxonomy, "incident_types", errors)
-    occurred = _time(obj.get("occurred_at"), "occurred_at", errors)
-    reported = _time(obj.get("reported_at"), "reported_at", errors)
-    if occurred and reported and reported.astimezone(UTC) < occurred.astimezone(UTC):
-        errors.add("reported_at", "is before occurred_at; an incident cannot be reported before it happened")
-    if reported and now and reported.astimezone(UTC) > now.astimezone(UTC) + timedelta(minutes=FUTURE_SLACK_MINUTES):
-        errors.add("reported_at", "is in the future; give the time it was actually reported")
+    occurred, reported = _times(obj, now, errors)
     location = obj.get("location", "unknown")
-    if not (isinstance(location, str) and taxonomy.has("locations", location)):
-        errors.add("location", f"{location!r} is not a known location "
-                               f"(use one of: {', '.join(taxonomy.codes('locations'))})")
-    shift = obj.get("shift")
-    if shift is not None and not (isinstance(shift, str) and taxonomy.has("shifts", shift)):
-        errors.add("shift", f"{shift!r} is not a known shift (use one of: {', '.join(taxonomy.codes('shifts'))})")
     service = obj.get("service_type")
-    if service is not None and not (isinstance(service, str) and taxonomy.has("service_types", service)):
-        errors.add("service_type", f"{service!r} is not a known ward service type "
-                                   f"(use one of: {', '.join(taxonomy.codes('service_types'))})")
+    _check_places(obj, taxonomy, errors)
     flags = _flags(obj.get("flags", {}), taxonomy, errors)
     top_harm = _harm(obj.get("harm", {}), "harm", taxonomy, errors)
-
-    people_raw = obj.get("people", [])
-    people, harms = [], [top_harm]
-    if not isinstance(people_raw, list):
-        errors.add("people", "must be a list of people")
-        people_raw = []
-    for position, raw in enumerate(people_raw):
-        person, harm = _person(raw, f"people[{position}]", taxonomy, errors)
-        if person:
-            people.append(person)
-            if person.role == "affected":
-                harms.append(harm)
+    people, harms = _people(obj.get("people", []), taxonomy, errors)
+    harms.insert(0, top_harm)
 
     if errors.by_field:
         raise ValidationError(errors.by_field)
@@ -204,6 +184,45 @@ def facts_from_json(obj: Any, taxonomy: Taxonomy | None = None, now: datetime | 
         harm_psychological=worst_harm("psychological", [h.get("psychological") for h in harms]),
         service_type=service,
     )
+
+
+def _times(obj: dict, now: datetime | None, errors: _Errors) -> tuple[datetime | None, datetime | None]:
+    occurred = _time(obj.get("occurred_at"), "occurred_at", errors)
+    reported = _time(obj.get("reported_at"), "reported_at", errors)
+    if occurred and reported and reported.astimezone(UTC) < occurred.astimezone(UTC):
+        errors.add("reported_at", "is before occurred_at; an incident cannot be reported before it happened")
+    if reported and now and reported.astimezone(UTC) > now.astimezone(UTC) + timedelta(minutes=FUTURE_SLACK_MINUTES):
+        errors.add("reported_at", "is in the future; give the time it was actually reported")
+    return occurred, reported
+
+
+# Where and on what ward: (field, code list, what it is, whether it may be left out).
+_PLACES = (("location", "locations", "location", False), ("shift", "shifts", "shift", True),
+           ("service_type", "service_types", "ward service type", True))
+
+
+def _check_places(obj: dict, taxonomy: Taxonomy, errors: _Errors) -> None:
+    for key, section, what, optional in _PLACES:
+        value = obj.get(key, None if optional else "unknown")
+        if optional and value is None:
+            continue
+        if not (isinstance(value, str) and taxonomy.has(section, value)):
+            errors.add(key, f"{value!r} is not a known {what} (use one of: {', '.join(taxonomy.codes(section))})")
+
+
+def _people(value, taxonomy: Taxonomy, errors: _Errors) -> tuple[list[PersonFacts], list[dict]]:
+    """The people, and the harm of each affected one."""
+    people, harms = [], []
+    if not isinstance(value, list):
+        errors.add("people", "must be a list of people")
+        return people, harms
+    for position, raw in enumerate(value):
+        person, harm = _person(raw, f"people[{position}]", taxonomy, errors)
+        if person:
+            people.append(person)
+            if person.role == "affected":
+                harms.append(harm)
+    return people, harms
 
 
 def _codes(value, name: str, taxonomy: Taxonomy, section: str, errors: _Errors) -> list[str]:
@@ -264,35 +283,39 @@ def _harm(value, name: str, taxonomy: Taxonomy, errors: _Errors) -> dict[str, st
     return {scale: level for scale, level in value.items() if scale in ("physical", "psychological")}
 
 
-def _person(raw, name: str, taxonomy: Taxonomy, errors: _Errors) -> tuple[PersonFacts | None, dict]:
-    if not isinstance(raw, dict):
-        errors.add(name, "each person must be an object with at least a role and a type")
-        return None, {}
-    before = len(errors.by_field)
+def _check_person_codes(raw: dict, name: str, taxonomy: Taxonomy, errors: _Errors) -> None:
     for key in sorted(set(raw) - _PERSON_KEYS):
         errors.add(f"{name}.{key}", f"unknown field (allowed: {', '.join(sorted(_PERSON_KEYS))}); "
                                     "never put a name here")
-    for key, section in (("role", "person_roles"), ("type", "person_types")):
+    for key, section, required in _PERSON_CODES:
         value = raw.get(key)
-        if not (isinstance(value, str) and taxonomy.has(section, value)):
-            errors.add(f"{name}.{key}", f"{value!r} is not allowed (use one of: {', '.join(taxonomy.codes(section))})")
-    for key, section in (("age_band", "age_bands"), ("sex", "sexes"), ("police_wishes", "police_wishes")):
-        value = raw.get(key)
-        if value is not None and not (isinstance(value, str) and taxonomy.has(section, value)):
+        if (required or value is not None) and not (isinstance(value, str) and taxonomy.has(section, value)):
             errors.add(f"{name}.{key}", f"{value!r} is not allowed (use one of: {', '.join(taxonomy.codes(section))})")
     for key in (*_ANSWERS, "linked_user"):
         if raw.get(key) is not None and not isinstance(raw.get(key), bool):
             errors.add(f"{name}.{key}", "must be true, false, or null or left out for not known")
-    age = raw.get("age_years")
-    if age is not None and (isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120):
+
+
+def _check_age(raw: dict, age, name: str, taxonomy: Taxonomy, errors: _Errors) -> None:
+    whole = isinstance(age, int) and not isinstance(age, bool)
+    if age is not None and not (whole and 0 <= age <= 120):
         errors.add(f"{name}.age_years", "must be a whole number of years from 0 to 120")
     elif age is not None and isinstance(raw.get("age_band"), str) and taxonomy.has("age_bands", raw["age_band"]):
         band = taxonomy.age_band(raw["age_band"])
         if age < band.min_years or (band.max_years is not None and age > band.max_years):
             errors.add(f"{name}.age_band", f"does not match age_years {age}")
-    if isinstance(age, int) and not isinstance(age, bool) and isinstance(raw.get("under_18"), bool) \
-            and (age < 18) != raw["under_18"]:
+    if whole and isinstance(raw.get("under_18"), bool) and (age < 18) != raw["under_18"]:
         errors.add(f"{name}.under_18", f"does not match age_years {age}")
+
+
+def _person(raw, name: str, taxonomy: Taxonomy, errors: _Errors) -> tuple[PersonFacts | None, dict]:
+    if not isinstance(raw, dict):
+        errors.add(name, "each person must be an object with at least a role and a type")
+        return None, {}
+    before = len(errors.by_field)
+    _check_person_codes(raw, name, taxonomy, errors)
+    age = raw.get("age_years")
+    _check_age(raw, age, name, taxonomy, errors)
     ref = raw.get("ref")
     if ref is not None and not isinstance(ref, str):
         errors.add(f"{name}.ref", "must be text (a local reference such as initials, never a full name)")

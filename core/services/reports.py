@@ -19,7 +19,7 @@ Definitions (also in docs/manager-guide.md):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -133,70 +133,104 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
     with unit_of_work(store, write=False) as session:
         where = incident_filter(session, actor, query)
         ward_name = session.scalar(select(Ward.name).where(Ward.id == ward_id)) if ward_id else "All your wards"
+        counts = _single_counts(session, where)
+        types, months = _type_counts(session, where), _month_counts(session, where)
+        repeats = _repeats(session, where)
+        open_actions, overdue = _open_actions(session, where, now_text)
 
-        # One pass over the covering (ward, date) index for the single-valued breakdowns and the summary
-        # columns (migration 0006); the incident table and its child tables are not read.
-        dims = (Incident.shift, Incident.location, Incident.pair, Incident.harm_physical, Incident.harm_psychological)
-        shift, location, pair, phys, psych = Counter(), Counter(), Counter(), Counter(), Counter()
-        total = pending = referred = 0
-        for s, loc, p, hp, hs, pend, police, n in session.execute(
-                select(*dims, func.count().filter(Incident.harm_confirmation_needed.is_(True)),
-                       func.count().filter(Incident.police_referred.is_(True)), func.count()).where(where).group_by(*dims)):
-            shift[s] += n
-            location[loc] += n
-            pair[p] += n
-            phys[hp] += n
-            psych[hs] += n
-            total += n
-            pending += pend
-            referred += police
-
-        types = Counter()
-        for codes, n in session.execute(select(Incident.type_codes, func.count()).where(where)
-                                        .group_by(Incident.type_codes)):
-            for code in codes.split():
-                types[code] += n
-
-        # Months: group by UTC day, splitting off 23:00-23:59 UTC, which is the next London day in summer time.
-        months = Counter()
-        late = func.substr(Incident.occurred_at, 12, 2) == "23"
-        for day, is_late, n in session.execute(
-                select(func.substr(Incident.occurred_at, 1, 10), late, func.count()).where(where)
-                .group_by(func.substr(Incident.occurred_at, 1, 10), late)):
-            moment = datetime.fromisoformat(f"{day}T{'23:30' if is_late else '12:00'}+00:00").astimezone(LONDON)
-            months[f"{moment.year:04d}-{moment.month:02d}"] += n
-
-        # Repeat references are counted by SQLite over the people index, so only the repeats come back.
-        # `incident_id IN (incidents in view)`: SQLite sorts that list and walks the index in key order.
-        in_view = select(Incident.id).where(where)
-        repeat_count = func.count(PersonInvolved.incident_id.distinct())
-        person = (PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
-        repeats = [RepeatPerson(*row) for row in session.execute(
-            select(*person, repeat_count)
-            .where(PersonInvolved.incident_id.in_(in_view), PersonInvolved.local_ref != "")
-            .group_by(*person).having(repeat_count > 1).order_by(repeat_count.desc(), *person))]
-
-        # Open actions are few: walk them on the (status, due, incident) index and test each one's incident
-        # by its key. (The filter as a scalar subquery keyed on the incident id, so SQLite cannot drive from
-        # the far larger set of incidents in view.)
-        in_view_by_key = select(where).where(Incident.id == SafeguardingAction.incident_id).scalar_subquery()
-        open_actions, overdue = session.execute(
-            select(func.count(), func.count().filter(SafeguardingAction.due_at < now_text))
-            .where(SafeguardingAction.status == "open", in_view_by_key)).one()
+    def by(section: str, counter: Counter) -> tuple[Bucket, ...]:
+        return _buckets(counter, tax.codes(section), lambda c: tax.label(section, c))
 
     return Dashboard(
-        ward_id=ward_id, ward_name=ward_name or "", date_from=date_from, date_to=date_to, total=total,
-        by_type=tuple(b for b in _buckets(types, tax.type_codes, tax.type_label) if b.count),
-        by_pair=tuple(b for b in _buckets(pair, all_pairs(), pair_label) if b.count),
+        ward_id=ward_id, ward_name=ward_name or "", date_from=date_from, date_to=date_to, total=counts.total,
+        by_type=_counted(_buckets(types, tax.type_codes, tax.type_label)),
+        by_pair=_counted(_buckets(counts.pair, all_pairs(), pair_label)),
         by_month=_buckets(months, _months(date_from, date_to), _month_label),
-        by_shift=_buckets(shift, tax.codes("shifts"), lambda c: tax.label("shifts", c)),
-        by_location=tuple(b for b in _buckets(location, tax.codes("locations"), lambda c: tax.label("locations", c))
-                          if b.count),
-        harm_physical=_buckets(phys, tax.codes("harm_physical"), lambda c: tax.label("harm_physical", c)),
-        harm_psychological=_buckets(psych, tax.codes("harm_psychological"),
-                                    lambda c: tax.label("harm_psychological", c)),
-        repeat_people=tuple(repeats), police_referred=referred,
-        open_actions=open_actions, overdue_actions=overdue, harm_confirmation_pending=pending)
+        by_shift=by("shifts", counts.shift), by_location=_counted(by("locations", counts.location)),
+        harm_physical=by("harm_physical", counts.phys), harm_psychological=by("harm_psychological", counts.psych),
+        repeat_people=tuple(repeats), police_referred=counts.referred,
+        open_actions=open_actions, overdue_actions=overdue, harm_confirmation_pending=counts.pending)
+
+
+def _counted(buckets: tuple[Bucket, ...]) -> tuple[Bucket, ...]:
+    return tuple(b for b in buckets if b.count)
+
+
+@dataclass
+class _Counts:
+    """The single-valued breakdowns and the totals, folded from one grouped query."""
+
+    shift: Counter = field(default_factory=Counter)
+    location: Counter = field(default_factory=Counter)
+    pair: Counter = field(default_factory=Counter)
+    phys: Counter = field(default_factory=Counter)
+    psych: Counter = field(default_factory=Counter)
+    total: int = 0
+    pending: int = 0
+    referred: int = 0
+
+
+def _single_counts(session, where) -> _Counts:
+    # One pass over the covering (ward, date) index for the single-valued breakdowns and the summary
+    # columns (migration 0006); the incident table and its child tables are not read.
+    dims = (Incident.shift, Incident.location, Incident.pair, Incident.harm_physical, Incident.harm_psychological)
+    counts = _Counts()
+    for s, loc, p, hp, hs, pend, police, n in session.execute(
+            select(*dims, func.count().filter(Incident.harm_confirmation_needed.is_(True)),
+                   func.count().filter(Incident.police_referred.is_(True)), func.count()).where(where).group_by(*dims)):
+        counts.shift[s] += n
+        counts.location[loc] += n
+        counts.pair[p] += n
+        counts.phys[hp] += n
+        counts.psych[hs] += n
+        counts.total += n
+        counts.pending += pend
+        counts.referred += police
+    return counts
+
+
+def _type_counts(session, where) -> Counter:
+    types = Counter()
+    for codes, n in session.execute(select(Incident.type_codes, func.count()).where(where)
+                                    .group_by(Incident.type_codes)):
+        for code in codes.split():
+            types[code] += n
+    return types
+
+
+def _month_counts(session, where) -> Counter:
+    # Months: group by UTC day, splitting off 23:00-23:59 UTC, which is the next London day in summer time.
+    months = Counter()
+    late = func.substr(Incident.occurred_at, 12, 2) == "23"
+    for day, is_late, n in session.execute(
+            select(func.substr(Incident.occurred_at, 1, 10), late, func.count()).where(where)
+            .group_by(func.substr(Incident.occurred_at, 1, 10), late)):
+        moment = datetime.fromisoformat(f"{day}T{'23:30' if is_late else '12:00'}+00:00").astimezone(LONDON)
+        months[f"{moment.year:04d}-{moment.month:02d}"] += n
+    return months
+
+
+def _repeats(session, where) -> list[RepeatPerson]:
+    # Repeat references are counted by SQLite over the people index, so only the repeats come back.
+    # `incident_id IN (incidents in view)`: SQLite sorts that list and walks the index in key order.
+    in_view = select(Incident.id).where(where)
+    repeat_count = func.count(PersonInvolved.incident_id.distinct())
+    person = (PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
+    return [RepeatPerson(*row) for row in session.execute(
+        select(*person, repeat_count)
+        .where(PersonInvolved.incident_id.in_(in_view), PersonInvolved.local_ref != "")
+        .group_by(*person).having(repeat_count > 1).order_by(repeat_count.desc(), *person))]
+
+
+def _open_actions(session, where, now_text: str) -> tuple[int, int]:
+    # Open actions are few: walk them on the (status, due, incident) index and test each one's incident
+    # by its key. (The filter as a scalar subquery keyed on the incident id, so SQLite cannot drive from
+    # the far larger set of incidents in view.)
+    in_view_by_key = select(where).where(Incident.id == SafeguardingAction.incident_id).scalar_subquery()
+    open_actions, overdue = session.execute(
+        select(func.count(), func.count().filter(SafeguardingAction.due_at < now_text))
+        .where(SafeguardingAction.status == "open", in_view_by_key)).one()
+    return open_actions, overdue
 
 
 def drill_down(board: Dashboard, dimension: str, code: str) -> IncidentQuery:
@@ -204,8 +238,8 @@ def drill_down(board: Dashboard, dimension: str, code: str) -> IncidentQuery:
     if dimension not in DIMENSIONS:
         raise ValidationError({"dimension": "Unknown breakdown."})
     query = IncidentQuery(ward_id=board.ward_id, date_from=board.date_from, date_to=board.date_to)
-    field = {"type": "type_code", "pair": "pair"}.get(dimension, dimension)
-    return replace(query, **{field: code})
+    name = {"type": "type_code", "pair": "pair"}.get(dimension, dimension)
+    return replace(query, **{name: code})
 
 
 def parse_day(text: str | None, what: str) -> date | None:

@@ -127,22 +127,23 @@ def _eq_or_unrecorded(column, value):
     return column.is_(None) if value == UNRECORDED else column == value
 
 
-def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool = True):
-    """The WHERE clause for a query: visibility, ward, status, period and the chosen breakdown value.
+# Breakdown values a query may narrow to, each the name of an Incident column and an IncidentQuery field.
+_BREAKDOWNS = ("pair", "shift", "location", "harm_physical", "harm_psychological")
 
-    Status is compared as `status || ''` so SQLite (which has no statistics here) does not pick the
-    ward+status index and sort everything; it walks the covering date indexes instead (migration 0003).
-    """
-    conds = [visible_incidents(session, actor, ward_id=q.ward_id, ward_index=ward_index)]
+
+def _status_clause(wanted: str | None):
     status = Incident.status.concat("")
-    if q.status is None:
-        conds.append(status.in_(REPORTED))
-    elif q.status == "open":
-        conds.append(status.in_(("submitted", "in_review")))
-    elif q.status in STATUS_FILTERS:
-        conds.append(status == q.status)
-    else:
-        raise ValidationError({"status": "Choose a status from the list."})
+    if wanted is None:
+        return status.in_(REPORTED)
+    if wanted == "open":
+        return status.in_(("submitted", "in_review"))
+    if wanted in STATUS_FILTERS:
+        return status == wanted
+    raise ValidationError({"status": "Choose a status from the list."})
+
+
+def _period_clauses(q: IncidentQuery) -> list:
+    conds = []
     if q.date_from:
         conds.append(Incident.occurred_at >= day_start(q.date_from))
     if q.date_to:
@@ -150,21 +151,23 @@ def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool
     if q.month:
         start, end = month_bounds(q.month)
         conds += [Incident.occurred_at >= start, Incident.occurred_at < end]
+    return conds
+
+
+def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool = True):
+    """The WHERE clause for a query: visibility, ward, status, period and the chosen breakdown value.
+
+    Status is compared as `status || ''` so SQLite (which has no statistics here) does not pick the
+    ward+status index and sort everything; it walks the covering date indexes instead (migration 0003).
+    """
+    conds = [visible_incidents(session, actor, ward_id=q.ward_id, ward_index=ward_index), _status_clause(q.status)]
+    conds += _period_clauses(q)
     if q.type_code:
         # A correlated EXISTS probes the (incident_id, code) key for each candidate row, so a first page stops
         # early; IN (...) would first collect every incident of that type.
         conds.append(select(IncidentType.incident_id).where(IncidentType.incident_id == Incident.id,
                                                             IncidentType.code == q.type_code).exists())
-    if q.pair:
-        conds.append(_eq_or_unrecorded(Incident.pair, q.pair))
-    if q.shift:
-        conds.append(_eq_or_unrecorded(Incident.shift, q.shift))
-    if q.location:
-        conds.append(_eq_or_unrecorded(Incident.location, q.location))
-    if q.harm_physical:
-        conds.append(_eq_or_unrecorded(Incident.harm_physical, q.harm_physical))
-    if q.harm_psychological:
-        conds.append(_eq_or_unrecorded(Incident.harm_psychological, q.harm_psychological))
+    conds += [_eq_or_unrecorded(getattr(Incident, name), getattr(q, name)) for name in _BREAKDOWNS if getattr(q, name)]
     if q.needs_harm_confirmation:
         conds.append(Incident.harm_confirmation_needed.is_(True))
     if q.restricted_only:
