@@ -30,9 +30,11 @@ from core.services.review import IncidentQuery
 from tests.ui.manager_helpers import modal
 from tests.ui.nurse_helpers import WAIT, alt, focused, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
+from ui.dialogs.actions import CompleteDialog
+from ui.dialogs.incident import ViewLogDialog
 from ui.models.manager import IncidentListModel, QueueModel, ViewLogModel
-from ui.pages.action_queue import ActionQueuePage, CompleteDialog
-from ui.pages.review import ReviewPage, ViewLogDialog
+from ui.pages.action_queue import ActionQueuePage
+from ui.pages.review import ReviewPage
 
 DEMO = paths.DEMO_PASSWORD
 NOTE = "Spoke with the affected member of staff, offered support and updated the patient's care plan."

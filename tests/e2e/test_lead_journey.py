@@ -20,10 +20,11 @@ from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import modal
 from tests.ui.nurse_helpers import ANSWERS_AFFECTED_PATIENT, WAIT, alt, focused, form_of, press, sign_in, type_text
 from ui.app import AppController
+from ui.dialogs.incident import ViewLogDialog
 from ui.models.manager import IncidentListModel, QueueModel, ViewLogModel
 from ui.pages.action_queue import ActionQueuePage
 from ui.pages.my_incidents import COL_REFERENCE, COL_STATUS, MyIncidentsPage
-from ui.pages.review import ReviewPage, ViewLogDialog
+from ui.pages.review import ReviewPage
 
 DESCRIPTION = "Synthetic: a member of staff made sexual remarks to CD in the lounge. Made-up test text."
 

@@ -16,8 +16,10 @@ from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, modal, press_later
 from tests.ui.nurse_helpers import sign_in
 from ui.app import AppController
-from ui.pages.action_queue import ActionQueuePage, CompleteDialog
-from ui.pages.review import HarmDialog, ReviewPage, TextDialog
+from ui.dialogs.actions import CompleteDialog, TextDialog
+from ui.dialogs.incident import HarmDialog
+from ui.pages.action_queue import ActionQueuePage
+from ui.pages.review import ReviewPage
 
 
 def test_manager_journey(qtbot, make_store, monkeypatch):

@@ -13,10 +13,11 @@ from core.services import closure, queue
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, Contexts, modal, seed
 from tests.ui.nurse_helpers import focused, press, type_text
+from ui.dialogs.actions import AddActionDialog, CompleteDialog, NotApplicableDialog, ReassignDialog
 from ui.main_window import MainWindow
 from ui.models.base import ROW_ROLE
 from ui.models.manager import QueueModel
-from ui.pages.action_queue import ActionQueuePage, AddActionDialog, CompleteDialog, NotApplicableDialog, ReassignDialog
+from ui.pages.action_queue import ActionQueuePage
 
 
 @pytest.fixture

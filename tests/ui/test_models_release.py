@@ -16,11 +16,12 @@ from core.services.queue import QueueQuery
 from core.services.review import IncidentQuery
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, Contexts, modal, seed
+from ui.dialogs.incident import ViewLogDialog
 from ui.models.manager import IncidentListModel, QueueModel
 from ui.pages.action_queue import ActionQueuePage
 from ui.pages.dashboard import DashboardPage, DrillDownDialog
 from ui.pages.my_incidents import COL_REFERENCE, COL_WHEN, MyIncidentsPage
-from ui.pages.review import ReviewPage, ViewLogDialog
+from ui.pages.review import ReviewPage
 
 SMALL_PAGE = 2  # so a handful of incidents takes several fetches
 EXTRA = 5  # incidents reported on top of the three from `seed`

@@ -12,8 +12,10 @@ from core.db.models import AuditEvent
 from core.db.store import unit_of_work
 from core.services import incidents
 from tests.ui.manager_helpers import WAIT, Contexts, modal, press_later, seed
+from ui.dialogs.actions import TextDialog
+from ui.dialogs.incident import EditDialog, HarmDialog, ViewLogDialog
 from ui.main_window import MainWindow
-from ui.pages.review import EditDialog, HarmDialog, ReviewPage, TextDialog, ViewLogDialog
+from ui.pages.review import ReviewPage
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import WAIT, Contexts, modal
 from tests.ui.nurse_helpers import ANSWERS_PERPETRATOR, alt, focused, form_of, press, sign_in, type_text
 from ui.app import AppController
+from ui.dialogs.incident import EditDialog
 from ui.pages.incident_form.people import ACCOUNT_HINT, ACCOUNT_LABEL, NOT_LINKED
-from ui.pages.review import EditDialog, ReviewPage
+from ui.pages.review import ReviewPage
 
 SHOTS = os.environ.get("LANTERN_SCREENSHOTS")
 

@@ -13,24 +13,14 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -40,11 +30,14 @@ from shiboken6 import isValid
 
 from core.dto import Changes
 from core.security.permissions import allowed
-from core.services import accounts, closure, incidents, queue, review
+from core.services import accounts, incidents, review
 from core.services.review import IncidentQuery
-from core.taxonomy import PD09_LABELS, load_taxonomy, pair_label
+from core.taxonomy import load_taxonomy
 from ui import style
 from ui.context import AppContext
+from ui.dialogs import actions
+from ui.dialogs.actions import TextDialog, run_form
+from ui.dialogs.incident import EditDialog, HarmDialog, ViewLogDialog
 from ui.models.base import ROW_ROLE
 from ui.models.manager import (
     ACTION_STATUS,
@@ -53,227 +46,17 @@ from ui.models.manager import (
     HistoryModel,
     IncidentListModel,
     VersionModel,
-    ViewLogModel,
     when,
 )
-from ui.pages.action_queue import AddActionDialog, CompleteDialog, NotApplicableDialog, _Form, run_form
-from ui.pages.incident_form.people import PeopleStep
 from ui.widgets.a11y import LiveLabel, announce, reflow_layout
+from ui.widgets.record import record_html
+from ui.widgets.tables import table_view
 
 STATUS_CHOICES = (("Open (submitted or in review)", "open"), ("All", None), ("Submitted", "submitted"),
                   ("In review", "in_review"), ("Closed", "closed"))
 HARM_BANNER = ("<b>Check the harm grading.</b> This is an assault, or penetration is alleged, but everyone affected "
                "is graded no or low harm. CQC found harm is often under-recognised. Confirm or change the grading "
                "(Confirm harm…) before closing.")
-
-
-def _table(model, name: str) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setAccessibleName(name)
-    view.setTabKeyNavigation(False)  # Tab leaves the table; the arrow keys move inside it
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.setWordWrap(False)
-    return view
-
-
-def record_html(d, tax, reporter: str = "") -> str:
-    """The whole record as plain HTML for a read-only browser (escaped: free text is never markup)."""
-    e = html.escape
-    draft = d.draft
-    rows = [("Reference", d.reference), ("Ward", d.ward_name), ("Status", STATUS_LABELS.get(d.status, d.status)),
-            ("When it happened", when(draft.occurred_at) + (" (approximate)" if draft.occurred_precision ==
-                                                              "approximate" else "")),
-            ("Shift", tax.label("shifts", draft.shift) if draft.shift else "Not recorded"),
-            ("Where", tax.label("locations", draft.location) if draft.location else "Not recorded"),
-            ("Type", ", ".join(tax.type_label(t) for t in draft.types) or "Not given"),
-            ("Who did what to whom", pair_label(d.pair) if d.pair else "Not recorded"),
-            ("Harm", f"Physical: {tax.label('harm_physical', d.harm_physical) if d.harm_physical else 'not graded'}; "
-                     f"psychological: {tax.label('harm_psychological', d.harm_psychological) if d.harm_psychological else 'not graded'}"
-                     + (f" (NRLS: {PD09_LABELS.get(d.pd09, '')})" if d.pd09 else "")),
-            ("Reported", when(d.reported_at) + (f" by {reporter}" if reporter else "")),
-            ("Closed", when(d.closed_at) if d.closed_at else "Not closed")]
-    if d.restricted:
-        rows.insert(0, ("Restricted", "A staff allegation (the type is staff sexual misconduct, or staff of any "
-                                      "kind are alleged to have done it). Only the safeguarding lead and this "
-                                      "ward's managers can open this record; every opening is logged."))
-    if draft.flags:
-        rows.append(("Details ticked", ", ".join(tax.label("context_flags", f) for f in draft.flags)))
-    out = ["<table cellpadding='3'>"]
-    out += [f"<tr><th align='left' valign='top'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows]
-    out.append("</table><h3>People involved</h3><ul>")
-    for p in draft.people:
-        bits = [tax.label("person_roles", p.role), tax.label("person_types", p.person_type)]
-        if p.local_ref:
-            bits.append(f"ref {p.local_ref}")
-        if p.role == "affected":
-            bits.append(f"harm {p.harm_physical or 'not graded'} / {p.harm_psychological or 'not graded'}")
-        if p.police_wishes:
-            bits.append(tax.label("police_wishes", p.police_wishes))
-        if p.linked_user_id:
-            bits.append("a Lantern account holder")
-        out.append(f"<li>{e(', '.join(bits))}</li>")
-    out.append("</ul><h3>What happened</h3>")
-    out.append(f"<p>{e(draft.description).replace(chr(10), '<br>') or 'Not written yet.'}</p>")
-    out.append("<h3>What was done straight away</h3>")
-    out.append(f"<p>{e(draft.immediate_actions).replace(chr(10), '<br>') or 'Not written.'}</p>")
-    out.append("<h3>Feedback to the reporter</h3>")
-    out.append(f"<p>{e(d.feedback_note) or 'None yet.'}</p>")
-    return "".join(out)
-
-
-class EditDialog(_Form):
-    """Change the main facts and the people of a submitted report. A reason is required; the earlier version is
-    kept. The people use the report form's own editors (ui.pages.incident_form.people), account link included; harm
-    grades are changed with Confirm harm, so each person keeps the grades they had."""
-
-    def __init__(self, detail, parent=None):
-        super().__init__("Edit incident", f"Change incident <b>{html.escape(detail.reference)}</b>. The version "
-                                          "before your change is kept, with your reason.", parent)
-        tax = load_taxonomy()
-        self.draft = detail.draft
-        self.types = QListWidget()
-        self.types.setAccessibleName("Incident types")
-        for t in tax.incident_types:
-            item = QListWidgetItem(t.label)
-            item.setData(Qt.ItemDataRole.UserRole, t.code)
-            item.setCheckState(Qt.CheckState.Checked if t.code in self.draft.types else Qt.CheckState.Unchecked)
-            self.types.addItem(item)
-        self.types.setFixedHeight(140)
-        self.location = self._choice(tax.locations, self.draft.location, "Where")
-        self.shift = self._choice(tax.shifts, self.draft.shift, "Shift")
-        self.description = QPlainTextEdit(self.draft.description)
-        self.description.setTabChangesFocus(True)
-        self.description.setAccessibleName("What happened")
-        self.immediate = QPlainTextEdit(self.draft.immediate_actions)
-        self.immediate.setTabChangesFocus(True)
-        self.immediate.setAccessibleName("What was done straight away")
-        self.reason = QLineEdit()
-        self.reason.setAccessibleName("Reason for the change")
-        self.form.addRow("&Type:", self.types)
-        self.form.addRow("W&here:", self.location)
-        self.form.addRow("&Shift:", self.shift)
-        self.form.addRow("What &happened:", self.description)
-        self.form.addRow("Done straight &away:", self.immediate)
-        self.people_box = QGroupBox("People involved")
-        self.people_box.setAccessibleName("People involved")
-        column = QVBoxLayout(self.people_box)
-        harm_note = QLabel("Harm grades stay as they are here: change them with Confirm harm.")
-        harm_note.setWordWrap(True)
-        column.addWidget(harm_note)
-        self.people = PeopleStep(show_heading=False)
-        self.people.load(self.draft.people)
-        column.addWidget(self.people)
-        # Two columns, so the dialog fits a ward PC's screen: the facts on the left, the people on the right.
-        layout = self.layout()
-        layout.removeItem(self.form)
-        columns = QHBoxLayout()
-        columns.addLayout(self.form, 1)
-        columns.addWidget(self.people_box, 1)
-        layout.insertLayout(1, columns, 1)
-        reason = QFormLayout()
-        reason.addRow("&Reason for the change:", self.reason)
-        layout.insertLayout(2, reason)
-        self.require(self.reason)
-        self.setMinimumWidth(1000)
-        self.resize(1100, 700)
-        QWidget.setTabOrder(self.immediate, self.people.editors[0].role if self.people.editors else self.people.add)
-        QWidget.setTabOrder(self.people.add, self.reason)
-
-    def set_staff_choices(self, choices) -> None:
-        """The accounts that may be linked to a staff member named here (core accounts.linkable_staff)."""
-        if isValid(self):
-            self.people.set_staff_choices(choices)
-
-    def _choice(self, options, current, name) -> QComboBox:
-        combo = QComboBox()
-        combo.setAccessibleName(name)
-        combo.addItem("Not recorded", None)
-        for o in options:
-            combo.addItem(o.label, o.code)
-        combo.setCurrentIndex(max(0, combo.findData(current)))
-        return combo
-
-    def values(self):
-        types = tuple(self.types.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.types.count())
-                      if self.types.item(i).checkState() == Qt.CheckState.Checked)
-        people = tuple(person for person in (e.person(e.loaded_harm) for e in self.people.editors) if person)
-        draft = replace(self.draft, types=types, location=self.location.currentData(),
-                        shift=self.shift.currentData(), description=self.description.toPlainText(),
-                        immediate_actions=self.immediate.toPlainText(), people=people)
-        return draft, self.reason.text()
-
-
-class HarmDialog(_Form):
-    """Confirm or change the harm grading."""
-
-    def __init__(self, detail, parent=None):
-        super().__init__("Confirm harm grading",
-                         "Grade the worst harm to anyone affected. Hover over a level for its meaning. If the "
-                         "grading was right, keep it and press OK: that confirms it.", parent)
-        tax = load_taxonomy()
-        self.physical = self._levels(tax.harm_physical, detail.harm_physical, "Physical harm")
-        self.psychological = self._levels(tax.harm_psychological, detail.harm_psychological, "Psychological harm")
-        self.note = QLineEdit()
-        self.note.setAccessibleName("Note")
-        self.note.setPlaceholderText("For example: spoke with the patient on 3 March; distress continuing")
-        self.form.addRow("&Physical harm:", self.physical)
-        self.form.addRow("Ps&ychological harm:", self.psychological)
-        self.form.addRow("&Note (optional):", self.note)
-
-    def _levels(self, levels, current, name) -> QComboBox:
-        combo = QComboBox()
-        combo.setAccessibleName(name)
-        for i, level in enumerate(levels):
-            combo.addItem(level.label, level.code)
-            combo.setItemData(i, level.guidance, Qt.ItemDataRole.ToolTipRole)
-        combo.setCurrentIndex(max(0, combo.findData(current)))
-        return combo
-
-    def values(self) -> tuple[str, str, str]:
-        return self.physical.currentData(), self.psychological.currentData(), self.note.text()
-
-
-class TextDialog(_Form):
-    def __init__(self, title: str, intro: str, label: str, text: str = "", parent=None, *, required=None):
-        """`required`: None (may be left empty), or `ready(text)` saying when the text is enough for Enter."""
-        super().__init__(title, intro, parent)
-        self.text = QPlainTextEdit(text)
-        self.text.setTabChangesFocus(True)
-        self.text.setAccessibleName(label.replace("&", "").rstrip(":"))
-        self.text.setFixedHeight(110)
-        self.form.addRow(label, self.text)
-        if required is not None:
-            self.require(self.text, required)
-
-    def value(self) -> str:
-        return self.text.toPlainText()
-
-
-class ViewLogDialog(QDialog):
-    """For the safeguarding lead: who opened restricted records, and when."""
-
-    def __init__(self, rows, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("Who opened restricted records")
-        self.resize(820, 420)
-        layout = QVBoxLayout(self)
-        intro = QLabel("Every opening of a restricted record (a member of staff named as alleged perpetrator), "
-                       "newest first, from the audit trail.")
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        self.model = ViewLogModel(self)
-        self.model.set_rows(rows)
-        self.table = _table(self.model, "Restricted record openings")
-        layout.addWidget(self.table)
-        if not rows:
-            layout.addWidget(QLabel("Nobody has opened a restricted record yet."))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
 
 
 class ReviewPage(QWidget):
@@ -318,7 +101,7 @@ class ReviewPage(QWidget):
             row.addWidget(self.view_log_button)
         lv.addLayout(row)
         self.list_model = IncidentListModel(parent=self)
-        self.list = _table(self.list_model, "Incidents")
+        self.list = table_view(self.list_model, "Incidents")
         self.list.setSortingEnabled(True)
         self.list.horizontalHeader().setSortIndicator(IncidentListModel.COL_WHEN, Qt.SortOrder.DescendingOrder)
         header = self.list.horizontalHeader()
@@ -363,7 +146,7 @@ class ReviewPage(QWidget):
         actions = QWidget()
         av = QVBoxLayout(actions)
         self.actions_model = ActionListModel(self)
-        self.actions = _table(self.actions_model, "Actions for this incident")
+        self.actions = table_view(self.actions_model, "Actions for this incident")
         action_header = self.actions.horizontalHeader()
         for column, width in ((ActionListModel.COL_DUE, 100), (ActionListModel.COL_OWNER, 90),
                               (ActionListModel.COL_STATUS, 90)):
@@ -384,7 +167,7 @@ class ReviewPage(QWidget):
         versions = QWidget()
         vv = QVBoxLayout(versions)
         self.versions_model = VersionModel(self)
-        self.versions = _table(self.versions_model, "Earlier versions")
+        self.versions = table_view(self.versions_model, "Earlier versions")
         self.versions.selectionModel().currentRowChanged.connect(lambda current, _old: self._show_version(current))
         self.version_text = QTextBrowser()
         self.version_text.setAccessibleName("The chosen version")
@@ -392,7 +175,7 @@ class ReviewPage(QWidget):
         vv.addWidget(self.version_text)
         self.tabs.addTab(versions, "Versi&ons")
         self.history_model = HistoryModel(self)
-        self.history = _table(self.history_model, "History")
+        self.history = table_view(self.history_model, "History")
         self.tabs.addTab(self.history, "Histor&y")
         self.tabs.currentChanged.connect(self._on_tab)
         rv.addWidget(self.tabs, 1)
@@ -615,56 +398,22 @@ class ReviewPage(QWidget):
 
     def complete_action(self) -> None:
         a = self._selected_action()
-        if a is None or a.status != "open":
-            return
-        dialog = CompleteDialog(a, self)
-
-        def call():
-            note, reference = dialog.values()
-            return lambda s, act: incidents.complete_action(s, act, a.action_id, note, reference)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if a is not None and a.status == "open":
+            actions.complete_action(self.ctx, a, self, self._done)
 
     def action_not_applicable(self) -> None:
         a = self._selected_action()
-        if a is None or a.status != "open":
-            return
-        dialog = NotApplicableDialog(a, self)
-
-        def call():
-            reason = dialog.value()
-            return lambda s, act: incidents.mark_action_not_applicable(s, act, a.action_id, reason)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if a is not None and a.status == "open":
+            actions.mark_not_applicable(self.ctx, a, self, self._done)
 
     def reopen_action(self) -> None:
-        """A ward manager or the lead reopens a completed or not-applicable action, with a reason (core keeps the
-        old note in the incident's versions)."""
         a = self._selected_action()
-        if a is None or a.status == "open":
-            return
-        dialog = TextDialog("Reopen action", f"Incident <b>{html.escape(a.incident_reference)}</b><br><b>"
-                            f"{html.escape(a.title)}</b><br>Say why this action is being reopened, in at least a "
-                            "sentence. What it said when it was finished is kept with the incident's versions.",
-                            "&Reason:", "", self, required=closure.is_sentence)
-
-        def call():
-            reason = dialog.value()
-            return lambda s, act: queue.reopen_action(s, act, a.action_id, reason)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if a is not None and a.status != "open":
+            actions.reopen_action(self.ctx, a, self, self._done)
 
     def add_action(self) -> None:
-        if not self.detail:
-            return
-        dialog = AddActionDialog(self.detail.reference, self)
-        incident_id = self.detail.incident_id
-
-        def call():
-            values = dialog.values()
-            return lambda s, a: queue.add_action(s, a, incident_id, **values)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if self.detail:
+            actions.add_action(self.ctx, self.detail.reference, self.detail.incident_id, self, self._done)
 
     def show_view_log(self) -> None:
         def show(rows):
