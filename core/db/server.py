@@ -9,6 +9,8 @@ trust's CA (`sslmode=verify-full`); PostgreSQL itself has no encryption at rest 
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
@@ -18,6 +20,15 @@ from core.errors import ValidationError
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 STATEMENT_TIMEOUT_MS = 30000
+
+
+def login_role(database: str, username: str) -> str:
+    """The database login role of a Lantern account: `lantern_` and the first 32 hex digits of the SHA-256 of
+    `<database>/<normalised username>` (core.security.usernames). Login roles belong to the whole server, so the
+    database is in the name (a live and a training database may share usernames). Bounded, plain ASCII and never
+    quoted wrongly, whatever the username holds; the server computes the same name (`lantern_login_role`,
+    migration 0013)."""
+    return "lantern_" + hashlib.sha256(f"{database}/{username}".encode()).hexdigest()[:32]
 
 
 def is_server_location(location: str) -> bool:
