@@ -7,6 +7,10 @@ with, and fails on any colour written elsewhere in ui/.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from string import Template
+
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -60,19 +64,20 @@ CONTRAST = (
     ("chart bar on the chart", CHART_BAR, BASE, 3.0),
 )
 
-_FOCUSABLE = ("QPushButton", "QToolButton", "QCheckBox", "QRadioButton", "QLineEdit", "QPlainTextEdit",
-              "QTextBrowser", "QComboBox", "QAbstractSpinBox", "QAbstractItemView", "QFrame#prompt")
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+# The values a style sheet may name as $NAME: the colours above (each pairing checked in CONTRAST) and FOCUS_WIDTH.
+VALUES = {name: str(value) for name, value in dict(globals()).items()
+          if name.isupper() and isinstance(value, str | int) and not isinstance(value, bool)}
 
-STYLE = f"""
-QLabel#error {{ color: {ERROR}; font-weight: bold; }}
-QLabel#hint {{ background: {HINT_BACKGROUND}; color: {TEXT}; padding: 6px; border: 1px solid {HINT_BORDER}; }}
-QLabel#banner {{ background: {HINT_BACKGROUND}; color: {TEXT}; padding: 4px; }}
-QLabel#privacy, QLabel#notice {{ background: {WARNING_BACKGROUND}; color: {WARNING_TEXT};
-    border: 2px solid {WARNING_BORDER}; padding: 6px; }}
-QWidget#damage {{ background: {DAMAGE_BACKGROUND}; }}
-QWidget#damage QLabel {{ color: {DAMAGE_TEXT}; padding: 6px; }}
-{", ".join(f"{kind}:focus" for kind in _FOCUSABLE)} {{ border: {FOCUS_WIDTH}px solid {FOCUS}; }}
-"""
+
+def sheet(name: str) -> str:
+    """resources/<name>.qss with its $NAME placeholders filled from VALUES (an unknown name raises KeyError)."""
+    text = (RESOURCES / f"{name}.qss").read_text(encoding="utf-8")
+    body = re.sub(r"/\*.*?\*/\s*", "", text, flags=re.S)  # comments are for readers, not for Qt
+    return Template(body).substitute(VALUES)
+
+
+STYLE = sheet("lantern")
 
 
 def palette(base: QPalette) -> QPalette:

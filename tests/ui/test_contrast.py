@@ -103,3 +103,37 @@ def test_no_colour_is_written_outside_ui_style():
                     r"color:\s*(white|black|red|gr[ae]y)", line):
                 stray.append(f"{path.relative_to(UI.parent)}:{n}: {line.strip()}")
     assert stray == []
+
+
+QSS = sorted((UI.parent / "resources").glob("*.qss"))
+
+
+@pytest.mark.parametrize("path", QSS, ids=lambda p: p.name)
+def test_style_sheets_take_every_colour_from_ui_style(path):
+    """The .qss files name colours as $NAME, filled from ui/style.py, so the pairings above check what is drawn."""
+    text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+    assert not re.search(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?\b", text), f"{path.name} writes a colour itself"
+    assert not re.search(r"(color|background|border)[^;{}]*\b(white|black|red|gr[ae]y|rgb)", text)
+    checked = {c for _what, fg, bg, _minimum in style.CONTRAST for c in (fg, bg)}
+    for name in re.findall(r"\$\{?([A-Z_]+)", text):
+        assert name in style.VALUES, f"{path.name} names ${name}, which ui/style.py does not define"
+        assert name == "FOCUS_WIDTH" or style.VALUES[name] in checked, f"${name} is in no contrast pairing"
+    assert "$" not in style.sheet(path.stem)
+
+
+def test_the_app_style_sheet_and_the_widget_sheets_come_from_resources(tmp_path, monkeypatch):
+    assert {p.stem for p in QSS} >= {"lantern", "report-button", "prompt-reference"}
+    assert style.STYLE == style.sheet("lantern")
+    assert f"color: {style.ERROR}" in style.STYLE
+    (tmp_path / "typo.qss").write_text("/* a comment */ QLabel { color: $EROR; }", encoding="utf-8")
+    monkeypatch.setattr(style, "RESOURCES", tmp_path)
+    with pytest.raises(KeyError):  # a misspelt colour fails loudly, never draws black
+        style.sheet("typo")
+
+
+def test_no_inline_style_sheet_is_written_in_ui():
+    """Style sheets live in resources/*.qss (issue 15 item 5); a widget may only load one with style.sheet()."""
+    inline = [f"{path.relative_to(UI.parent)}:{n}" for path in sorted(UI.rglob("*.py")) if path.name != "style.py"
+              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+              if "setStyleSheet(" in line and "sheet(" not in line.split("setStyleSheet(", 1)[1]]
+    assert inline == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.security.permissions import ROLE_LABELS, allowed
+from ui import style
 from ui.context import AppContext
 
 
@@ -21,7 +22,7 @@ class HomePage(QWidget):
             self.report_button = QPushButton("Report an incident   (Ctrl+N)")
             self.report_button.setAccessibleName("Report an incident")
             self.report_button.setMinimumHeight(48)
-            self.report_button.setStyleSheet("font-size: 15pt; font-weight: bold; padding: 8px 24px;")
+            self.report_button.setStyleSheet(style.sheet("report-button"))
             self.report_button.clicked.connect(self.on_report_clicked)
             layout.addWidget(self.report_button)
         report = "Press <b>Ctrl+N</b> to report an incident, " if self.report_button else "Press "

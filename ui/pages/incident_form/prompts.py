@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import local
 from core.rules import BASES
+from ui import style
 from ui.pages.incident_form.wording import GROUPS, due_text, esc, owner_text
 from ui.widgets.a11y import LiveLabel, plain
 
@@ -115,7 +116,7 @@ class PromptsDialog(QDialog):
         layout.addWidget(sent)
         self.reference = LiveLabel("Incident reference", detail.reference)
         self.reference.setObjectName("reference")
-        self.reference.setStyleSheet("font-size: 28pt; font-weight: bold; font-family: monospace;")
+        self.reference.setStyleSheet(style.sheet("prompt-reference"))
         self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                                | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         layout.addWidget(self.reference)
