@@ -446,36 +446,47 @@ class SummaryStep(Step):
             f"<b>Still needed before you can send ({len(errors)}):</b> press Enter on one to go there."
             if errors else "<b>Everything needed is there.</b> Press <b>Ctrl+Enter</b> or <b>Send report</b>. "
             "Anything else can be added later by you or your ward manager.")
+        self.text.setText(summary_html(draft, ward_name, tax))
 
-        def row(label: str, value: str) -> str:
-            return f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value) or '<i>not given</i>'}</td></tr>"
 
-        types = ", ".join(tax.type_label(t) for t in draft.types)
-        when = ""
-        if draft.occurred_at:
-            moment = local(draft.occurred_at)
-            when = f"{moment:%a} {moment.day} {moment:%b %Y at %H:%M}"
-            if draft.occurred_precision == "approximate":
-                when += " (approximate)"
-        if draft.shift:
-            when += f", {tax.label('shifts', draft.shift)}"
-        people = []
-        for n, p in enumerate(draft.people, start=1):
-            text = f"{n}. {tax.label('person_roles', p.role)}: {tax.label('person_types', p.person_type)}"
-            if p.local_ref:
-                text += f" ({p.local_ref})"
-            if p.role == "affected":
-                physical = tax.label("harm_physical", p.harm_physical) if p.harm_physical else "not graded"
-                mental = tax.label("harm_psychological", p.harm_psychological) if p.harm_psychological else "not graded"
-                text += f"; {physical.lower()}; {mental.lower()}"
-            if p.linked_user_id:
-                text += "; their Lantern account is linked, so this report is hidden from it"
-            people.append(text)
-        rows = [row("Ward", ward_name), row("Type", types), row("When", when),
-                row("Where", tax.label("locations", draft.location) if draft.location else ""),
-                row("Also true", ", ".join(tax.label("context_flags", f) for f in draft.flags))]
-        body = (f"<table>{''.join(rows)}</table><p><b>People</b><br>"
-                + ("<br>".join(esc(p) for p in people) or "<i>nobody added yet</i>")
-                + f"</p><p><b>Description</b><br>{esc(draft.description) or '<i>not given</i>'}</p>"
-                + f"<p><b>Already done</b><br>{esc(draft.immediate_actions) or '<i>not given</i>'}</p>")
-        self.text.setText(body.replace("\n", "<br>"))
+def _summary_row(label: str, value: str) -> str:
+    return f"<tr><td><b>{esc(label)}</b>&nbsp;&nbsp;</td><td>{esc(value) or '<i>not given</i>'}</td></tr>"
+
+
+def _when_text(draft, tax) -> str:
+    when = ""
+    if draft.occurred_at:
+        moment = local(draft.occurred_at)
+        when = f"{moment:%a} {moment.day} {moment:%b %Y at %H:%M}"
+        if draft.occurred_precision == "approximate":
+            when += " (approximate)"
+    if draft.shift:
+        when += f", {tax.label('shifts', draft.shift)}"
+    return when
+
+
+def _person_text(n: int, p, tax) -> str:
+    text = f"{n}. {tax.label('person_roles', p.role)}: {tax.label('person_types', p.person_type)}"
+    if p.local_ref:
+        text += f" ({p.local_ref})"
+    if p.role == "affected":
+        physical = tax.label("harm_physical", p.harm_physical) if p.harm_physical else "not graded"
+        mental = tax.label("harm_psychological", p.harm_psychological) if p.harm_psychological else "not graded"
+        text += f"; {physical.lower()}; {mental.lower()}"
+    if p.linked_user_id:
+        text += "; their Lantern account is linked, so this report is hidden from it"
+    return text
+
+
+def summary_html(draft, ward_name: str, tax) -> str:
+    """The report as the nurse will send it, for the Check and send step (escaped: free text is never markup)."""
+    people = [_person_text(n, p, tax) for n, p in enumerate(draft.people, start=1)]
+    rows = [_summary_row("Ward", ward_name), _summary_row("Type", ", ".join(tax.type_label(t) for t in draft.types)),
+            _summary_row("When", _when_text(draft, tax)),
+            _summary_row("Where", tax.label("locations", draft.location) if draft.location else ""),
+            _summary_row("Also true", ", ".join(tax.label("context_flags", f) for f in draft.flags))]
+    body = (f"<table>{''.join(rows)}</table><p><b>People</b><br>"
+            + ("<br>".join(esc(p) for p in people) or "<i>nobody added yet</i>")
+            + f"</p><p><b>Description</b><br>{esc(draft.description) or '<i>not given</i>'}</p>"
+            + f"<p><b>Already done</b><br>{esc(draft.immediate_actions) or '<i>not given</i>'}</p>")
+    return body.replace("\n", "<br>")
