@@ -35,6 +35,18 @@ def add_account(store, admin: Actor, *, approver: Actor | None = None, recovery_
     return accounts.change_password(store, person, temp, password)
 
 
+@pytest.fixture(scope="session")
+def password() -> str:
+    """The synthetic password of every account in the test stores: take it as a fixture, never import it."""
+    return PASSWORD
+
+
+@pytest.fixture(scope="session", name="add_account")
+def add_account_fixture():
+    """`add_account` above, as a fixture for the test modules."""
+    return add_account
+
+
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory, monkeypatch):
     """Logs and settings go to a temporary folder, never the developer's own."""

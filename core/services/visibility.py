@@ -4,7 +4,7 @@ Every read path goes through `visible_incidents` (a WHERE clause; it reads the s
 single reads (`may_view`, so incidents.load_visible), my incidents, the review list, the queue and its counts,
 the overdue count, the dashboard and report summary (review.incident_filter), and every export (the ids in the
 export's own set-based query, the re-export flags and the reference look-up). There is no second copy of the
-rule in Python; tests/core/test_visibility_paths.py drives random stores and actors through all of them.
+rule in Python; tests/core/services/test_visibility_paths.py drives random stores and actors through all of them.
 
 - Administrators never read incidents.
 - A restricted incident (core.taxonomy.is_restricted, stored on the row when it is written) is read only by the

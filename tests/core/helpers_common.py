@@ -32,6 +32,7 @@ class Template:
     actors: dict[str, Actor]
     recovery: str
     wards: dict[str, int]
+    password: str = PASSWORD  # every account's
 
 
 @dataclass

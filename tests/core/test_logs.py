@@ -18,7 +18,6 @@ from core.diagnostics import diagnostic_report
 from core.errors import LanternError
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts, backups, incidents, maintenance
-from tests.conftest import add_account
 
 MARKER_TEXT = "ZQXMARKERTEXT"  # stands for patient free text
 MARKER_REF = "ZQXMARKERREF"  # stands for a local patient reference
@@ -59,7 +58,7 @@ def test_setting_up_twice_adds_no_second_handler(fresh_log):
     assert len([h for h in logger.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]) == 1
 
 
-def test_marker_strings_and_keys_never_reach_the_log(fresh_log, tmp_path, capsys):
+def test_marker_strings_and_keys_never_reach_the_log(fresh_log, tmp_path, capsys, add_account):
     path, _logger = fresh_log
     folder = tmp_path / "store"
     store, admin, recovery = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"], admin_username="admin",

@@ -6,7 +6,6 @@ import io
 import logging
 
 import pytest
-from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # noqa: F401
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
@@ -15,12 +14,13 @@ from core.db.store import unit_of_work
 from core.errors import LanternError
 from core.logs import log_dir, log_unexpected, setup_logging
 from core.services import accounts, incidents, maintenance
+from tests.core.helpers_common import draft
 
 MARKER = "LEAK-MARKER-5529"
 WRONG = "wrong-guess LEAK-PW-0071"
 
 
-def test_no_marker_or_key_in_logs_errors_or_stderr(fresh, caplog, tmp_path):
+def test_no_marker_or_key_in_logs_errors_or_stderr(fresh, caplog, tmp_path, password):
     log_file = setup_logging(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
     for name in ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "alembic", "lantern"):
@@ -33,7 +33,7 @@ def test_no_marker_or_key_in_logs_errors_or_stderr(fresh, caplog, tmp_path):
         errors.append(err.value)
 
     expect_error(lambda: accounts.sign_in(fresh.folder, "nurse", WRONG))
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     keys = {store.key.hex(), fresh.store.key.hex()}
     detail = incidents.create_draft(store, nurse, draft(fresh.wards["Oak Ward"], description=f"about {MARKER}",
@@ -81,7 +81,7 @@ def test_no_marker_or_key_in_logs_errors_or_stderr(fresh, caplog, tmp_path):
         assert MARKER not in haystack, where
         assert MARKER[:12] not in haystack, where
         assert "LEAK-PW" not in haystack, where
-        assert PASSWORD not in haystack, where
+        assert password not in haystack, where
         for key in keys:
             assert key not in haystack and key.upper() not in haystack, where
 

@@ -212,8 +212,7 @@ def drive_next(cls, act) -> list:
     return seen
 
 
-def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot, tmp_path):
-    from tests.conftest import PASSWORD
+def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot, tmp_path, password):
     from tests.core.helpers_common import PY, REPO, python_env
     from ui.dialogs.signin import ChangePasswordDialog
     from ui.pages.admin import AccountDialog, AdminPage
@@ -221,7 +220,7 @@ def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot,
     folder = tmp_path / "ward-store"
     made = subprocess.run([PY, str(REPO / "main.py"), "init", "--store", str(folder), "--org", "RXX",
                            "--ward", "Oak Ward", "--admin", "admin", "--password-stdin"],
-                          input=PASSWORD + "\n", capture_output=True, text=True, env=python_env(), timeout=180)
+                          input=password + "\n", capture_output=True, text=True, env=python_env(), timeout=180)
     assert made.returncode == 0, made.stderr
 
     # 1. The administrator adds a nurse on Oak Ward through the admin screen, by keyboard.
@@ -237,7 +236,7 @@ def test_a_store_made_by_init_with_a_nurse_added_through_the_admin_screen(qtbot,
 
     controller = AppController(folder)
     try:
-        window = sign_in(qtbot, controller, "admin", PASSWORD)
+        window = sign_in(qtbot, controller, "admin", password)
         page = open_tab(qtbot, window, AdminPage)
         qtbot.waitUntil(lambda: bool(page.wards), timeout=WAIT)
         seen = drive_next(AccountDialog, fill_account)

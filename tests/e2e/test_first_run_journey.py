@@ -9,14 +9,13 @@ from PySide6.QtWidgets import QApplication, QWizard
 from core import paths
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
-from tests.conftest import PASSWORD, add_account
 from tests.ui.nurse_helpers import WAIT, alt, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
 from ui.dialogs.setup_wizard import PAGE_KEY, FirstRun
 from ui.tasks import TaskRunner
 
 
-def test_first_run_to_a_submitted_incident_by_keyboard(qtbot):
+def test_first_run_to_a_submitted_incident_by_keyboard(qtbot, password, add_account):
     # 1. First run: the wizard, keyboard only, with the machine-wide default folder.
     runner = TaskRunner()
     first_run = FirstRun(runner, kdf=MINIMUM_KDF)  # keep it: it runs the store creation and its callbacks
@@ -34,9 +33,9 @@ def test_first_run_to_a_submitted_incident_by_keyboard(qtbot):
     type_text(qtbot, "Oak Ward")
     alt(qtbot, Qt.Key.Key_N)
     wizard.admin.password.setFocus()
-    type_text(qtbot, PASSWORD)
+    type_text(qtbot, password)
     press(qtbot, Qt.Key.Key_Tab)
-    type_text(qtbot, PASSWORD)
+    type_text(qtbot, password)
     alt(qtbot, Qt.Key.Key_C)                                   # create the store
     qtbot.waitUntil(lambda: wizard.currentId() == PAGE_KEY, timeout=WAIT)
     recovery_key = wizard.recovery.key.text()  # the paper copy the recovery key holder keeps
@@ -48,7 +47,7 @@ def test_first_run_to_a_submitted_incident_by_keyboard(qtbot):
     assert folder is not None
 
     # 2. The administrator adds a nurse on Oak Ward (the admin page is tested on its own in tests/ui).
-    store, admin = accounts.sign_in(folder, "admin", PASSWORD)
+    store, admin = accounts.sign_in(folder, "admin", password)
     oak = accounts.list_wards(store, admin)[0].ward_id
     # The recovery key holder approves it (there is no safeguarding lead yet); the nurse sets a password.
     add_account(store, admin, recovery_key=recovery_key, username="nurse", role="nurse", ward_ids=[oak])

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 from core.errors import NotFound
 from core.services import accounts, incidents, queue, review
 from core.services.review import IncidentQuery
-from tests.conftest import PASSWORD
 from tests.core.manager_helpers import report
 from tests.ui.manager_helpers import modal
 from tests.ui.nurse_helpers import ANSWERS_AFFECTED_PATIENT, WAIT, alt, focused, form_of, press, sign_in, type_text
@@ -101,7 +100,7 @@ def open_tab(qtbot, window, cls):
     return page
 
 
-def test_restricted_record_journey(qtbot, make_store, monkeypatch):
+def test_restricted_record_journey(qtbot, make_store, monkeypatch, password):
     store, actors, _recovery, wards = make_store()
     # An ordinary Oak Ward report from earlier, so the manager's screens have something in them.
     ordinary = report(store, actors["nurse"], wards["Oak Ward"], types=("SS-HAR-V",), local_ref="P-3", hours_ago=5)
@@ -139,7 +138,7 @@ def test_restricted_record_journey(qtbot, make_store, monkeypatch):
     assert detail.draft.people[1].person_type == "staff"
     assert detail.draft.people[1].linked_user_id == actors["manager"].user_id
     restricted_overdue = sum(1 for a in detail.actions if a.status == "open" and a.due_at < later)
-    core_store, lead_actor = accounts.sign_in(folder, "lead", PASSWORD)
+    core_store, lead_actor = accounts.sign_in(folder, "lead", password)
     try:
         everything = IncidentQuery(status=None)
         lead_rows = {r.incident_id: r for r in review.list_incidents(core_store, lead_actor, everything).rows}

@@ -22,7 +22,7 @@ from ui.pages.action_queue import ActionQueuePage
 from ui.pages.review import ReviewPage
 
 
-def test_manager_journey(qtbot, make_store, monkeypatch):
+def test_manager_journey(qtbot, make_store, monkeypatch, password):
     store, actors, _recovery, wards = make_store()
     # A nurse reported a sexual assault two days ago; nobody has acted on it yet.
     detail = report(store, actors["nurse"], wards["Oak Ward"], types=("SS-SA",), flags=("physical_contact",),
@@ -107,9 +107,8 @@ def test_manager_journey(qtbot, make_store, monkeypatch):
 
     # The reporter sees the feedback; the record is closed with its crime reference kept.
     from core.services import accounts
-    from tests.conftest import PASSWORD
 
-    store, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(folder, "nurse", password)
     try:
         mine = {i.incident_id: i for i in incidents.list_my_incidents(store, nurse)}
         assert mine[detail.incident_id].status == "closed"
@@ -124,18 +123,17 @@ SHOTS = os.environ.get("LANTERN_SCREENSHOTS")
 
 
 @pytest.mark.skipif(not SHOTS, reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
-def test_write_manager_screenshots(qtbot, tmp_path):
+def test_write_manager_screenshots(qtbot, tmp_path, password):
     """The queue, review and dashboard on a 2,000-incident demo store (synthetic data only)."""
     from core.demo.seed import create_or_fill_demo
     from core.security.keyslots import MINIMUM_KDF
-    from tests.conftest import PASSWORD
     from tests.ui.nurse_helpers import sign_in as nurse_sign_in
     from ui.pages.dashboard import DashboardPage
 
     out = Path(SHOTS)
     out.mkdir(parents=True, exist_ok=True)
     folder = tmp_path / "ward-store"
-    create_or_fill_demo(folder, PASSWORD, incidents=2000, kdf=MINIMUM_KDF)
+    create_or_fill_demo(folder, password, incidents=2000, kdf=MINIMUM_KDF)
     controller = AppController(folder)
     window = nurse_sign_in(qtbot, controller, "manager")
     window.resize(1400, 900)

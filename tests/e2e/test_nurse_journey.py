@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from core.security.keyslots import MINIMUM_KDF
-from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT, alt, focused, form_of, keyboard_report, press, sign_in, type_text
 from ui.app import AppController
 from ui.pages.my_incidents import COL_ACTIONS, COL_REFERENCE, COL_STATUS, MyIncidentsPage
@@ -64,7 +63,7 @@ SHOTS = os.environ.get("LANTERN_SCREENSHOTS")
 
 
 @pytest.mark.skipif(not SHOTS, reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
-def test_write_screenshots(qtbot, make_store, tmp_path):
+def test_write_screenshots(qtbot, make_store, tmp_path, password):
     out = Path(SHOTS)
     out.mkdir(parents=True, exist_ok=True)
     from ui.dialogs.setup_wizard import FirstRun
@@ -85,8 +84,8 @@ def test_write_screenshots(qtbot, make_store, tmp_path):
     wizard.organisation.wards.setPlainText("Oak Ward\nElm Ward")
     wizard.grab().save(str(out / "setup-wizard-3-organisation.png"))
     wizard.next()
-    wizard.admin.password.setText(PASSWORD)
-    wizard.admin.again.setText(PASSWORD)
+    wizard.admin.password.setText(password)
+    wizard.admin.again.setText(password)
     wizard.grab().save(str(out / "setup-wizard-4-administrator.png"))
     wizard.next()
     qtbot.waitUntil(lambda: wizard.currentId() == 4, timeout=WAIT)

@@ -19,7 +19,6 @@ from core.exports.nrls_csv import safe_cell
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile, _canonical
 from core.security.throttle import Throttle
 from core.services import accounts, incidents
-from tests.conftest import PASSWORD
 from tests.core.helpers_common import draft
 
 # ----- CSV: neutralise the final cell ---------------------------------------------------------------------
@@ -82,14 +81,14 @@ def _fill(folder: Path) -> Path:
     return filler
 
 
-def test_change_password_on_a_full_disk_says_one_plain_sentence(template, small_disk):
+def test_change_password_on_a_full_disk_says_one_plain_sentence(template, small_disk, password):
     folder = small_disk / "store"
     shutil.copytree(template.folder, folder)
-    store, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(folder, "nurse", password)
     try:
         filler = _fill(small_disk)
         with pytest.raises(StorageFailure) as err:
-            accounts.change_password(store, nurse, PASSWORD, "a brand new synthetic passphrase 77")
+            accounts.change_password(store, nurse, password, "a brand new synthetic passphrase 77")
         assert str(err.value) == accounts.PASSWORD_NOT_SAVED
         assert "Errno" not in str(err.value)
     finally:
@@ -97,14 +96,14 @@ def test_change_password_on_a_full_disk_says_one_plain_sentence(template, small_
     filler.unlink()
     with pytest.raises(WrongPassword):
         accounts.sign_in(folder, "nurse", "a brand new synthetic passphrase 77")
-    again, _ = accounts.sign_in(folder, "nurse", PASSWORD)
+    again, _ = accounts.sign_in(folder, "nurse", password)
     again.close()
 
 
 # ----- an edited slot with a recomputed checksum -------------------------------------------------------------
 
 
-def test_edited_slot_with_recomputed_checksum_is_reported_as_altered_and_not_counted(fresh):
+def test_edited_slot_with_recomputed_checksum_is_reported_as_altered_and_not_counted(fresh, password):
     fresh.store.close()
     path = fresh.folder / SLOT_FILE_NAME
     doc = json.loads(path.read_text())
@@ -120,7 +119,7 @@ def test_edited_slot_with_recomputed_checksum_is_reported_as_altered_and_not_cou
             item["checksum"] = hashlib.sha256(_canonical(item)).hexdigest()
     path.write_text(json.dumps(doc))
     with pytest.raises(SlotFileTampered) as err:
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     assert "altered or damaged" in str(err.value)
     assert Throttle(fresh.folder).failures("nurse") == 0
     with pytest.raises(WrongPassword):  # a wrong password on the same slot still reads as a wrong password
@@ -130,7 +129,7 @@ def test_edited_slot_with_recomputed_checksum_is_reported_as_altered_and_not_cou
 # ----- damage in a page read at sign-in ----------------------------------------------------------------------
 
 
-def test_damage_found_while_signing_in_opens_read_only(template, tmp_path):
+def test_damage_found_while_signing_in_opens_read_only(template, tmp_path, password):
     """Flip one byte in each page in turn. Where the sign-in's own audit write is what meets the damage (the
     schema and the account were readable), the store must open read-only, so the damage banner shows and the
     restore wizard can be reached, instead of refusing everyone. Damage in the schema or in the account's own
@@ -146,7 +145,7 @@ def test_damage_found_while_signing_in_opens_read_only(template, tmp_path):
             fh.seek(page * 4096 + 100)
             fh.write(bytes([byte[0] ^ 0xFF]))
         try:
-            store, actor = accounts.sign_in(folder, "admin", PASSWORD)
+            store, actor = accounts.sign_in(folder, "admin", password)
         except StoreDamaged:
             continue
         if store.damaged:

@@ -17,7 +17,6 @@ from core.db.models import AuditEvent
 from core.db.store import unit_of_work
 from core.security.keyslots import SLOT_FILE_NAME
 from core.services import accounts, maintenance
-from tests.conftest import PASSWORD
 
 MIGRATION = Path(__file__).resolve().parents[2] / "core/db/migrations/versions/0001_initial_schema.py"
 
@@ -79,10 +78,10 @@ def _newest_id(store) -> int:
         return audit.newest_anchor(session)["id"]
 
 
-def test_sign_out_and_lock_keep_the_anchor_in_the_key_file_under_its_hmac(fresh):
+def test_sign_out_and_lock_keep_the_anchor_in_the_key_file_under_its_hmac(fresh, password):
     accounts.sign_out(fresh.store, fresh.actors["admin"])
     doc = json.loads((fresh.folder / SLOT_FILE_NAME).read_bytes())
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     assert store.slots.anchor == doc["audit_anchor"] and doc["audit_anchor"]["id"] == _newest_id(store) - 1
     accounts.lock(store, nurse)
     assert json.loads((fresh.folder / SLOT_FILE_NAME).read_bytes())["audit_anchor"]["id"] > doc["audit_anchor"]["id"]
@@ -92,13 +91,13 @@ def test_sign_out_and_lock_keep_the_anchor_in_the_key_file_under_its_hmac(fresh)
     from core.errors import SlotFileTampered
 
     with pytest.raises(SlotFileTampered):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
 
 
-def test_a_trail_cut_back_with_its_head_rewritten_fails_check_without_any_backup(fresh):
+def test_a_trail_cut_back_with_its_head_rewritten_fails_check_without_any_backup(fresh, password):
     admin = fresh.actors["admin"]
     accounts.sign_out(fresh.store, admin)  # the anchor goes into the key file
-    store, admin = accounts.sign_in(fresh.folder, "admin", PASSWORD)
+    store, admin = accounts.sign_in(fresh.folder, "admin", password)
     fresh.extra.append(store)
     anchored = store.slots.anchor["id"]
     _cut_trail_back(store, anchored - 3)
@@ -110,13 +109,13 @@ def test_a_trail_cut_back_with_its_head_rewritten_fails_check_without_any_backup
     assert not store.damaged  # reported plainly, as a backup anchor's mismatch is; nobody is locked out
 
 
-def test_the_cut_is_found_and_recorded_at_the_next_sign_in(fresh):
+def test_the_cut_is_found_and_recorded_at_the_next_sign_in(fresh, password):
     accounts.sign_out(fresh.store, fresh.actors["admin"])
-    store, _admin = accounts.sign_in(fresh.folder, "admin", PASSWORD)
+    store, _admin = accounts.sign_in(fresh.folder, "admin", password)
     anchored = store.slots.anchor["id"]
     _cut_trail_back(store, anchored - 2)
     store.close()  # the tamperer leaves without signing out, so the key file keeps the old anchor
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     with unit_of_work(store, write=False) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)).all()
@@ -126,10 +125,10 @@ def test_the_cut_is_found_and_recorded_at_the_next_sign_in(fresh):
     assert nurse.role == "nurse"  # the nurse still signs in
 
 
-def test_the_anchor_is_not_written_over_a_key_file_changed_meanwhile(fresh):
+def test_the_anchor_is_not_written_over_a_key_file_changed_meanwhile(fresh, password):
     """Another Lantern on the PC changes a password; this one's sign-out keeps that change."""
-    store2, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
-    accounts.change_password(store2, nurse, PASSWORD, "a brand new synthetic passphrase")
+    store2, nurse = accounts.sign_in(fresh.folder, "nurse", password)
+    accounts.change_password(store2, nurse, password, "a brand new synthetic passphrase")
     accounts.sign_out(store2, nurse)
     accounts.sign_out(fresh.store, fresh.actors["admin"])
     store, _ = accounts.sign_in(fresh.folder, "nurse", "a brand new synthetic passphrase")

@@ -11,17 +11,16 @@ import pytest
 from core.errors import WrongPassword
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
 
-def test_a_new_store_is_owner_only(tmp_path):
+def test_a_new_store_is_owner_only(tmp_path, password):
     old = os.umask(0o022)  # the usual default, which used to leave the files 0644
     try:
         folder = tmp_path / "store"
         store, admin, _ = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"], admin_username="admin",
-                                              admin_password=PASSWORD, kdf=MINIMUM_KDF)
+                                              admin_password=password, kdf=MINIMUM_KDF)
         accounts.create_ward(store, admin, "Elm Ward")
         with pytest.raises(WrongPassword):
             accounts.sign_in(folder, "nobody", "not the password at all")
@@ -39,7 +38,7 @@ def _mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_backups_exports_restores_logs_and_settings_are_owner_only(tmp_path, make_store, monkeypatch):
+def test_backups_exports_restores_logs_and_settings_are_owner_only(tmp_path, make_store, monkeypatch, password):
     """Issue 13 item 6: modes after init (above), backup, export and restore, and of the log and settings files,
     with the usual 022 umask that used to leave them 0644 and 0755."""
     import logging
@@ -58,7 +57,7 @@ def test_backups_exports_restores_logs_and_settings_are_owner_only(tmp_path, mak
         maintenance.backup_store(store, actors["admin"], backup)
         auto_folder = tmp_path / "automatic backups"
         backups.set_backup_settings(store, actors["admin"], folder=str(auto_folder), keep=3, warn_days=3)
-        lead_store, lead = accounts.sign_in(store.folder, "lead", PASSWORD)
+        lead_store, lead = accounts.sign_in(store.folder, "lead", password)
         export = tmp_path / "exports" / "nrls.csv"
         export.parent.mkdir()
         exports.export_incidents(lead_store, lead, "nrls-csv", out_path=export)
@@ -77,5 +76,5 @@ def test_backups_exports_restores_logs_and_settings_are_owner_only(tmp_path, mak
     files = [backup, export, saved, *restored.iterdir(), *log_dir().iterdir()]
     assert {p.name for p in restored.iterdir()} >= {"lantern.db", "keyslots.json"}
     assert {str(p): _mode(p) for p in files} == {str(p): 0o600 for p in files}
-    store, _admin = accounts.sign_in(restored, "admin", PASSWORD)  # the restored store still opens
+    store, _admin = accounts.sign_in(restored, "admin", password)  # the restored store still opens
     store.close()

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from core.security.keyslots import SlotFile
-from tests.conftest import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 INDEPENDENT = Path(sys.prefix) / "independent-sqlcipher"
@@ -36,13 +35,13 @@ print(json.dumps(out))
 """
 
 
-def test_a_separate_sqlcipher_build_opens_the_store_with_the_raw_key(fresh):
+def test_a_separate_sqlcipher_build_opens_the_store_with_the_raw_key(fresh, password):
     if not (INDEPENDENT / "sqlcipher3").is_dir():
         pytest.fail("The independent SQLCipher build is missing: run `python3 bootstrap.py test` once (it installs "
                     "sqlcipher3-binary into .venv/independent-sqlcipher).")
     fresh.store.checkpoint()
     slots = SlotFile.read(fresh.folder)
-    key = slots.slot_for_username("admin").unwrap(PASSWORD)
+    key = slots.slot_for_username("admin").unwrap(password)
     try:
         done = subprocess.run([sys.executable, "-I", "-c", PROBE, str(INDEPENDENT), str(fresh.folder / "lantern.db")],
                               input=key.hex() + "\n", capture_output=True, text=True, timeout=60, cwd=REPO)

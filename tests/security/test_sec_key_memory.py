@@ -12,7 +12,6 @@ import pytest
 
 from core.db.engine import check_sqlcipher_build
 from core.services import accounts
-from tests.conftest import PASSWORD
 from tests.core.helpers_common import REPO, python_env
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/mem")
@@ -41,11 +40,11 @@ def _copies(first: bytes, second: bytes) -> int:
 
 
 @linux
-def test_no_hex_copy_of_the_key_while_open_or_after_lock(fresh):
+def test_no_hex_copy_of_the_key_while_open_or_after_lock(fresh, password):
     store = fresh.store
     first, second = bytes(store.key.view()[:16]).hex().encode(), bytes(store.key.view()[16:]).hex().encode()
     accounts.list_users(store, fresh.actors["admin"])  # a few connections and statements in use
-    store2, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store2, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     assert _copies(first, second) == 0  # not even while the stores are open: SQLCipher was keyed from a bytearray
     accounts.lock(store2, nurse)
     accounts.sign_out(store, fresh.actors["admin"])

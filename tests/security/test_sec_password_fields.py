@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from core import paths
-from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import alt, press, type_text
 from tests.ui.test_setup_wizard import start
 from ui.dialogs.signin import ChangePasswordDialog
@@ -21,7 +20,7 @@ def _typed(qtbot, field, text):
     type_text(qtbot, text)
 
 
-def test_the_change_password_dialog_says_how_strong_the_new_password_is_as_it_is_typed(qtbot):
+def test_the_change_password_dialog_says_how_strong_the_new_password_is_as_it_is_typed(qtbot, password):
     dialog = ChangePasswordDialog("Choose your own now.", username="nurse")
     qtbot.addWidget(dialog)
     dialog.show()
@@ -37,12 +36,12 @@ def test_the_change_password_dialog_says_how_strong_the_new_password_is_as_it_is
     assert dialog.strength.accessibleDescription() == "Password strength"
     _typed(qtbot, dialog.new, "nurse station blue kettle")
     assert dialog.strength.text() == "Not accepted. Do not put your username in your password."
-    _typed(qtbot, dialog.new, PASSWORD)
+    _typed(qtbot, dialog.new, password)
     assert dialog.strength.text().startswith("Strong") and dialog.strength.acceptable
     assert dialog.new.accessibleDescription() == dialog.strength.text()
 
 
-def test_the_setup_wizard_refuses_the_demo_password_and_says_so_while_typing(qtbot):
+def test_the_setup_wizard_refuses_the_demo_password_and_says_so_while_typing(qtbot, password):
     _first_run, wizard, _runner = start(qtbot)
     alt(qtbot, Qt.Key.Key_N)  # a new store
     alt(qtbot, Qt.Key.Key_N)  # in the default folder
@@ -59,7 +58,7 @@ def test_the_setup_wizard_refuses_the_demo_password_and_says_so_while_typing(qtb
     _typed(qtbot, page.username, "wardadmin")
     _typed(qtbot, page.password, "wardadmin kettle lighthouse")
     assert "username" in page.strength.text()  # the estimate follows the username field too
-    _typed(qtbot, page.password, PASSWORD)
+    _typed(qtbot, page.password, password)
     assert page.strength.acceptable
     _typed(qtbot, page.again, paths.DEMO_PASSWORD)
     _typed(qtbot, page.password, paths.DEMO_PASSWORD)

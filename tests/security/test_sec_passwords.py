@@ -50,15 +50,15 @@ def test_the_demo_password_works_in_a_demo_store_only(tmp_path):
     store.close()
 
 
-def test_the_demo_mark_cannot_be_added_to_a_real_store_by_editing_the_key_file(tmp_path):
-    store, _admin, _ = _init(tmp_path / "store", PASSWORD)
+def test_the_demo_mark_cannot_be_added_to_a_real_store_by_editing_the_key_file(tmp_path, password):
+    store, _admin, _ = _init(tmp_path / "store", password)
     store.close()
     path = tmp_path / "store" / SLOT_FILE_NAME
     doc = json.loads(path.read_bytes())
     doc["demo"] = True
     path.write_text(json.dumps(doc))
     with pytest.raises(SlotFileTampered):
-        accounts.sign_in(tmp_path / "store", "admin", PASSWORD)
+        accounts.sign_in(tmp_path / "store", "admin", password)
 
 
 def test_the_demo_seeder_still_makes_its_store(demo_store_folder):

@@ -15,7 +15,6 @@ from core.db.store import unit_of_work
 from core.errors import NotFound, PermissionDenied, ValidationError, WrongPassword
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts, incidents
-from tests.conftest import PASSWORD
 from tests.core.helpers_common import draft
 
 ADMIN_CHOSEN = "admin chose this one 31"  # synthetic
@@ -56,12 +55,12 @@ def test_admin_creating_a_lead_with_a_password_cannot_sign_in_as_it(fresh):
         incidents.get_incident(store, lead2, _restricted_incident(fresh))
 
 
-def test_admin_resetting_a_leads_password_gets_nothing_that_opens_it(fresh):
+def test_admin_resetting_a_leads_password_gets_nothing_that_opens_it(fresh, password):
     admin, lead = fresh.actors["admin"], fresh.actors["lead"]
     incident_id = _restricted_incident(fresh)
     assert accounts.reset_password(fresh.store, admin, lead.user_id) is None  # no password for the administrator
     with pytest.raises(WrongPassword, match=WAITING):  # nothing readable until approved: not even by its owner
-        accounts.sign_in(fresh.folder, "lead", PASSWORD)
+        accounts.sign_in(fresh.folder, "lead", password)
     with pytest.raises(PermissionDenied):  # an approver cannot decide a request about their own account
         accounts.decide_access_request(fresh.store, lead, 1, approve=True)
     (request,) = _pending(fresh.store)
@@ -71,7 +70,7 @@ def test_admin_resetting_a_leads_password_gets_nothing_that_opens_it(fresh):
     # the only lead is waiting, so the recovery key holder approves it, and is the one shown the new password
     temp = accounts.approve_with_recovery_key(fresh.store, fresh.recovery, request.id)
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "lead", PASSWORD)
+        accounts.sign_in(fresh.folder, "lead", password)
     store, signed = accounts.sign_in(fresh.folder, "lead", temp)
     fresh.extra.append(store)
     signed = accounts.change_password(store, signed, temp, "a fresh synthetic passphrase 5")
@@ -110,16 +109,16 @@ def test_approval_by_a_lead_is_audited_who_asked_for_whom_when_who_approved(fres
         accounts.decide_access_request(fresh.store, lead, new.request_id, approve=False)
 
 
-def test_raising_a_nurse_to_lead_waits_and_a_refusal_leaves_the_nurse_as_they_were(fresh):
+def test_raising_a_nurse_to_lead_waits_and_a_refusal_leaves_the_nurse_as_they_were(fresh, password):
     admin, nurse = fresh.actors["admin"], fresh.actors["nurse"]
     info = accounts.set_role(fresh.store, admin, nurse.user_id, "safeguarding_lead")
     assert info.role == "nurse" and info.access_pending
     with pytest.raises(WrongPassword, match=WAITING):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     (request,) = accounts.list_access_requests(fresh.store, fresh.actors["lead"])
     assert request.kind == "raise_role" and request.role == "safeguarding_lead"
     assert accounts.decide_access_request(fresh.store, fresh.actors["lead"], request.request_id, False) is None
-    store, again = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store, again = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     assert again.role == "nurse"
     assert len(_events(fresh.store, "access.refuse", nurse.user_id)) == 1
@@ -134,10 +133,10 @@ def test_a_refused_new_account_is_switched_off(fresh):
     assert fresh.store.slots.slot_for_username("nurse4") is None
 
 
-def test_the_first_lead_is_approved_with_the_recovery_key_and_only_while_there_is_no_lead(tmp_path):
+def test_the_first_lead_is_approved_with_the_recovery_key_and_only_while_there_is_no_lead(tmp_path, password):
     folder = tmp_path / "store"
     store, admin, recovery = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"], admin_username="admin",
-                                                 admin_password=PASSWORD, kdf=MINIMUM_KDF)
+                                                 admin_password=password, kdf=MINIMUM_KDF)
     first = accounts.create_user(store, admin, username="lead", role="safeguarding_lead", password=ADMIN_CHOSEN)
     later = accounts.create_user(store, admin, username="nurse", role="nurse")
     store.close()

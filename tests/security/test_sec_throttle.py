@@ -15,7 +15,6 @@ from core.errors import AccountThrottled, WrongPassword
 from core.security.throttle import FREE_ATTEMPTS, MAX_ACCOUNTS, Throttle
 from core.security.usernames import normalise_username
 from core.services import accounts
-from tests.conftest import PASSWORD
 
 SPELLINGS = (" nurse", "nurse ", "\tnurse", "NURSE", "ｎｕｒｓｅ", " Nurse\n")
 
@@ -25,20 +24,20 @@ def test_every_spelling_is_the_same_name(spelling):
     assert normalise_username(spelling) == "nurse"
 
 
-def test_spellings_share_one_counter(fresh):
+def test_spellings_share_one_counter(fresh, password):
     t0 = utcnow()
     for i, spelling in enumerate(SPELLINGS[:FREE_ATTEMPTS]):
         with pytest.raises(WrongPassword):
             accounts.sign_in(fresh.folder, spelling, "not the password at all", now=t0 + timedelta(seconds=i))
     for spelling in ("nurse", *SPELLINGS):
         with pytest.raises(AccountThrottled):
-            accounts.sign_in(fresh.folder, spelling, PASSWORD, now=t0 + timedelta(seconds=FREE_ATTEMPTS))
+            accounts.sign_in(fresh.folder, spelling, password, now=t0 + timedelta(seconds=FREE_ATTEMPTS))
 
 
-def test_padded_name_signs_in_as_the_account_and_is_audited_once_spelt(fresh):
+def test_padded_name_signs_in_as_the_account_and_is_audited_once_spelt(fresh, password):
     with pytest.raises(WrongPassword):
         accounts.sign_in(fresh.folder, "\tNURSE ", "not the password at all")
-    store, actor = accounts.sign_in(fresh.folder, " nurse ", PASSWORD)
+    store, actor = accounts.sign_in(fresh.folder, " nurse ", password)
     fresh.extra.append(store)
     assert actor.username == "nurse"
     with unit_of_work(store, write=False) as session:
@@ -49,7 +48,7 @@ def test_padded_name_signs_in_as_the_account_and_is_audited_once_spelt(fresh):
     assert (last.action, last.username) == ("sign_in", "nurse")
 
 
-def test_made_up_names_cannot_evict_a_real_accounts_counter(fresh):
+def test_made_up_names_cannot_evict_a_real_accounts_counter(fresh, password):
     t0 = utcnow()
     for i in range(FREE_ATTEMPTS):
         with pytest.raises(WrongPassword):
@@ -60,7 +59,7 @@ def test_made_up_names_cannot_evict_a_real_accounts_counter(fresh):
         throttle.failed(f"made-up-{i}", "probe", later + timedelta(milliseconds=i), known=False)
     assert throttle.failures("nurse") == FREE_ATTEMPTS
     with pytest.raises(AccountThrottled):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD, now=later + timedelta(seconds=1))
+        accounts.sign_in(fresh.folder, "nurse", password, now=later + timedelta(seconds=1))
     assert len(throttle._load()["unknown"]) <= MAX_ACCOUNTS
 
 

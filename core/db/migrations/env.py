@@ -3,7 +3,7 @@
 Beware batch mode (`op.batch_alter_table`) on any table that other tables reference with ON DELETE CASCADE
 (incidents above all): it copies the table and drops the old one, and with foreign keys on, that drop deletes
 every child row. Use SQLite's own ALTER TABLE (ADD, RENAME and DROP COLUMN) there, as migration 0006 does;
-tests/core/test_summaries.py downgrades and upgrades a store holding data to prove nothing is lost.
+tests/core/services/test_summaries.py downgrades and upgrades a store holding data to prove nothing is lost.
 """
 
 from alembic import context

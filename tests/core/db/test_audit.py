@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
@@ -19,6 +18,7 @@ from core.db.store import unit_of_work
 from core.errors import NotFound, StorageFailure, WrongPassword
 from core.security.keyslots import SLOT_FILE_NAME
 from core.services import accounts, incidents, maintenance
+from tests.core.helpers_common import draft
 
 
 class AuditDown(Exception):
@@ -49,11 +49,11 @@ def audit_down(monkeypatch):
 # ----- one row, right fields ------------------------------------------------------------------------------
 
 
-def test_service_calls_write_one_audit_row_each(fresh):
+def test_service_calls_write_one_audit_row_each(fresh, password):
     store, admin = fresh.store, fresh.actors["admin"]
-    nurse_store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    nurse_store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(nurse_store)
-    manager_store, manager = accounts.sign_in(fresh.folder, "manager", PASSWORD)
+    manager_store, manager = accounts.sign_in(fresh.folder, "manager", password)
     fresh.extra.append(manager_store)
     steps = [
         (lambda: accounts.create_ward(store, admin, "Ash Ward"), "ward.create", admin),
@@ -78,10 +78,10 @@ def test_service_calls_write_one_audit_row_each(fresh):
     assert _events(store)[-1].action == "store.check"
 
 
-def test_sign_in_lock_and_sign_out_are_audited(fresh):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_sign_in_lock_and_sign_out_are_audited(fresh, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     accounts.lock(store, nurse)
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD, reason="unlock")
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password, reason="unlock")
     accounts.sign_out(store, nurse)
     actions = [e.action for e in _events(fresh.store) if e.username == "nurse"]
     assert actions[-4:] == ["sign_in", "lock", "unlock", "sign_out"]
@@ -90,14 +90,14 @@ def test_sign_in_lock_and_sign_out_are_audited(fresh):
 # ----- the audit write is part of the action ----------------------------------------------------------------
 
 
-def test_failed_audit_rolls_back_account_changes(fresh, audit_down):
+def test_failed_audit_rolls_back_account_changes(fresh, audit_down, password):
     store, admin, nurse = fresh.store, fresh.actors["admin"], fresh.actors["nurse"]
     slot_bytes = (fresh.folder / SLOT_FILE_NAME).read_bytes()
     users, wards, events = _count(store, User), _count(store, Ward), len(_events(store))
     memory_slots = dict(store.slots.slots)
     audit_down()
     calls = [
-        lambda: accounts.create_user(store, admin, username="ghost", role="nurse", password=PASSWORD + " x"),
+        lambda: accounts.create_user(store, admin, username="ghost", role="nurse", password=password + " x"),
         lambda: accounts.create_ward(store, admin, "Ghost Ward"),
         lambda: accounts.set_role(store, admin, nurse.user_id, "ward_manager"),
         lambda: accounts.set_user_wards(store, admin, nurse.user_id, []),
@@ -108,7 +108,7 @@ def test_failed_audit_rolls_back_account_changes(fresh, audit_down):
         with pytest.raises(AuditDown):
             call()
     with pytest.raises(AuditDown):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     assert (fresh.folder / SLOT_FILE_NAME).read_bytes() == slot_bytes
     assert store.slots.slots == memory_slots
     assert (_count(store, User), _count(store, Ward), len(_events(store))) == (users, wards, events)
@@ -117,7 +117,7 @@ def test_failed_audit_rolls_back_account_changes(fresh, audit_down):
         assert user.role == "nurse" and user.active and not user.must_change_password
 
 
-def test_after_a_failed_audit_the_same_action_can_be_retried(fresh, monkeypatch):
+def test_after_a_failed_audit_the_same_action_can_be_retried(fresh, monkeypatch, password):
     """Nothing of the rolled-back action lingers (not even in the in-memory key slots)."""
     store, admin = fresh.store, fresh.actors["admin"]
     real = audit.record
@@ -127,29 +127,29 @@ def test_after_a_failed_audit_the_same_action_can_be_retried(fresh, monkeypatch)
 
     monkeypatch.setattr(audit, "record", boom)
     with pytest.raises(AuditDown):
-        accounts.create_user(store, admin, username="ghost", role="administrator", password=PASSWORD)
+        accounts.create_user(store, admin, username="ghost", role="administrator", password=password)
     monkeypatch.setattr(audit, "record", real)
     accounts.create_ward(store, admin, "Ash Ward")
     assert store.slots.slot_for_username("ghost") is None
-    new = accounts.create_user(store, admin, username="ghost", role="administrator", password=PASSWORD)
+    new = accounts.create_user(store, admin, username="ghost", role="administrator", password=password)
     assert new.user.username == "ghost"
-    s, _ = accounts.sign_in(fresh.folder, "ghost", PASSWORD)
+    s, _ = accounts.sign_in(fresh.folder, "ghost", password)
     s.close()
 
 
-def test_failed_audit_on_password_change_keeps_old_password(fresh, audit_down):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_failed_audit_on_password_change_keeps_old_password(fresh, audit_down, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     slot_bytes = (fresh.folder / SLOT_FILE_NAME).read_bytes()
     audit_down()
     with pytest.raises(AuditDown):
-        accounts.change_password(store, nurse, PASSWORD, "a brand new passphrase")
+        accounts.change_password(store, nurse, password, "a brand new passphrase")
     assert (fresh.folder / SLOT_FILE_NAME).read_bytes() == slot_bytes
     store.close()
 
 
-def test_failed_audit_rolls_back_incident_actions(fresh, monkeypatch):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_failed_audit_rolls_back_incident_actions(fresh, monkeypatch, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     detail = incidents.create_draft(store, nurse, draft(fresh.wards["Oak Ward"]))
     incidents_before, events_before = _count(store, Incident), len(_events(store))
@@ -244,12 +244,12 @@ def test_edits_and_deletions_are_detected(fresh, statements, expected):
     assert not result.ok and expected in result.detail
 
 
-def test_cli_check_reports_a_broken_chain(fresh):
+def test_cli_check_reports_a_broken_chain(fresh, password):
     _tamper(fresh.store, "UPDATE audit_events SET action = 'nothing' WHERE id = 2")
     fresh.store.close()
     out, err = io.StringIO(), io.StringIO()
     code = run(["check", "--store", str(fresh.folder), "--user", "admin", "--password-stdin"],
-               stdin=io.StringIO(PASSWORD + "\n"), stdout=out, stderr=err)
+               stdin=io.StringIO(password + "\n"), stdout=out, stderr=err)
     assert code != 0
     assert "FAIL audit_chain" in out.getvalue()
     assert "ok   integrity_check" in out.getvalue()
@@ -275,18 +275,18 @@ def test_any_single_edit_is_detected(fresh, data):
     assert problems
 
 
-def test_failed_sign_in_is_recorded_without_password(fresh):
+def test_failed_sign_in_is_recorded_without_password(fresh, password):
     with pytest.raises(WrongPassword):
         accounts.sign_in(fresh.folder, "nurse", "a wrong guess phrase")
-    s, _ = accounts.sign_in(fresh.folder, "manager", PASSWORD)
+    s, _ = accounts.sign_in(fresh.folder, "manager", password)
     s.close()
     failed = [e for e in _events(fresh.store) if e.outcome == "failed"]
     assert len(failed) == 1 and failed[0].username == "nurse" and failed[0].action == "sign_in"
     assert "guess" not in json.dumps([failed[0].detail, failed[0].entity_id])
 
 
-def test_admin_cannot_read_incidents_but_views_are_audited(fresh):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_admin_cannot_read_incidents_but_views_are_audited(fresh, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     detail = incidents.create_draft(store, nurse, draft(fresh.wards["Oak Ward"]))
     with pytest.raises(NotFound):

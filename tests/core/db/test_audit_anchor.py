@@ -14,7 +14,6 @@ import json
 import zipfile
 
 import pytest
-from helpers_common import draft
 from sqlalchemy import select, text
 
 from cli.main import run
@@ -23,7 +22,7 @@ from core.db.engine import DB_FILE_NAME
 from core.db.models import AuditEvent
 from core.db.store import unit_of_work
 from core.services import backups, incidents, maintenance
-from tests.conftest import PASSWORD
+from tests.core.helpers_common import draft
 
 
 @pytest.fixture
@@ -92,7 +91,7 @@ def test_check_passes_after_more_actions(configured):
     assert not store.damaged
 
 
-def test_a_trail_cut_back_past_the_newest_backup_is_caught_though_the_chain_walk_passes(configured):
+def test_a_trail_cut_back_past_the_newest_backup_is_caught_though_the_chain_walk_passes(configured, password):
     store, actors, wards, folder = configured
     _more_actions(store, actors, wards)
     manifest = _backup(store, actors, folder)
@@ -117,7 +116,7 @@ def test_a_trail_cut_back_past_the_newest_backup_is_caught_though_the_chain_walk
     store.close()
     out, err = io.StringIO(), io.StringIO()
     code = run(["check", "--store", str(store.folder), "--user", "admin", "--password-stdin"],
-               stdin=io.StringIO(PASSWORD + "\n"), stdout=out, stderr=err)
+               stdin=io.StringIO(password + "\n"), stdout=out, stderr=err)
     assert code != 0
     assert "FAIL audit_anchor: audit events recorded before the backup of" in out.getvalue()
     assert "ok   audit_chain" in out.getvalue()

@@ -26,7 +26,6 @@ from core.db.models import FormDraft, Incident, SafeguardingAction
 from core.db.store import unit_of_work
 from core.errors import StorageFailure
 from core.services import accounts, drafts, incidents, maintenance
-from tests.conftest import PASSWORD
 from tests.core.fault_helpers import EXPECTED, FAULTS, refused_writes
 from tests.core.manager_helpers import draft, report
 
@@ -191,7 +190,7 @@ def test_failed_write_rolls_back_says_so_and_works_once_the_fault_is_gone(make_s
 
 @pytest.mark.skipif(shutil.which("chattr") is None or os.geteuid() != 0,
                     reason="needs chattr and root to make the file immutable (root ignores plain permissions)")
-def test_a_read_only_store_file_refuses_sign_in_in_plain_words_and_changes_nothing(make_store):
+def test_a_read_only_store_file_refuses_sign_in_in_plain_words_and_changes_nothing(make_store, password):
     """A store file made read-only (here immutable, which binds even root) cannot take the sign-in's audit row:
     sign-in says so plainly, without calling the store damaged, and leaves the file as it was."""
     store, _actors, _recovery, _wards = make_store()
@@ -202,10 +201,10 @@ def test_a_read_only_store_file_refuses_sign_in_in_plain_words_and_changes_nothi
         pytest.skip("this file system does not support immutable files")
     try:
         with pytest.raises(StorageFailure) as refused:
-            accounts.sign_in(store.folder, "nurse", PASSWORD)
+            accounts.sign_in(store.folder, "nurse", password)
     finally:
         subprocess.run(["chattr", "-i", str(db)], check=True)
     assert refused.value.message == accounts.CANNOT_WRITE_AT_SIGN_IN
     assert db.read_bytes() == before
-    again, _nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)  # writable again: all is well
+    again, _nurse = accounts.sign_in(store.folder, "nurse", password)  # writable again: all is well
     again.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from core.db.engine import DB_FILE_NAME
 from core.db.store import unit_of_work
 from core.errors import StoreDamaged, StoreReadOnly
 from core.services import accounts, incidents, maintenance
+from tests.core.helpers_common import draft
 
 PAGE = 4096
 MARKER = "Synthetic integrity marker 7781"
@@ -44,15 +44,15 @@ def filled(fresh):
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fraction=st.floats(0.0, 1.0), at=st.integers(16, PAGE - 64))
-def test_any_damaged_page_is_found_at_sign_in_or_by_the_start_up_check(filled, tmp_path_factory, fraction, at):
+def test_any_damaged_page_is_found_at_sign_in_or_by_the_start_up_check(filled, tmp_path_factory, fraction, at, password):
     folder = tmp_path_factory.mktemp("damaged") / "store"
     shutil.copytree(filled.folder, folder)
     pages = (folder / DB_FILE_NAME).stat().st_size // PAGE
     _flip(folder, 2 + round(fraction * (pages - 2)), at)
     try:
-        store, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
+        store, nurse = accounts.sign_in(folder, "nurse", password)
     except StoreDamaged:
-        return  # found while opening: sign-in refuses, in plain words (tests/core/test_store.py)
+        return  # found while opening: sign-in refuses, in plain words (tests/core/db/test_store.py)
     try:
         assert maintenance.quick_check(store, nurse) is False
         assert store.damaged
@@ -72,8 +72,8 @@ def test_a_healthy_store_passes_the_start_up_check_and_stays_writable(fresh):
     incidents.create_draft(fresh.store, nurse, draft(fresh.wards["Oak Ward"]))
 
 
-def test_a_damaged_page_met_in_normal_use_turns_the_store_read_only(filled, caplog):
-    store, nurse = accounts.sign_in(filled.folder, "nurse", PASSWORD)
+def test_a_damaged_page_met_in_normal_use_turns_the_store_read_only(filled, caplog, password):
+    store, nurse = accounts.sign_in(filled.folder, "nurse", password)
     filled.extra.append(store)
     with unit_of_work(store, write=False) as session:
         page = session.connection().exec_driver_sql(
@@ -91,8 +91,8 @@ def test_a_damaged_page_met_in_normal_use_turns_the_store_read_only(filled, capl
     assert MARKER not in logged and store.key.hex() not in logged
 
 
-def test_a_failed_full_check_turns_the_store_read_only(filled):
-    store, admin = accounts.sign_in(filled.folder, "admin", PASSWORD)
+def test_a_failed_full_check_turns_the_store_read_only(filled, password):
+    store, admin = accounts.sign_in(filled.folder, "admin", password)
     filled.extra.append(store)
     store.engine.dispose()
     pages = (filled.folder / DB_FILE_NAME).stat().st_size // PAGE
@@ -104,11 +104,11 @@ def test_a_failed_full_check_turns_the_store_read_only(filled):
     assert not store.is_open
 
 
-def test_the_administrator_can_restore_and_switch_from_a_damaged_store(filled, tmp_path):
+def test_the_administrator_can_restore_and_switch_from_a_damaged_store(filled, tmp_path, password):
     from core import paths
     from core.services import backups
 
-    store, admin = accounts.sign_in(filled.folder, "admin", PASSWORD)
+    store, admin = accounts.sign_in(filled.folder, "admin", password)
     filled.extra.append(store)
     backup = tmp_path / "before.lantern"
     maintenance.backup_store(store, admin, backup)
@@ -117,6 +117,6 @@ def test_the_administrator_can_restore_and_switch_from_a_damaged_store(filled, t
     assert restored.fully_checked
     assert backups.switch_store(store, admin, tmp_path / "restored") == (tmp_path / "restored").resolve()
     assert paths.configured_store() == (tmp_path / "restored").resolve()
-    again, admin2 = accounts.sign_in(tmp_path / "restored", "admin", PASSWORD)
+    again, admin2 = accounts.sign_in(tmp_path / "restored", "admin", password)
     filled.extra.append(again)
     assert maintenance.quick_check(again, admin2) and not again.damaged

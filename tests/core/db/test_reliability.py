@@ -14,12 +14,12 @@ import threading
 import time
 
 import pytest
-from helpers_common import HELPERS, HEX_UUID, PASSWORD, PY, REPO, fresh_fixture, python_env, template_fixture  # noqa: F401
 from sqlalchemy import func, select
 
 from core.db.models import Incident
 from core.db.store import unit_of_work
 from core.services import accounts, maintenance
+from tests.core.helpers_common import HELPERS, HEX_UUID, PY, REPO, python_env
 
 WRITER = HELPERS / "helpers_writer.py"
 KILLS = 30
@@ -30,13 +30,13 @@ pytestmark = pytest.mark.skipif(sys.platform.startswith("win"), reason="SIGKILL 
 class Child:
     """A writer process whose stdout lines are collected by a thread as they arrive."""
 
-    def __init__(self, folder, username, ward_id, count, go_file=None):
+    def __init__(self, folder, username, ward_id, count, password, go_file=None):
         args = [PY, str(WRITER), str(folder), username, str(ward_id), str(count)]
         if go_file is not None:
             args.append(str(go_file))
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=python_env(), cwd=REPO)
-        self.proc.stdin.write(PASSWORD + "\n")
+        self.proc.stdin.write(password + "\n")
         self.proc.stdin.close()
         self.lines: list[str] = []
         self.ready = threading.Event()
@@ -64,7 +64,7 @@ def _incident_ids(store) -> set[str]:
         return set(session.scalars(select(Incident.id)))
 
 
-def test_sigkill_never_loses_an_acknowledged_incident(fresh):
+def test_sigkill_never_loses_an_acknowledged_incident(fresh, password):
     rng = random.Random(int(os.environ.get("LANTERN_CRASH_SEED", "1801")))
     folder, ward = fresh.folder, fresh.wards["Oak Ward"]
     fresh.store.close()
@@ -72,7 +72,7 @@ def test_sigkill_never_loses_an_acknowledged_incident(fresh):
     kills_while_writing = 0
     started = time.monotonic()
     for _ in range(KILLS):
-        child = Child(folder, "nurse", ward, 0)
+        child = Child(folder, "nurse", ward, 0, password)
         if rng.random() < 0.2:
             time.sleep(rng.uniform(0.0, 0.8))  # sometimes during start-up, sign-in or the first write
         else:
@@ -90,7 +90,7 @@ def test_sigkill_never_loses_an_acknowledged_incident(fresh):
     elapsed = time.monotonic() - started
     assert kills_while_writing >= KILLS // 2
     assert len(acknowledged) >= kills_while_writing, f"{len(acknowledged)} writes in {elapsed:.0f} s"
-    store, admin = accounts.sign_in(folder, "admin", PASSWORD)
+    store, admin = accounts.sign_in(folder, "admin", password)
     fresh.extra.append(store)
     results = maintenance.check_store(store, admin)
     assert all(r.ok for r in results), results
@@ -101,13 +101,13 @@ def test_sigkill_never_loses_an_acknowledged_incident(fresh):
     assert not missing, f"{len(missing)} acknowledged incidents were lost"
 
 
-def test_two_processes_write_500_each_without_lock_errors(fresh, tmp_path):
+def test_two_processes_write_500_each_without_lock_errors(fresh, tmp_path, password):
     per_process = 500
     folder, ward = fresh.folder, fresh.wards["Oak Ward"]
     with unit_of_work(fresh.store, write=False) as session:
         before = session.scalar(select(func.count()).select_from(Incident))
     go = tmp_path / "go"
-    children = [Child(folder, name, ward, per_process, go) for name in ("nurse", "nurse2")]
+    children = [Child(folder, name, ward, per_process, password, go) for name in ("nurse", "nurse2")]
     for child in children:
         assert child.ready.wait(60), "a writer did not start"
     go.touch()

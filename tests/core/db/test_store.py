@@ -8,7 +8,6 @@ import os
 import sqlite3
 
 import pytest
-from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # noqa: F401
 from sqlalchemy import event, text
 
 from core.db import engine as engine_mod
@@ -28,6 +27,7 @@ from core.errors import (
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile, _canonical
 from core.security.throttle import FILE_NAME as THROTTLE_FILE
 from core.services import accounts, incidents
+from tests.core.helpers_common import draft
 
 MARKER = "ZQX-MARKER-7731"
 HEADER = b"SQLite format 3\x00"
@@ -54,9 +54,9 @@ def _assert_no_plaintext(folder, *, expect=()):
 # ----- SEC-01: no plaintext at rest -------------------------------------------------------------------
 
 
-def test_marker_absent_from_every_file_in_wal_mode(fresh):
+def test_marker_absent_from_every_file_in_wal_mode(fresh, password):
     nurse = fresh.actors["nurse"]
-    store, _ = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store, _ = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     with pytest.raises(WrongPassword):
         accounts.sign_in(fresh.folder, "nurse2", "not the right password at all")
@@ -78,11 +78,11 @@ def test_marker_absent_from_every_file_in_wal_mode(fresh):
     _assert_no_plaintext(fresh.folder, expect=(DB_FILE_NAME, SLOT_FILE_NAME))
 
 
-def test_marker_absent_from_rollback_journal_mid_transaction(fresh):
+def test_marker_absent_from_rollback_journal_mid_transaction(fresh, password):
     """DELETE journal mode: the journal holds the *old* pages, which contain the committed marker."""
     fresh.store.close()
     slots = SlotFile.read(fresh.folder)
-    key = slots.slot_for_username("nurse").unwrap(PASSWORD)
+    key = slots.slot_for_username("nurse").unwrap(password)
     eng = make_engine(fresh.folder / DB_FILE_NAME, key, wal=False)
     store = Store(fresh.folder, key, slots, eng)
     fresh.extra.append(store)
@@ -131,16 +131,16 @@ def test_sqlcipher_build_is_safe():
     assert tuple(engine_mod.sqlcipher.sqlite_version_info) >= engine_mod.MIN_SQLITE
 
 
-def test_plain_sqlite_build_is_refused(monkeypatch, template, tmp_path):
+def test_plain_sqlite_build_is_refused(monkeypatch, template, tmp_path, password):
     monkeypatch.setattr(engine_mod, "sqlcipher", sqlite3)
     with pytest.raises(UnsupportedBuild) as err:
         engine_mod.check_sqlcipher_build()
     assert "unencrypted" in str(err.value)
     with pytest.raises(UnsupportedBuild):
-        accounts.sign_in(template.folder, "admin", PASSWORD)
+        accounts.sign_in(template.folder, "admin", password)
     with pytest.raises(UnsupportedBuild):
         accounts.init_store(tmp_path / "new", ods_code="RXX", wards=["Oak Ward"], admin_username="admin",
-                            admin_password=PASSWORD)
+                            admin_password=password)
     assert not (tmp_path / "new").exists()  # nothing half-made left behind
 
 
@@ -205,47 +205,47 @@ def _rewrite_slots(folder, change):
     path.write_text(json.dumps(doc))
 
 
-def test_wrong_password(fresh):
+def test_wrong_password(fresh, password):
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD + "x")
+        accounts.sign_in(fresh.folder, "nurse", password + "x")
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "nobody-here", PASSWORD)
+        accounts.sign_in(fresh.folder, "nobody-here", password)
 
 
-def test_damaged_database_first_page(fresh):
+def test_damaged_database_first_page(fresh, password):
     fresh.store.close()
     with open(fresh.folder / DB_FILE_NAME, "r+b") as fh:
         fh.write(os.urandom(4096))
     with pytest.raises(StoreDamaged):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
 
 
-def test_missing_or_truncated_database(fresh):
+def test_missing_or_truncated_database(fresh, password):
     fresh.store.close()
     db = fresh.folder / DB_FILE_NAME
     db.write_bytes(db.read_bytes()[:1000])
     with pytest.raises(StoreDamaged):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     db.unlink()
     with pytest.raises(StoreDamaged):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
 
 
-def test_slot_byte_edited_without_checksum(fresh):
+def test_slot_byte_edited_without_checksum(fresh, password):
     fresh.store.close()
     _flip_wrapped_byte(fresh.folder, "nurse")
     with pytest.raises(SlotFileTampered):
-        accounts.sign_in(fresh.folder, "admin", PASSWORD)  # any account: the file as a whole is refused
+        accounts.sign_in(fresh.folder, "admin", password)  # any account: the file as a whole is refused
 
 
-def test_slot_removed_with_valid_checksums_caught_by_hmac(fresh):
+def test_slot_removed_with_valid_checksums_caught_by_hmac(fresh, password):
     fresh.store.close()
     _rewrite_slots(fresh.folder, lambda slots: slots.remove(next(s for s in slots if s["username"] == "nurse2")))
     with pytest.raises(SlotFileTampered):
-        accounts.sign_in(fresh.folder, "admin", PASSWORD)
+        accounts.sign_in(fresh.folder, "admin", password)
 
 
-def test_slot_added_with_valid_checksums_caught_by_hmac(fresh):
+def test_slot_added_with_valid_checksums_caught_by_hmac(fresh, password):
     fresh.store.close()
 
     def add(slots):
@@ -255,18 +255,18 @@ def test_slot_added_with_valid_checksums_caught_by_hmac(fresh):
 
     _rewrite_slots(fresh.folder, add)
     with pytest.raises(SlotFileTampered):
-        accounts.sign_in(fresh.folder, "admin", PASSWORD)
+        accounts.sign_in(fresh.folder, "admin", password)
     with pytest.raises((WrongPassword, SlotFileTampered)):
-        accounts.sign_in(fresh.folder, "intruder", PASSWORD)
+        accounts.sign_in(fresh.folder, "intruder", password)
 
 
-def test_missing_slot_file_and_missing_store(fresh, tmp_path):
+def test_missing_slot_file_and_missing_store(fresh, tmp_path, password):
     fresh.store.close()
     (fresh.folder / SLOT_FILE_NAME).unlink()
     with pytest.raises(SlotFileTampered):
-        accounts.sign_in(fresh.folder, "admin", PASSWORD)
+        accounts.sign_in(fresh.folder, "admin", password)
     with pytest.raises(StoreNotFound):
-        accounts.sign_in(tmp_path / "no-such-store", "admin", PASSWORD)
+        accounts.sign_in(tmp_path / "no-such-store", "admin", password)
 
 
 def test_three_failures_have_three_distinct_messages():
@@ -309,7 +309,7 @@ def test_local_disk_accepted(tmp_path):
     check_store_location(tmp_path / "store", mounts_text=mounts, platform="linux")
 
 
-def test_init_on_network_share_refused(tmp_path, monkeypatch):
+def test_init_on_network_share_refused(tmp_path, monkeypatch, password):
     import core.db.store as store_mod
 
     real = store_mod.check_store_location
@@ -317,7 +317,7 @@ def test_init_on_network_share_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store_mod, "check_store_location", lambda folder: real(folder, mounts_text=mounts))
     with pytest.raises(StoreLocationRefused):
         accounts.init_store(tmp_path / "store", ods_code="RXX", wards=["Oak Ward"], admin_username="admin",
-                            admin_password=PASSWORD)
+                            admin_password=password)
     assert not (tmp_path / "store").exists()
 
 

@@ -14,7 +14,7 @@ from core.db.models import Incident, SafeguardingAction, User
 from core.db.store import open_with_key, read_slots, unit_of_work
 from core.services import accounts, maintenance
 
-STORES = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
+STORES = Path(__file__).resolve().parents[2] / "fixtures" / "stores"
 FIXTURE_PASSWORD = "fixture store only 0001"  # documented in tests/fixtures/stores/README.md
 FIXTURES = sorted(STORES.glob("rev-*"))
 

@@ -8,7 +8,6 @@ import json
 import os
 
 import pytest
-from helpers_common import PASSWORD, fresh_fixture, template_fixture  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +41,7 @@ def test_cost_floor_is_rfc9106_second_option():
     assert DEFAULT_KDF.time_cost >= 3 and DEFAULT_KDF.memory_kib >= 64 * 1024 and DEFAULT_KDF.parallelism >= 1
 
 
-def test_store_slots_meet_floor_and_have_unique_salts(template):
+def test_store_slots_meet_floor_and_have_unique_salts(template, password):
     slots = SlotFile.read(template.folder)
     assert RECOVERY_SLOT_ID in slots.slots and len(slots.slots) == 7
     salts = [s.salt for s in slots.slots.values()]
@@ -53,7 +52,7 @@ def test_store_slots_meet_floor_and_have_unique_salts(template):
         assert slot.kdf.time_cost >= 3 and slot.kdf.memory_kib >= 64 * 1024 and slot.kdf.parallelism >= 1
         assert len(slot.wrapped) == 32 + 16  # key + GCM tag
     raw = (template.folder / SLOT_FILE_NAME).read_text()
-    assert PASSWORD not in raw
+    assert password not in raw
 
 
 def test_wrap_unwrap_round_trip_and_wrong_secret():

@@ -8,7 +8,6 @@ import itertools
 from dataclasses import replace
 
 import pytest
-from helpers_common import PASSWORD, copy_store, draft, template_fixture  # noqa: F401
 
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.security.permissions import (
@@ -23,7 +22,7 @@ from core.security.permissions import (
     require_ward,
 )
 from core.services import accounts, incidents, maintenance, queue
-from tests.conftest import add_account
+from tests.core.helpers_common import copy_store, draft
 
 # The account that plays each role in the matrix. "nurse" reports the incidents; "nurse2" is the
 # nurse under test, so a nurse is never allowed something just because they wrote the report.
@@ -33,8 +32,9 @@ _counter = itertools.count()
 
 
 class Ctx:
-    def __init__(self, store, actors, wards, tmp):
+    def __init__(self, store, actors, wards, tmp, password):
         self.store, self.actors, self.wards, self.tmp = store, actors, wards, tmp
+        self.password = password
 
     def submitted(self, *, restricted: bool = False) -> incidents.IncidentDetail:
         nurse = self.actors["nurse"]
@@ -61,11 +61,11 @@ class Ctx:
 
 
 @pytest.fixture(scope="module")
-def ctx(template, tmp_path_factory):
+def ctx(template, tmp_path_factory, password, add_account):
     folder = copy_store(template, tmp_path_factory.mktemp("matrix") / "store")
-    store, admin = accounts.sign_in(folder, "admin", PASSWORD)
+    store, admin = accounts.sign_in(folder, "admin", password)
     target = add_account(store, admin, approver=template.actors["lead"], username="target", role="nurse")
-    c = Ctx(store, dict(template.actors), dict(template.wards), tmp_path_factory.mktemp("matrix-out"))
+    c = Ctx(store, dict(template.actors), dict(template.wards), tmp_path_factory.mktemp("matrix-out"), password)
     c.target = target.user_id
     yield c
     store.close()
@@ -120,7 +120,7 @@ SERVICES = {
                                                            "Synthetic: reopened for the test.")),
     ],
     "account.change_own_password": [
-        ("change_password", lambda c, a: accounts.change_password(c.store, a, PASSWORD, c.uniq("a new passphrase "))),
+        ("change_password", lambda c, a: accounts.change_password(c.store, a, c.password, c.uniq("a new passphrase "))),
     ],
 }
 # Guarded by services owned by other parts of the app (queue, reports, exports, review, settings);
@@ -188,7 +188,7 @@ def test_administrator_never_reads_incident_content(ctx):
         incidents.create_draft(ctx.store, admin, draft(ctx.wards["Oak Ward"]))
 
 
-def test_restricted_incident_visibility(ctx):
+def test_restricted_incident_visibility(ctx, add_account):
     """Staff alleged perpetrator (nurse2): invisible to nurse2 and other nurses, visible to the reporter,
     the safeguarding lead and the ward's own manager, not to another ward's manager."""
     nurse3_actor = add_account(ctx.store, ctx.actors["admin"], approver=ctx.actors["lead"],

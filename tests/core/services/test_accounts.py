@@ -8,7 +8,6 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from helpers_common import PASSWORD, PY, REPO, draft, fresh_fixture, python_env, template_fixture  # noqa: F401
 from sqlalchemy import select
 
 from core.clock import utcnow
@@ -19,6 +18,7 @@ from core.security.keyslots import SLOT_FILE_NAME
 from core.security.passwords import check_password, temporary_password
 from core.security.throttle import FREE_ATTEMPTS, MAX_DELAY_S, Throttle, delay_after
 from core.services import accounts, incidents, maintenance
+from tests.core.helpers_common import PY, REPO, draft, python_env
 
 NEW_PASSWORD = "another synthetic passphrase"
 
@@ -41,7 +41,7 @@ def test_delay_schedule():
     assert delays[1] > delays[0] and max(delays) == MAX_DELAY_S
 
 
-def test_five_free_failures_then_growing_delay(fresh):
+def test_five_free_failures_then_growing_delay(fresh, password):
     folder, t0 = fresh.folder, utcnow()
     for i in range(FREE_ATTEMPTS):
         with pytest.raises(WrongPassword):
@@ -49,17 +49,17 @@ def test_five_free_failures_then_growing_delay(fresh):
     last = t0 + timedelta(seconds=FREE_ATTEMPTS - 1)
     # Now even the right password must wait.
     with pytest.raises(AccountThrottled) as first:
-        accounts.sign_in(folder, "nurse", PASSWORD, now=last + timedelta(seconds=1))
+        accounts.sign_in(folder, "nurse", password, now=last + timedelta(seconds=1))
     assert 0 < first.value.seconds <= delay_after(FREE_ATTEMPTS)
     # Another account is not affected.
-    s, _ = accounts.sign_in(folder, "nurse2", PASSWORD, now=last + timedelta(seconds=1))
+    s, _ = accounts.sign_in(folder, "nurse2", password, now=last + timedelta(seconds=1))
     s.close()
     # After the delay, one more failure: the next delay is longer.
     later = last + timedelta(seconds=delay_after(FREE_ATTEMPTS) + 1)
     with pytest.raises(WrongPassword):
         accounts.sign_in(folder, "nurse", "still the wrong password", now=later)
     with pytest.raises(AccountThrottled) as second:
-        accounts.sign_in(folder, "nurse", PASSWORD, now=later + timedelta(seconds=1))
+        accounts.sign_in(folder, "nurse", password, now=later + timedelta(seconds=1))
     assert second.value.seconds > first.value.seconds
     assert Throttle(folder).failures("nurse") == FREE_ATTEMPTS + 1
     # A "restart": a new Throttle object reads the same counter and still refuses.
@@ -67,7 +67,7 @@ def test_five_free_failures_then_growing_delay(fresh):
         Throttle(folder).check("NURSE", now=later + timedelta(seconds=2))
     # Success after the delay resets the counter and audits every failure (without the attempted passwords).
     ok_at = later + timedelta(seconds=delay_after(FREE_ATTEMPTS + 1) + 1)
-    store, _ = accounts.sign_in(folder, "nurse", PASSWORD, now=ok_at)
+    store, _ = accounts.sign_in(folder, "nurse", password, now=ok_at)
     fresh.extra.append(store)
     assert Throttle(folder).failures("nurse") == 0
     failed = _audit_rows(store, action="sign_in", outcome="failed")
@@ -78,22 +78,22 @@ def test_five_free_failures_then_growing_delay(fresh):
     assert Throttle(folder)._load()["pending"] == []
 
 
-def test_unknown_username_is_throttled_too(fresh):
+def test_unknown_username_is_throttled_too(fresh, password):
     t0 = utcnow()
     for i in range(FREE_ATTEMPTS):
         with pytest.raises(WrongPassword):
-            accounts.sign_in(fresh.folder, "no-such-user", PASSWORD, now=t0 + timedelta(seconds=i))
+            accounts.sign_in(fresh.folder, "no-such-user", password, now=t0 + timedelta(seconds=i))
     with pytest.raises(AccountThrottled):
-        accounts.sign_in(fresh.folder, "no-such-user", PASSWORD, now=t0 + timedelta(seconds=FREE_ATTEMPTS))
+        accounts.sign_in(fresh.folder, "no-such-user", password, now=t0 + timedelta(seconds=FREE_ATTEMPTS))
 
 
-def test_throttle_survives_a_new_process(fresh):
+def test_throttle_survives_a_new_process(fresh, password):
     for i in range(FREE_ATTEMPTS):
         with pytest.raises(WrongPassword):
             accounts.sign_in(fresh.folder, "nurse", f"wrong password number {i}")
     proc = subprocess.run(
         [PY, str(REPO / "main.py"), "check", "--store", str(fresh.folder), "--user", "nurse", "--password-stdin"],
-        input=PASSWORD + "\n", capture_output=True, text=True, env=python_env(), cwd=REPO, timeout=60)
+        input=password + "\n", capture_output=True, text=True, env=python_env(), cwd=REPO, timeout=60)
     assert proc.returncode != 0
     assert "Too many failed sign-ins" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -106,9 +106,9 @@ def test_throttle_file_holds_no_password(fresh):
     assert "guessed" not in raw and "nurse" in raw
 
 
-def test_corrupt_throttle_file_does_not_block_sign_in(fresh):
+def test_corrupt_throttle_file_does_not_block_sign_in(fresh, password):
     (fresh.folder / "signin-failures.json").write_text("{not json")
-    store, _ = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    store, _ = accounts.sign_in(fresh.folder, "nurse", password)
     store.close()
 
 
@@ -144,11 +144,11 @@ def test_temporary_password_must_be_changed_first(fresh):
         accounts.sign_in(fresh.folder, "newnurse", temp)
 
 
-def test_change_password_rewraps_one_slot_only(fresh):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_change_password_rewraps_one_slot_only(fresh, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     before = {s["id"]: s for s in json.loads((fresh.folder / SLOT_FILE_NAME).read_text())["slots"]}
-    accounts.change_password(store, nurse, PASSWORD, NEW_PASSWORD)
+    accounts.change_password(store, nurse, password, NEW_PASSWORD)
     after = {s["id"]: s for s in json.loads((fresh.folder / SLOT_FILE_NAME).read_text())["slots"]}
     assert before.keys() == after.keys()
     changed = [sid for sid in before if before[sid] != after[sid]]
@@ -156,32 +156,32 @@ def test_change_password_rewraps_one_slot_only(fresh):
     assert after[nurse.user_id]["salt"] != before[nurse.user_id]["salt"]
     store.close()
     fresh.store.close()
-    for username, password in (("nurse", NEW_PASSWORD), ("nurse2", PASSWORD), ("admin", PASSWORD)):
-        s, _ = accounts.sign_in(fresh.folder, username, password)
+    for username, typed in (("nurse", NEW_PASSWORD), ("nurse2", password), ("admin", password)):
+        s, _ = accounts.sign_in(fresh.folder, username, typed)
         s.close()
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
 
 
-def test_change_password_policy_and_same_password(fresh):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_change_password_policy_and_same_password(fresh, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     with pytest.raises(PasswordPolicyError):
-        accounts.change_password(store, nurse, PASSWORD, "short")
+        accounts.change_password(store, nurse, password, "short")
     with pytest.raises(ValidationError):
-        accounts.change_password(store, nurse, PASSWORD, PASSWORD)
+        accounts.change_password(store, nurse, password, password)
 
 
-def test_admin_reset_password_gives_temporary_once_a_lead_approves(fresh):
+def test_admin_reset_password_gives_temporary_once_a_lead_approves(fresh, password):
     admin = fresh.actors["admin"]
     assert accounts.reset_password(fresh.store, admin, fresh.actors["nurse"].user_id) is None
     with pytest.raises(WrongPassword, match="waiting for the safeguarding lead"):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     request = accounts.list_access_requests(fresh.store, fresh.actors["lead"])[0]
     assert (request.kind, request.username, request.requested_by) == ("reset_password", "nurse", "admin")
     temp = accounts.decide_access_request(fresh.store, fresh.actors["lead"], request.request_id, approve=True)
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     store, actor = accounts.sign_in(fresh.folder, "nurse", temp)
     fresh.extra.append(store)
     assert actor.must_change_password
@@ -191,12 +191,12 @@ def test_admin_reset_password_gives_temporary_once_a_lead_approves(fresh):
 
 
 @pytest.mark.parametrize("typed", ["exact", "lower-spaces"])
-def test_recovery_key_resets_a_password(fresh, typed):
+def test_recovery_key_resets_a_password(fresh, typed, password):
     fresh.store.close()
     key = fresh.recovery if typed == "exact" else "  " + fresh.recovery.lower().replace("-", " ") + " "
     temp = accounts.reset_password_with_recovery(fresh.folder, key, "Nurse")
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
     store, actor = accounts.sign_in(fresh.folder, "nurse", temp)
     fresh.extra.append(store)
     assert actor.must_change_password
@@ -204,38 +204,38 @@ def test_recovery_key_resets_a_password(fresh, typed):
     assert len(rows) == 1 and rows[0].username == "recovery-key"
 
 
-def test_wrong_recovery_key_is_refused(fresh):
+def test_wrong_recovery_key_is_refused(fresh, password):
     fresh.store.close()
     wrong = "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH"
     with pytest.raises(ValidationError, match="recovery key"):
         accounts.reset_password_with_recovery(fresh.folder, wrong, "nurse")
-    s, _ = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    s, _ = accounts.sign_in(fresh.folder, "nurse", password)
     s.close()
 
 
 # ----- deactivation, roles --------------------------------------------------------------------------------
 
 
-def test_deactivated_account_cannot_sign_in(fresh):
+def test_deactivated_account_cannot_sign_in(fresh, password):
     admin = fresh.actors["admin"]
     info = accounts.deactivate_user(fresh.store, admin, fresh.actors["nurse2"].user_id)
     assert not info.active
     with pytest.raises(WrongPassword):
-        accounts.sign_in(fresh.folder, "nurse2", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse2", password)
     with pytest.raises(PermissionDenied):
         accounts.deactivate_user(fresh.store, admin, admin.user_id)
 
 
-def test_inactive_flag_alone_blocks_sign_in(fresh):
+def test_inactive_flag_alone_blocks_sign_in(fresh, password):
     """Even if a slot survived (e.g. a restored older key file), an inactive account is refused."""
     with unit_of_work(fresh.store) as session:
         session.get(User, fresh.actors["nurse"].user_id).active = False
         session.commit()
     with pytest.raises(WrongPassword, match="switched off"):
-        accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+        accounts.sign_in(fresh.folder, "nurse", password)
 
 
-def test_set_role_and_wards_are_audited(fresh):
+def test_set_role_and_wards_are_audited(fresh, password):
     """Lowering a role takes effect at once (raising one waits for a lead: tests/security)."""
     admin, nurse = fresh.actors["admin"], fresh.actors["manager"]
     info = accounts.set_role(fresh.store, admin, nurse.user_id, "nurse")
@@ -248,7 +248,7 @@ def test_set_role_and_wards_are_audited(fresh):
         accounts.set_role(fresh.store, admin, admin.user_id, "nurse")
     with pytest.raises(ValidationError):
         accounts.set_role(fresh.store, admin, nurse.user_id, "superuser")
-    _s, actor = accounts.sign_in(fresh.folder, "manager", PASSWORD)
+    _s, actor = accounts.sign_in(fresh.folder, "manager", password)
     _s.close()
     assert actor.role == "nurse" and actor.ward_ids == (fresh.wards["Elm Ward"],)
 
@@ -307,8 +307,8 @@ def test_temporary_passwords_pass_policy_and_differ():
         check_password(p)
 
 
-def test_init_refuses_bad_input(tmp_path):
-    good = dict(ods_code="RXX", wards=["Oak Ward"], admin_username="admin", admin_password=PASSWORD)
+def test_init_refuses_bad_input(tmp_path, password):
+    good = dict(ods_code="RXX", wards=["Oak Ward"], admin_username="admin", admin_password=password)
     for change in ({"ods_code": "!"}, {"wards": []}, {"wards": ["Oak", "oak"]}, {"admin_username": "a b"},
                    {"admin_password": "short"}, {"admin_password": "my admin password"}):
         with pytest.raises(ValidationError):

@@ -10,7 +10,6 @@ from core.db.models import AuditEvent
 from core.db.store import unit_of_work
 from core.dto import IncidentDraft, PersonDraft
 from core.services import accounts, drafts, incidents
-from tests.conftest import PASSWORD
 
 
 def audit_actions(store) -> list[str]:
@@ -32,10 +31,10 @@ def test_payload_round_trip():
     assert drafts.draft_from_payload({"types": ["SS-SA"], "nonsense": 1}, 7) == IncidentDraft(7, types=("SS-SA",))
 
 
-def test_save_load_discard_audited_once(make_store):
+def test_save_load_discard_audited_once(make_store, password):
     store, actors, _recovery, wards = make_store()
     store.close()
-    store, nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(store.folder, "nurse", password)
     assert drafts.load_form(store, nurse) is None
     for n in range(3):
         drafts.save_form(store, nurse, {"draft": drafts.draft_to_payload(full_draft(wards["Oak Ward"])), "n": n})
@@ -50,21 +49,21 @@ def test_save_load_discard_audited_once(make_store):
     store.close()
 
 
-def test_each_user_has_their_own_draft(make_store):
+def test_each_user_has_their_own_draft(make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
-    store, nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(store.folder, "nurse", password)
     drafts.save_form(store, nurse, {"who": "nurse"})
     store.close()
-    store, nurse2 = accounts.sign_in(store.folder, "nurse2", PASSWORD)
+    store, nurse2 = accounts.sign_in(store.folder, "nurse2", password)
     assert drafts.load_form(store, nurse2) is None
     store.close()
 
 
-def test_form_of_a_submitted_incident_is_dropped(make_store):
+def test_form_of_a_submitted_incident_is_dropped(make_store, password):
     store, _actors, _recovery, wards = make_store()
     store.close()
-    store, nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(store.folder, "nurse", password)
     detail = incidents.create_draft(store, nurse, full_draft(wards["Oak Ward"]))
     drafts.save_form(store, nurse, {"x": 1}, detail.incident_id)
     incidents.submit(store, nurse, detail.incident_id)

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from helpers_common import PASSWORD, draft, fresh_fixture, template_fixture  # noqa: F401
 
 from core.errors import PermissionDenied, ValidationError
 from core.services import accounts, incidents
+from tests.core.helpers_common import draft
 
 
 @pytest.fixture
-def people(fresh):
-    nurse_store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def people(fresh, password):
+    nurse_store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(nurse_store)
     return fresh, nurse_store, nurse, fresh.actors["manager"]
 

@@ -38,20 +38,19 @@ def drafts(draw, ward_id: int):
 
 
 @pytest.fixture(scope="module")
-def shared_store(tmp_path_factory):
+def shared_store(tmp_path_factory, password, add_account):
     from core.security.keyslots import MINIMUM_KDF
     from core.services import accounts
-    from tests.conftest import PASSWORD, add_account
 
     folder = tmp_path_factory.mktemp("prop") / "store"
     store, admin, recovery = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"],
-                                                 admin_username="admin", admin_password=PASSWORD, kdf=MINIMUM_KDF)
+                                                 admin_username="admin", admin_password=password, kdf=MINIMUM_KDF)
     ward = accounts.list_wards(store, admin)[0].ward_id
     for name, role in (("nurse", "nurse"), ("manager", "ward_manager")):
         add_account(store, admin, recovery_key=recovery, username=name, role=role, ward_ids=[ward])
     store.close()
-    store, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
-    _s, manager = accounts.sign_in(folder, "manager", PASSWORD)
+    store, nurse = accounts.sign_in(folder, "nurse", password)
+    _s, manager = accounts.sign_in(folder, "manager", password)
     _s.close()
     yield store, nurse, manager, ward
     store.close()

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers_common import PASSWORD, fresh_fixture, template_fixture  # noqa: F401
 from sqlalchemy import select
 
 from core import paths
@@ -21,7 +20,7 @@ from core.db.store import unit_of_work
 from core.dto import IncidentDraft, PersonDraft
 from core.services import accounts, incidents
 
-STORES = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
+STORES = Path(__file__).resolve().parents[2] / "fixtures" / "stores"
 FIXTURE_PASSWORD = "fixture store only 0001"  # documented in tests/fixtures/stores/README.md
 
 
@@ -58,15 +57,15 @@ def test_a_nurse_sends_a_report_on_the_built_in_demo_store(demo_store_folder):
         store.close()
 
 
-def test_references_follow_one_another(fresh):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_references_follow_one_another(fresh, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     made = [incidents.create_draft(store, nurse, _report(fresh.wards["Oak Ward"])).reference for _ in range(3)]
     assert made == [f"LAN-{_year()}-{n:05d}" for n in (1, 2, 3)]
 
 
-def test_a_number_already_taken_by_another_path_is_skipped_never_reused(fresh):
-    store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+def test_a_number_already_taken_by_another_path_is_skipped_never_reused(fresh, password):
+    store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
     ward = fresh.wards["Oak Ward"]
     first = incidents.create_draft(store, nurse, _report(ward))
@@ -93,14 +92,14 @@ def test_a_store_from_an_earlier_release_takes_new_reports_after_upgrading(fixtu
         store.close()
 
 
-def test_the_upgrade_starts_each_year_after_its_highest_plain_reference(fresh):
+def test_the_upgrade_starts_each_year_after_its_highest_plain_reference(fresh, password):
     """Migration 0007 seeds the counters from references of the plain shape only, per year."""
     from alembic import command
 
     from core.db import migrate
     from core.db.engine import writer
 
-    nurse_store, nurse = accounts.sign_in(fresh.folder, "nurse", PASSWORD)
+    nurse_store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(nurse_store)
     made = [incidents.create_draft(nurse_store, nurse, _report(fresh.wards["Oak Ward"])) for _ in range(3)]
     store = fresh.store

@@ -16,7 +16,6 @@ from core.db.store import unit_of_work
 from core.demo.seed import add_synthetic_incidents
 from core.errors import ValidationError
 from core.services import incidents, reports, review
-from tests.conftest import PASSWORD
 from tests.core.manager_helpers import report
 
 N = 120
@@ -101,17 +100,17 @@ def test_repeat_individuals_are_found_by_pseudonymous_reference(make_store):
     assert data["repeat_individuals"]["people"] >= 1
 
 
-def run_cli(args, password=PASSWORD):
+def run_cli(args, password):
     out, err = io.StringIO(), io.StringIO()
     code = cli.run(args, stdin=io.StringIO(password + "\n"), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
-def test_report_summary_prints_the_same_figures_as_json(demo):
+def test_report_summary_prints_the_same_figures_as_json(demo, password):
     store, actors, wards, start, end = demo
     folder = str(store.folder)
     code, out, err = run_cli(["report", "summary", "--store", folder, "--user", "lead", "--password-stdin",
-                              "--from", start.isoformat(), "--to", end.isoformat(), "--format", "json"])
+                              "--from", start.isoformat(), "--to", end.isoformat(), "--format", "json"], password)
     assert code == 0, err
     data = json.loads(out)
     assert data["total"] == N
@@ -123,7 +122,7 @@ def test_report_summary_prints_the_same_figures_as_json(demo):
     for key in ("by_pair", "overdue_actions", "open_actions", "police_referral_rate"):
         assert key in data
     code, out, _err = run_cli(["report", "summary", "--store", folder, "--user", "lead", "--password-stdin",
-                               "--ward", "Oak Ward", "--from", start.isoformat(), "--format", "json"])
+                               "--ward", "Oak Ward", "--from", start.isoformat(), "--format", "json"], password)
     assert code == 0 and json.loads(out)["ward_name"] == "Oak Ward"
 
 
@@ -132,10 +131,10 @@ def test_report_summary_prints_the_same_figures_as_json(demo):
     (["--user", "lead", "--ward", "No Such Ward"], "ward"),
     (["--user", "lead", "--from", "31/12/2025"], "YYYY-MM-DD"),
 ])
-def test_report_summary_failures_are_one_plain_line(demo, args, needle):
+def test_report_summary_failures_are_one_plain_line(demo, args, needle, password):
     store, *_ = demo
     code, out, err = run_cli(["report", "summary", "--store", str(store.folder), "--password-stdin",
-                              "--format", "json", *args])
+                              "--format", "json", *args], password)
     assert code != 0 and out == ""
     assert err.count("\n") == 1 and needle in err and "Traceback" not in err
 

@@ -20,7 +20,7 @@ from core.services import incidents, queue, reports, review
 from core.services.queue import QueueQuery
 from core.services.review import IncidentQuery
 from core.services.visibility import visible_incidents
-from tests.core.helpers_common import PASSWORD, copy_store, template_fixture  # noqa: F401
+from tests.core.helpers_common import copy_store
 from tests.core.manager_helpers import draft as mh_draft
 from tests.core.manager_helpers import report
 
@@ -192,12 +192,12 @@ def _oracle(actor, inc, named) -> bool:
 
 
 @pytest.fixture(scope="module")
-def mixed_store(template, tmp_path_factory):
+def mixed_store(template, tmp_path_factory, password):
     """Incidents of every shape the rule cares about: wards, restricted or not, drafts, named staff."""
     from core.services import accounts
 
     folder = copy_store(template, tmp_path_factory.mktemp("agree") / "store")
-    store, _admin = accounts.sign_in(folder, "admin", PASSWORD)
+    store, _admin = accounts.sign_in(folder, "admin", password)
     actors, wards = template.actors, template.wards
     for ward in ("Oak Ward", "Elm Ward"):
         reporter = actors["nurse"] if ward == "Oak Ward" else actors["lead"]

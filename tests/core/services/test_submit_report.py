@@ -12,8 +12,7 @@ from core.db.models import Incident, SafeguardingAction
 from core.db.store import unit_of_work
 from core.errors import ValidationError
 from core.services import accounts, drafts, incidents
-from tests.conftest import PASSWORD
-from tests.core.test_drafts import audit_actions, full_draft
+from tests.core.services.test_drafts import audit_actions, full_draft
 
 
 def counts(store) -> tuple[int, int]:
@@ -22,16 +21,16 @@ def counts(store) -> tuple[int, int]:
                 session.scalar(select(func.count()).select_from(SafeguardingAction)))
 
 
-def nurse_of(make_store):
+def nurse_of(make_store, password):
     store, _actors, _recovery, wards = make_store()
     folder = store.folder
     store.close()
-    store, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(folder, "nurse", password)
     return store, nurse, wards["Oak Ward"]
 
 
-def test_send_writes_runs_the_rules_and_clears_the_autosave_in_one_go(make_store):
-    store, nurse, oak = nurse_of(make_store)
+def test_send_writes_runs_the_rules_and_clears_the_autosave_in_one_go(make_store, password):
+    store, nurse, oak = nurse_of(make_store, password)
     try:
         draft = full_draft(oak)
         drafts.save_form(store, nurse, {"draft": drafts.draft_to_payload(draft)})
@@ -44,8 +43,8 @@ def test_send_writes_runs_the_rules_and_clears_the_autosave_in_one_go(make_store
         store.close()
 
 
-def test_a_refused_send_leaves_nothing_half_written_and_keeps_the_autosave(make_store):
-    store, nurse, oak = nurse_of(make_store)
+def test_a_refused_send_leaves_nothing_half_written_and_keeps_the_autosave(make_store, password):
+    store, nurse, oak = nurse_of(make_store, password)
     try:
         incomplete = replace(full_draft(oak), description="")  # cannot be sent: no description
         drafts.save_form(store, nurse, {"draft": drafts.draft_to_payload(incomplete)})
@@ -57,8 +56,8 @@ def test_a_refused_send_leaves_nothing_half_written_and_keeps_the_autosave(make_
         store.close()
 
 
-def test_sending_a_draft_already_started_updates_it_then_sends_it(make_store):
-    store, nurse, oak = nurse_of(make_store)
+def test_sending_a_draft_already_started_updates_it_then_sends_it(make_store, password):
+    store, nurse, oak = nurse_of(make_store, password)
     try:
         started = incidents.create_draft(store, nurse, replace(full_draft(oak), description=""))
         sent = incidents.submit_report(store, nurse, full_draft(oak), started.incident_id)

@@ -22,7 +22,7 @@ from core.db.store import unit_of_work
 from core.demo.seed import add_synthetic_incidents
 from core.services import closure, incidents, maintenance, reports
 from tests.core.manager_helpers import draft, report
-from tests.core.test_lifecycle_properties import drafts, shared_store  # noqa: F401  (the module's store fixture)
+from tests.core.services.test_lifecycle_properties import drafts, shared_store  # noqa: F401  (the module's store fixture)
 
 
 def stale(store) -> int:

@@ -30,7 +30,7 @@ from core.security.permissions import allowed
 from core.services import accounts, exports, incidents, queue, reports, review
 from core.services.queue import QueueQuery
 from core.services.review import IncidentQuery
-from tests.core.helpers_common import PASSWORD, copy_store, template_fixture  # noqa: F401
+from tests.core.helpers_common import copy_store
 from tests.core.manager_helpers import draft
 
 ACCOUNTS = ("nurse", "nurse2", "manager", "manager_elm", "lead", "admin")
@@ -65,7 +65,7 @@ def _oracle(actor, inc, named: set[str]) -> bool:
 
 
 def _build(template, folder: Path, specs):
-    store, _admin = accounts.sign_in(copy_store(template, folder), "admin", PASSWORD)
+    store, _admin = accounts.sign_in(copy_store(template, folder), "admin", template.password)
     actors, wards = template.actors, template.wards
     for spec in specs:
         made = incidents.create_draft(store, actors[spec["reporter"]], draft(
@@ -233,8 +233,8 @@ def test_every_path_in_a_fixed_store_the_pdfs_included(template, tmp_path):
 
 
 @pytest.mark.parametrize("who", ["manager", "manager_elm"])
-def test_an_export_of_a_ward_not_ones_own_is_refused(template, tmp_path, who):
-    store, _admin = accounts.sign_in(copy_store(template, tmp_path / "store"), "admin", PASSWORD)
+def test_an_export_of_a_ward_not_ones_own_is_refused(template, tmp_path, who, password):
+    store, _admin = accounts.sign_in(copy_store(template, tmp_path / "store"), "admin", password)
     try:
         other = template.wards["Elm Ward" if who == "manager" else "Oak Ward"]
         with pytest.raises(PermissionDenied):
