@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from core.clock import now_db
@@ -33,8 +33,16 @@ PROTECTIVE_TRIGGERS = {
 }
 
 
-def _digest(fields: dict) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+def _digest(fields: dict, *, ascii_only: bool = True) -> str:
+    """SHA-256 over the fields as JSON with sorted keys and no spaces. The embedded store escapes non-ASCII
+    characters (\\uXXXX); the PostgreSQL server's trigger (migration 0014) writes them as UTF-8 (`ascii_only=False`)."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=ascii_only)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def server_writes_chain(session: Session) -> bool:
+    """On PostgreSQL the server numbers, dates, signs and hashes each event itself (migration 0014)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _fields(ev: AuditEvent) -> dict:
@@ -47,8 +55,18 @@ def _fields(ev: AuditEvent) -> dict:
 
 def record(session: Session, actor: Actor | None, action: str, *, entity_type: str = "",
            entity_id: str = "", outcome: str = "ok", detail: dict | None = None,
-           username: str = "", workstation: str = "", at: str | None = None) -> AuditEvent:
-    """Add one audit event to `session`'s transaction. The caller commits (or everything rolls back)."""
+           username: str = "", workstation: str = "", at: str | None = None) -> AuditEvent | None:
+    """Add one audit event to `session`'s transaction. The caller commits (or everything rolls back).
+
+    On a PostgreSQL server the event goes in as a plain INSERT and the server's trigger fills in its number, time,
+    author (for a Lantern login), previous hash and hash, whatever is sent here; nothing is returned then."""
+    if server_writes_chain(session):
+        session.execute(insert(AuditEvent.__table__).values(
+            id=0, at=at or now_db(), user_id=actor.user_id if actor else None,
+            username=(actor.username if actor else username)[:64], action=action, entity_type=entity_type,
+            entity_id=str(entity_id)[:40], outcome=outcome, workstation=(actor.workstation if actor else workstation)[:100],
+            detail=json.dumps(detail or {}, sort_keys=True), prev_hash="", hash=""))
+        return None
     head = session.get(AuditHead, 1)
     last_id, prev = (head.last_id, head.last_hash) if head else (0, GENESIS)
     ev = AuditEvent(
@@ -69,12 +87,18 @@ def record(session: Session, actor: Actor | None, action: str, *, entity_type: s
     return ev
 
 
+_CHAIN_COLUMNS = ("id", "at", "user_id", "username", "action", "entity_type", "entity_id", "outcome", "workstation",
+                  "detail", "prev_hash", "hash")
+
+
 def verify_chain(session: Session, batch: int = 5000) -> list[str]:
-    """Walk the whole trail; return plain descriptions of every break found (empty = intact)."""
+    """Walk the whole trail; return plain descriptions of every break found (empty = intact). Plain rows, read in
+    batches (no ORM objects: a trail grows by the hundred thousand), each hashed as `record` hashed it."""
     problems: list[str] = []
     prev, expected_id, last = GENESIS, 1, None
-    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
-    for ev in session.scalars(query):
+    table = AuditEvent.__table__
+    query = select(*(table.c[name] for name in _CHAIN_COLUMNS)).order_by(table.c.id).execution_options(yield_per=batch)
+    for ev in session.connection().execute(query):
         if ev.id != expected_id:
             problems.append(f"audit events {expected_id} to {ev.id - 1} are missing")
         if ev.prev_hash != prev:
@@ -82,7 +106,6 @@ def verify_chain(session: Session, batch: int = 5000) -> list[str]:
         if _digest(_fields(ev)) != ev.hash:
             problems.append(f"audit event {ev.id} has been altered")
         prev, expected_id, last = ev.hash, ev.id + 1, ev
-        session.expunge(ev)
     head = session.get(AuditHead, 1)
     if head is None and last is not None or head is not None and (
         last is None or head.last_id != last.id or head.last_hash != last.hash

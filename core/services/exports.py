@@ -24,7 +24,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
 from core.db import audit
@@ -424,7 +423,7 @@ def _visible_ids(session, actor: Actor, *, ward_id, date_from, date_to) -> list[
     order, from one query over the incident rows: the visibility predicate is part of it, no per-row check."""
     stmt = _scope(select(Incident.id, Incident.version, Incident.updated_at), session, actor, ward_id, date_from,
                   date_to)
-    rows = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference))
+    rows = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference)).all()
     return [tuple(row) for row in rows]
 
 
@@ -589,11 +588,32 @@ def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
     return out.dest
 
 
-_latest = sqlite_insert(ExportLatest.__table__)
-_LATEST_UPSERT = _latest.on_conflict_do_update(
-    index_elements=["kind", "incident_id"],
-    set_={"batch_id": _latest.excluded.batch_id, "incident_version": _latest.excluded.incident_version,
-          "incident_updated_at": _latest.excluded.incident_updated_at})
+# SQLite: every row of one export in one statement, from a JSON array of [id, version, updated_at] (a row-by-row
+# executemany costs about four times as much: each write statement carries SQLite's per-statement overhead).
+_SQLITE_LATEST_FROM_JSON = (
+    "INSERT INTO export_latest (kind, batch_id, incident_id, incident_version, incident_updated_at) "
+    "SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true "
+    "ON CONFLICT (kind, incident_id) DO UPDATE SET batch_id = excluded.batch_id, "
+    "incident_version = excluded.incident_version, incident_updated_at = excluded.incident_updated_at")
+
+
+def _record_latest(connection, kind: str, batch_id: int, selected: list[tuple[str, int, str]]) -> None:
+    """One row per incident and kind (this batch, the version and updated_at as read), replacing the last
+    export's: one statement on SQLite, one executemany of the dialect's own upsert elsewhere (PostgreSQL)."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql(_SQLITE_LATEST_FROM_JSON, (kind, batch_id, json.dumps(selected)))
+        return
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise ExportError(f"Recording an export is not written for the {dialect} database.")
+    stmt = insert(ExportLatest.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["kind", "incident_id"], set_={
+        "batch_id": stmt.excluded.batch_id, "incident_version": stmt.excluded.incident_version,
+        "incident_updated_at": stmt.excluded.incident_updated_at})
+    connection.execute(stmt, [{"kind": kind, "batch_id": batch_id, "incident_id": i, "incident_version": v,
+                               "incident_updated_at": u} for i, v, u in selected])
 
 
 def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[tuple[str, int, str]], *,
@@ -613,10 +633,8 @@ def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[
                                 filename=str(dest)[:260], sha256=digest)
             session.add(batch)
             session.flush()
-            if selected:  # one executemany; a row per incident and kind, replaced by the next export of it
-                session.connection().execute(_LATEST_UPSERT, [
-                    {"kind": kind, "batch_id": batch.id, "incident_id": i, "incident_version": v,
-                     "incident_updated_at": u} for i, v, u in selected])
+            if selected:
+                _record_latest(session.connection(), kind, batch.id, selected)
             identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
                            "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
             detail = {"kind": kind, "count": len(selected), "incidents_sha256": ids_digest, "ward_id": ward_id,
