@@ -99,6 +99,14 @@ class PasswordPolicyError(ValidationError):
         super().__init__({"password": message})
 
 
+class ServerUnreachable(LanternError):
+    """The trust's database server cannot be reached (issue 16 item 5)."""
+
+    def __init__(self, message: str = "Lantern cannot reach the incident server. Check the network cable or "
+                                      "Wi-Fi; if it still fails, call IT."):
+        super().__init__(message)
+
+
 class StoreBusy(LanternError):
     def __init__(self):
         super().__init__("The store is busy with another task. Wait a moment and try again; nothing was lost.")

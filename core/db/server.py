@@ -10,12 +10,16 @@ trust's CA (`sslmode=verify-full`); PostgreSQL itself has no encryption at rest 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from core.errors import ValidationError
+from core.errors import LanternError, ServerUnreachable, ValidationError, WrongPassword
+from core.security.usernames import normalise_username
 
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
@@ -94,3 +98,76 @@ def make_server_engine(location: str, *, username: str, password: str, ca_file: 
         conn._echo = False
 
     return engine
+
+
+@dataclass
+class ServerStore:
+    """A store on the trust's server, opened as one Lantern account's own login role. It offers what the core
+    services use of a store (`engine`, `is_open`, `damaged`, `record_refusal`, `close`); the row-level security of
+    migrations 0013-0015 decides what the connection may read and write."""
+
+    location: str
+    database: str
+    username: str
+    engine: Engine
+    damaged: bool = False
+    _open: bool = field(default=True, repr=False)
+    kind: ClassVar[str] = "server"
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self._open = False
+
+    def checkpoint(self) -> bool:
+        return True  # the server keeps its own write-ahead log
+
+    def mark_damaged(self) -> None:
+        self.damaged = True
+
+    def record_refusal(self, err: BaseException) -> None:
+        from core.db.store import record_refusal
+
+        record_refusal(self, err)
+
+
+def _connect_problem(err: sa_exc.DBAPIError) -> LanternError:
+    """A failed first connection in plain words: a refused password, or a server out of reach."""
+    state = getattr(err.orig, "sqlstate", None) or ""
+    text = str(err.orig).lower()
+    if state.startswith("28") or "password authentication failed" in text or "no pg_hba.conf entry" in text:
+        return WrongPassword()
+    if "certificate" in text or "ssl" in text:
+        return ServerUnreachable("Lantern could not make a secure connection to the incident server (its "
+                                 "certificate was not accepted). Call IT.")
+    return ServerUnreachable()
+
+
+def open_server_store(location: str, username: str, password: str, *, ca_file: str = "") -> ServerStore:
+    """Sign in: connect as the account's login role with its password. WrongPassword for an unknown name or a
+    wrong password alike; ServerUnreachable when the server cannot be reached."""
+    name = normalise_username(username)
+    url = parse_location(location, ca_file=ca_file)
+    engine = make_server_engine(location, username=login_role(url.database, name), password=password,
+                                ca_file=ca_file)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except sa_exc.DBAPIError as err:
+        engine.dispose()
+        raise _connect_problem(err) from None
+    return ServerStore(location=location, database=url.database, username=name, engine=engine)
+
+
+def scram_verifier(engine: Engine, role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier of `password` for `role`, made on this PC by libpq (PQencryptPasswordConn), so
+    the password itself never reaches the server (migration 0015 refuses anything else)."""
+    raw = engine.raw_connection()
+    try:
+        return raw.driver_connection.pgconn.encrypt_password(password.encode(), role.encode(),
+                                                             b"scram-sha-256").decode()
+    finally:
+        raw.close()

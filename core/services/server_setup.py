@@ -1,0 +1,107 @@
+"""Setting up a trust's PostgreSQL server and signing in to it (core layer; issue 16 items 2 and 8).
+
+`init_server` runs once, as a database role allowed to create roles (the schema owner from then on): the schema
+and its policies (Alembic, migrations 0001-0015), the organisation, the wards and the first administrator, whose
+login role it makes with a SCRAM verifier computed on this PC. `sign_in_server` signs an account in with its own
+login role: the server checks the password, and row-level security decides what the connection reads and writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core.clock import now_db
+from core.db import audit, migrate
+from core.db.models import Organisation, User, Ward
+from core.db.server import ServerStore, login_role, make_server_engine, open_server_store, scram_verifier
+from core.db.store import unit_of_work, workstation_name
+from core.dto import Actor
+from core.errors import LanternError, PermissionDenied, ServerUnreachable, ValidationError, WrongPassword
+from core.security.passwords import check_password
+from core.security.permissions import ADMINISTRATOR
+from core.services.account_rows import actor_of, clean_ods, clean_username, clean_ward_name
+
+NOT_EMPTY = ("That database already holds tables. Lantern sets up only an empty database: create a new one "
+             "(CREATE DATABASE) and name it in the address.")
+
+
+def _owner_engine(location: str, owner: str, owner_password: str, ca_file: str):
+    engine = make_server_engine(location, username=owner, password=owner_password, ca_file=ca_file)
+    try:
+        with engine.connect() as conn:
+            tables = conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar()
+            may_create_roles = conn.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles "
+                                                 "WHERE rolname = current_user")).scalar()
+    except sa_exc.DBAPIError as err:
+        engine.dispose()
+        state = getattr(err.orig, "sqlstate", None) or ""
+        raise (WrongPassword() if state.startswith("28") else ServerUnreachable()) from None
+    if tables:
+        engine.dispose()
+        raise ValidationError({"server": NOT_EMPTY})
+    if not may_create_roles:
+        engine.dispose()
+        raise PermissionDenied("The database role in the address may not create roles, and Lantern makes one "
+                               "login role per account. Use a role with CREATEROLE (not a superuser).")
+    return engine
+
+
+def init_server(location: str, *, owner: str, owner_password: str, ods_code: str, wards: list[str],
+                admin_username: str, admin_password: str, ca_file: str = "") -> None:
+    """Set up an empty database on the trust's server as a Lantern store (`lantern server init`)."""
+    ods_code = clean_ods(ods_code)
+    names = [clean_ward_name(w) for w in wards]
+    if not names:
+        raise ValidationError({"ward": "Add at least one ward."})
+    if len({n.casefold() for n in names}) != len(names):
+        raise ValidationError({"ward": "Each ward needs a different name."})
+    admin_username = clean_username(admin_username)
+    check_password(admin_password, username=admin_username)
+    engine = _owner_engine(location, owner, owner_password, ca_file)
+    try:
+        migrate.upgrade(engine)
+        verifier = scram_verifier(engine, login_role(engine.url.database, admin_username), admin_password)
+        with Session(engine) as session:
+            store_id = str(uuid.uuid4())
+            session.add(Organisation(id=1, store_id=store_id, ods_code=ods_code, name="", created_at=now_db()))
+            session.add_all(Ward(name=n, sex_designation="mixed", service_type="adult_acute", active=True)
+                            for n in names)
+            admin = User(id=str(uuid.uuid4()), username=admin_username, display_name="", role=ADMINISTRATOR,
+                         must_change_password=False, active=True, created_at=now_db())
+            session.add(admin)
+            session.flush()
+            session.execute(text("SELECT lantern_give_login(u, :verifier) FROM users u WHERE u.id = :id"),
+                            {"verifier": verifier, "id": admin.id})
+            actor = actor_of(session, admin, workstation_name())
+            audit.record(session, actor, "store.create", entity_type="store", entity_id=store_id,
+                         detail={"ods_code": ods_code, "wards": len(names), "engine": "postgresql"})
+            audit.record(session, actor, "user.create", entity_type="user", entity_id=admin.id,
+                         detail={"role": ADMINISTRATOR})
+            session.commit()
+    except sa_exc.DBAPIError:
+        raise LanternError("The server refused to set up the database. Nothing was kept; ask the database "
+                           "administrator to check the server's log.") from None
+    finally:
+        engine.dispose()
+
+
+def sign_in_server(location: str, username: str, password: str, *, ca_file: str = "") -> tuple[ServerStore, Actor]:
+    """Sign in to a server store with the account's own login role. The same WrongPassword for an unknown name,
+    a wrong password and a switched-off account, as on the embedded store."""
+    store = open_server_store(location, username, password, ca_file=ca_file)
+    try:
+        with unit_of_work(store) as session:
+            user = session.scalar(select(User).where(User.username == store.username))
+            if user is None or not user.active:
+                raise WrongPassword()
+            actor = actor_of(session, user, workstation_name())
+            audit.record(session, actor, "sign_in", entity_type="user", entity_id=user.id)
+            session.commit()
+    except LanternError:
+        store.close()
+        raise
+    return store, actor
