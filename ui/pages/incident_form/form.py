@@ -20,9 +20,11 @@ from core.errors import ValidationError
 from core.services import accounts, drafts, incidents
 from ui.context import AppContext
 from ui.errors import message_for
-from ui.pages.incident_form.people import HarmStep, PeopleStep
+from ui.pages.incident_form.harm import HarmStep
+from ui.pages.incident_form.people import PeopleStep
 from ui.pages.incident_form.prompts import PromptsDialog
-from ui.pages.incident_form.steps import DescriptionStep, SummaryStep, TypesStep, WhenWhereStep, set_error
+from ui.pages.incident_form.steps import DescriptionStep, TypesStep, WhenWhereStep, set_error
+from ui.pages.incident_form.summary import SummaryStep
 from ui.widgets.a11y import LiveLabel, announce, reflow_layout
 
 AUTOSAVE_MS = 10_000

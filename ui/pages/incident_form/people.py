@@ -1,4 +1,4 @@
-"""Who was involved, and the harm to each person affected (ui layer): the people editor and harm page."""
+"""Who was involved (ui layer): the people editor and the people page of the report form."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from itertools import count
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -15,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QSpinBox,
     QToolButton,
@@ -25,93 +23,14 @@ from PySide6.QtWidgets import (
 
 from core.dto import PersonDraft
 from core.taxonomy import is_staff, load_taxonomy
+from ui.pages.incident_form.questions import NOT_DETAINABLE, POLICE_SHORT, QUESTIONS, YES_NO, AnswerChoice
 from ui.pages.incident_form.steps import Step, combo, error_label, heading, set_combo, set_error
-from ui.pages.incident_form.wording import esc
 
 REF_HINT = "Initials or hospital number, never a name"
 ACCOUNT_LABEL = "Their Lantern account (if they have one)"
 ACCOUNT_HINT = "Linking keeps this report hidden from that person's account."
 NOT_LINKED = "Not linked / not known"
 _keys = count(1)
-
-
-# The questions whose answers add or remove safeguarding actions (resources/rules.toml), asked on each person:
-# (field, question, short accessible name, why we ask, the roles it is asked of, None for all). Each is yes / no / not
-# known, and not known (the default) never removes an action: it gives a "Confirm whether ..." check instead,
-# so answering is how a nurse gets a shorter, exact list (docs/safeguarding-rules.md, issue 12 A).
-QUESTIONS = (
-    ("under_18", "Under 18?", "Under 18",
-     "A child brings in children's social care, and under 16 the police (Children Act 1989 s47; Sexual Offences "
-     "Act 2003). On a CAMHS ward Lantern takes a patient as under 18 unless you answer no.", None),
-    ("detained", "Detained under the Mental Health Act?", "Detained under the Mental Health Act",
-     "A detained patient must be told about the Independent Mental Health Advocate (IMHA) service (Mental "
-     "Health Act 1983 s130D).", ("affected",)),
-    ("capacity_concern", "Doubt about their capacity to consent?", "Doubt about their capacity to consent",
-     "If anyone's capacity to consent to sexual relations is in doubt, it must be assessed (Mental Capacity "
-     "Act 2005).", ("affected", "alleged_perpetrator")),
-    ("care_support_needs", "Care and support needs?", "Care and support needs",
-     "An adult with care and support needs who is abused needs a safeguarding concern (Care Act 2014 s42). "
-     "Lantern takes a patient as having them unless you answer no.", ("affected",)),
-    ("could_become_pregnant", "Could they become pregnant?", "Could they become pregnant",
-     "After penile penetration or ejaculation, emergency contraception works up to 120 hours (FSRH guideline).",
-     ("affected",)),
-    ("police_wishes", "Do they want the police told?", "Do they want the police told",
-     "Their answer decides the police action: yes means report now; no or not decided means the decision and "
-     "the reasons are recorded and the offer made again.", ("affected",)),
-)
-YES_NO = (("Not known", None), ("Yes", True), ("No", False))
-POLICE_SHORT = {"yes": "Yes", "no": "No", "undecided": "Not decided yet", "unable_to_decide": "Not able to decide"}
-# A detained question makes no sense for staff or a visitor (the IMHA rules are for patients only).
-NOT_DETAINABLE = ("visitor",)
-
-
-class AnswerChoice(QWidget):
-    """One question as a row of radio buttons, the first (not known) chosen until someone answers.
-
-    Tab stops once, on the chosen answer; the arrow keys move between answers and choose as they go (Qt's
-    exclusive group). Each button's accessible name carries the question, so a screen reader says which
-    question a "Yes" answers; the reason for asking is each button's description and shown under them.
-    """
-
-    changed = Signal()
-
-    def __init__(self, name: str, options, why: str):
-        super().__init__()
-        self.setAccessibleName(name)
-        self.setAccessibleDescription(why)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        row = QHBoxLayout()
-        self.group = QButtonGroup(self)
-        self.values = [value for _text, value in options]
-        self.buttons: list[QRadioButton] = []
-        for index, (text, _value) in enumerate(options):
-            button = QRadioButton(text)
-            button.setAccessibleName(f"{name}: {text}")
-            button.setAccessibleDescription(why)
-            self.group.addButton(button, index)
-            self.buttons.append(button)
-            row.addWidget(button)
-        row.addStretch(1)
-        column.addLayout(row)
-        self.why = QLabel(esc(why))
-        self.why.setObjectName("why")
-        self.why.setWordWrap(True)
-        font = self.why.font()
-        font.setPointSizeF(font.pointSizeF() * 0.9)
-        self.why.setFont(font)
-        column.addWidget(self.why)
-        self.buttons[0].setChecked(True)
-        self.group.idToggled.connect(lambda _index, on: on and self.changed.emit())
-
-    def value(self):
-        return self.values[self.group.checkedId()]
-
-    def set_value(self, value) -> None:
-        index = next((i for i, v in enumerate(self.values) if v is value or (v == value and type(v) is type(value))),
-                     0)
-        self.buttons[index].setChecked(True)
 
 
 class PersonEditor(QGroupBox):
@@ -132,7 +51,27 @@ class PersonEditor(QGroupBox):
         self.key = next(_keys)
         self.loaded_harm: tuple[str | None, str | None] = (None, None)
         layout = QVBoxLayout(self)
-        form = QFormLayout()
+        form = self.form = QFormLayout()
+        self._build_identity(form, tax, role)
+        self._build_account(form)
+        self._build_questions(form, tax)
+        self.choices: list = []
+        self.choices_loaded = False
+        layout.addLayout(form)
+        self._build_more(layout, tax)
+        self.remove = QPushButton("Remove this person")
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.remove)
+        layout.addLayout(row)
+        self._connect()
+        self.renumber(number)
+        self._show_account()
+        self._show_questions()
+
+    # ----- building ------------------------------------------------------------------
+    def _build_identity(self, form: QFormLayout, tax, role: str) -> None:
         self.role = combo("Role", tax.person_roles)
         set_combo(self.role, role)
         form.addRow("Role", self.role)
@@ -146,6 +85,8 @@ class PersonEditor(QGroupBox):
         self.ref.setAccessibleName("Reference")
         self.ref.setAccessibleDescription(REF_HINT)
         form.addRow("Reference", self.ref)
+
+    def _build_account(self, form: QFormLayout) -> None:
         self.account = QComboBox()
         self.account.setAccessibleName(ACCOUNT_LABEL)
         self.account.setAccessibleDescription(ACCOUNT_HINT)
@@ -163,6 +104,8 @@ class PersonEditor(QGroupBox):
         self.account_caption = QLabel("Their Lantern a&ccount\n(if they have one)")
         self.account_caption.setBuddy(self.account)
         form.addRow(self.account_caption, account_box)
+
+    def _build_questions(self, form: QFormLayout, tax) -> None:
         self.questions: dict[str, AnswerChoice] = {}
         self.question_labels: dict[str, QLabel] = {}
         for key, question, name, why, _roles in QUESTIONS:
@@ -173,10 +116,9 @@ class PersonEditor(QGroupBox):
             label.setBuddy(choice.buttons[0])
             form.addRow(label, choice)
             choice.changed.connect(self.changed.emit)
-        self.form = form
-        self.choices: list = []
-        self.choices_loaded = False
-        layout.addLayout(form)
+
+    def _build_more(self, layout: QVBoxLayout, tax) -> None:
+        """'More about them': exact age and sex, folded away until asked for."""
         self.more = QToolButton()
         self.more.setCheckable(True)
         self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -199,12 +141,8 @@ class PersonEditor(QGroupBox):
         self.age.valueChanged.connect(self._age_answers_under_18)
         self.details.hide()
         layout.addWidget(self.details)
-        self.remove = QPushButton("Remove this person")
-        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.remove)
-        layout.addLayout(row)
+
+    def _connect(self) -> None:
         for signal in (self.role.currentIndexChanged, self.person_type.currentIndexChanged, self.ref.textChanged,
                        self.sex.currentIndexChanged, self.age.valueChanged):
             signal.connect(lambda *_: self.changed.emit())
@@ -214,9 +152,6 @@ class PersonEditor(QGroupBox):
         self.person_type.currentIndexChanged.connect(lambda *_: self._show_account())
         self.role.currentIndexChanged.connect(lambda *_: self._show_questions())
         self.person_type.currentIndexChanged.connect(lambda *_: self._show_questions())
-        self.renumber(number)
-        self._show_account()
-        self._show_questions()
 
     # ----- the safeguarding questions ---------------------------------------------
     def asked(self, key: str) -> bool:
@@ -440,96 +375,3 @@ class PeopleStep(Step):
             self.add_person(p.role).load(p)
         if not people:
             self.reset()
-
-
-class HarmStep(Step):
-    title = "Harm"
-
-    def __init__(self):
-        super().__init__()
-        self.tax = load_taxonomy()
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading("How much harm was done?",
-                                 "Grade physical and psychological harm for each person affected."))
-        warning = QLabel("<b>Sexual incidents are often graded too low.</b> Being touched without agreement is not "
-                         "'no harm' just because there is no mark. Ask the person how they feel; do not assume. "
-                         "If you are unsure between two levels, choose the higher one: your ward manager reviews it.")
-        warning.setWordWrap(True)
-        warning.setObjectName("hint")
-        layout.addWidget(warning)
-        self.errors["harm"] = error_label("harm")
-        layout.addWidget(self.errors["harm"])
-        self.body = QWidget()
-        self.column = QVBoxLayout(self.body)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.body)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        layout.addWidget(scroll, 1)
-        self.harm: dict[int, list] = {}  # person editor key -> [physical, psychological]
-        self.groups: dict[tuple[int, str], QButtonGroup] = {}
-        self.empty = QLabel("Add the person affected on the 'Who was involved' page first.")
-
-    def sync(self, entries) -> None:
-        """Rebuild one block per affected person, keeping grades already chosen."""
-        while self.column.count():
-            widget = self.column.takeAt(0).widget()
-            if widget is not None and widget is not self.empty:
-                widget.deleteLater()
-        self.groups.clear()
-        affected = [(e, p) for e, p in entries if e.role.currentData() == "affected"]
-        for editor, person in affected:
-            self.harm.setdefault(editor.key, [None, None])
-            described = f"Person {editor.number}"
-            if person is not None:
-                described += f": {self.tax.label('person_types', person.person_type).lower()}"
-                if person.local_ref:
-                    described += f" {person.local_ref}"
-            box = QGroupBox(f"Harm to {described}")
-            box.setAccessibleName(f"Harm to {described}")
-            inner = QHBoxLayout(box)
-            for index, scale in enumerate(("physical", "psychological")):
-                inner.addWidget(self._scale(editor.key, index, scale), 1)
-            self.column.addWidget(box)
-        if not affected:
-            self.column.addWidget(self.empty)
-        self.column.addStretch(1)
-
-    def _scale(self, key: int, index: int, scale: str) -> QGroupBox:
-        box = QGroupBox(f"{scale.capitalize()} harm")
-        box.setAccessibleName(f"{scale.capitalize()} harm")
-        column = QVBoxLayout(box)
-        group = QButtonGroup(box)
-        group.setExclusive(True)
-        for level in getattr(self.tax, f"harm_{scale}"):
-            radio = QRadioButton(level.label)
-            radio.setAccessibleName(level.label)
-            radio.setAccessibleDescription(level.guidance)
-            radio.setProperty("code", level.code)
-            radio.setChecked(self.harm[key][index] == level.code)
-            group.addButton(radio)
-            column.addWidget(radio)
-            guide = QLabel(esc(level.guidance))
-            guide.setWordWrap(True)
-            guide.setContentsMargins(24, 0, 0, 6)
-            column.addWidget(guide)
-
-        def chosen(button, checked, k=key, i=index):
-            if checked:
-                self.harm[k][i] = button.property("code")
-                self.changed.emit()
-
-        group.buttonToggled.connect(chosen)
-        self.groups[(key, scale)] = group
-        return box
-
-    def grades(self, key: int) -> tuple[str | None, str | None]:
-        return tuple(self.harm.get(key, (None, None)))
-
-    def set_grades(self, key: int, physical: str | None, psychological: str | None) -> None:
-        self.harm[key] = [physical, psychological]
-
-    def focus_first(self) -> None:
-        group = next(iter(self.groups.values()), None)
-        if group:
-            (group.checkedButton() or group.buttons()[0]).setFocus()
