@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from core.db.server import make_server_engine
+from core.db.store import unit_of_work
 from core.errors import ServerUnreachable, ValidationError, WrongPassword
 from core.services.server_setup import init_server, sign_in_server
 
@@ -40,12 +41,18 @@ def test_init_then_the_first_administrator_signs_in(pg_server, pg_database, serv
 
 
 def test_the_server_chain_of_a_new_store_verifies_in_python(pg_server, pg_database, server_store):
+    """Including a non-ASCII username, which the server hashes as UTF-8 (the embedded store escapes it)."""
     from sqlalchemy.orm import Session
 
     from core.db import audit
 
-    store, _actor = sign_in_server(server_store, "admin", ADMIN_PASSWORD)
-    store.close()
+    store, actor = sign_in_server(server_store, "admin", ADMIN_PASSWORD)
+    try:
+        with unit_of_work(store) as session:
+            audit.record(session, actor, "test.note", entity_type="ward", entity_id="Ward Zoë ✓")
+            session.commit()
+    finally:
+        store.close()
     engine = make_server_engine(pg_server.url(pg_database), username=pg_server.superuser,
                                 password=pg_server.password)
     try:
