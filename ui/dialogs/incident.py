@@ -1,5 +1,6 @@
 """The review page's incident dialogs (ui layer): edit a submitted report, confirm the harm grading, and the
-safeguarding lead's log of who opened restricted records. They collect input; the page runs the service."""
+safeguarding lead's log of who opened restricted records. They collect input; the flows at the end (edit, confirm
+harm, feedback, reopen) run the one core service for each on the database lane when OK is pressed."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from core.services import accounts, incidents
 from core.taxonomy import load_taxonomy
-from ui.dialogs.actions import FormDialog
+from ui.context import AppContext
+from ui.dialogs.actions import FormDialog, TextDialog, run_form
 from ui.models.manager import ViewLogModel
 from ui.pages.incident_form.people import PeopleStep
 from ui.widgets.tables import table_view
@@ -164,3 +167,56 @@ class ViewLogDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+
+def edit_incident(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+    """Edit a submitted report with a reason; the staff accounts it may link load meanwhile."""
+    dialog = EditDialog(detail, parent)
+    incident_id, ward_id = detail.incident_id, detail.ward_id
+    ctx.call(lambda s, a: accounts.linkable_staff(s, a, ward_id), dialog.set_staff_choices,
+             on_error=lambda _e: dialog.set_staff_choices([]), parent=parent)
+
+    def call():
+        draft, reason = dialog.values()
+        return lambda s, a: incidents.update_incident(s, a, incident_id, draft, reason=reason)
+
+    run_form(ctx, dialog, call, on_done, parent)
+
+
+def confirm_harm(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+    """Confirm or change the harm grading."""
+    dialog = HarmDialog(detail, parent)
+    incident_id = detail.incident_id
+
+    def call():
+        physical, psychological, note = dialog.values()
+        return lambda s, a: incidents.confirm_harm(s, a, incident_id, physical, psychological, note)
+
+    run_form(ctx, dialog, call, on_done, parent)
+
+
+def give_feedback(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+    """Write the note the reporter sees under My incidents."""
+    dialog = TextDialog("Feedback to the reporter", "The person who reported this sees your note under "
+                        "<b>My incidents</b>. Thank them, say what happened next, and what support is there. "
+                        "Do not name anyone.", "&Feedback:", detail.feedback_note, parent)
+    incident_id = detail.incident_id
+
+    def call():
+        note = dialog.value()
+        return lambda s, a: incidents.set_feedback(s, a, incident_id, note)
+
+    run_form(ctx, dialog, call, on_done, parent)
+
+
+def reopen_incident(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+    """Reopen a closed incident, with a reason."""
+    dialog = TextDialog("Reopen incident", "Say why the incident is being reopened. The reason is kept.",
+                        "&Reason:", "", parent, required=lambda text: bool(text.strip()))
+    incident_id = detail.incident_id
+
+    def call():
+        reason = dialog.value()
+        return lambda s, a: incidents.reopen_incident(s, a, incident_id, reason)
+
+    run_form(ctx, dialog, call, on_done, parent)

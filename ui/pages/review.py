@@ -30,26 +30,18 @@ from shiboken6 import isValid
 
 from core.dto import Changes
 from core.security.permissions import allowed
-from core.services import accounts, incidents, review
+from core.services import incidents, review
 from core.services.review import IncidentQuery
 from core.taxonomy import load_taxonomy
 from ui import style
 from ui.context import AppContext
 from ui.dialogs import actions
-from ui.dialogs.actions import TextDialog, run_form
-from ui.dialogs.incident import EditDialog, HarmDialog, ViewLogDialog
+from ui.dialogs import incident as incident_flows
+from ui.dialogs.incident import ViewLogDialog
 from ui.models.base import ROW_ROLE
-from ui.models.manager import (
-    ACTION_STATUS,
-    STATUS_LABELS,
-    ActionListModel,
-    HistoryModel,
-    IncidentListModel,
-    VersionModel,
-    when,
-)
+from ui.models.manager import STATUS_LABELS, ActionListModel, HistoryModel, IncidentListModel, VersionModel
 from ui.widgets.a11y import LiveLabel, announce, reflow_layout
-from ui.widgets.record import record_html
+from ui.widgets.record import record_html, version_text
 from ui.widgets.tables import table_view
 
 STATUS_CHOICES = (("Open (submitted or in review)", "open"), ("All", None), ("Submitted", "submitted"),
@@ -68,8 +60,24 @@ class ReviewPage(QWidget):
         outer = reflow_layout(self)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(splitter)
+        splitter.addWidget(self._build_finder())
+        splitter.addWidget(self._build_incident())
+        splitter.setSizes([880, 620])  # the list gets the room its columns need at 1366 wide
+        self._set_buttons()
 
-        # ----- left: find an incident ------------------------------------------
+        for combo in (self.ward, self.status):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        for box in (self.harm_only, self.restricted_only):
+            box.toggled.connect(lambda _on: self.refresh())
+        QShortcut(QKeySequence("F5"), self, activated=self.refresh)
+        ctx.changed.connect(self._on_changed)
+        ctx.load_ward_choices(self.ward)
+        self.refresh()
+
+    # ----- building ------------------------------------------------------------
+    def _build_finder(self) -> QWidget:
+        """The left side: filters and the list of incidents."""
+        ctx = self.ctx
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -112,9 +120,10 @@ class ReviewPage(QWidget):
         self.list.setColumnHidden(IncidentListModel.COL_HARM, True)  # the record on the right shows it in full
         self.list.activated.connect(self._on_list_activated)
         lv.addWidget(self.list, 1)
-        splitter.addWidget(left)
+        return left
 
-        # ----- right: one incident ---------------------------------------------
+    def _build_incident(self) -> QWidget:
+        """The right side: one incident, its buttons and its tabs."""
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -143,6 +152,16 @@ class ReviewPage(QWidget):
         self.record = QTextBrowser()
         self.record.setAccessibleName("The record")
         self.tabs.addTab(self.record, "Re&cord")
+        self.tabs.addTab(self._build_actions_tab(), "Ac&tions")
+        self.tabs.addTab(self._build_versions_tab(), "Versi&ons")
+        self.history_model = HistoryModel(self)
+        self.history = table_view(self.history_model, "History")
+        self.tabs.addTab(self.history, "Histor&y")
+        self.tabs.currentChanged.connect(self._on_tab)
+        rv.addWidget(self.tabs, 1)
+        return right
+
+    def _build_actions_tab(self) -> QWidget:
         actions = QWidget()
         av = QVBoxLayout(actions)
         self.actions_model = ActionListModel(self)
@@ -163,7 +182,9 @@ class ReviewPage(QWidget):
         self._button("Add action…", self.add_action, arow)
         arow.addStretch(1)
         av.addLayout(arow)
-        self.tabs.addTab(actions, "Ac&tions")
+        return actions
+
+    def _build_versions_tab(self) -> QWidget:
         versions = QWidget()
         vv = QVBoxLayout(versions)
         self.versions_model = VersionModel(self)
@@ -173,24 +194,7 @@ class ReviewPage(QWidget):
         self.version_text.setAccessibleName("The chosen version")
         vv.addWidget(self.versions)
         vv.addWidget(self.version_text)
-        self.tabs.addTab(versions, "Versi&ons")
-        self.history_model = HistoryModel(self)
-        self.history = table_view(self.history_model, "History")
-        self.tabs.addTab(self.history, "Histor&y")
-        self.tabs.currentChanged.connect(self._on_tab)
-        rv.addWidget(self.tabs, 1)
-        splitter.addWidget(right)
-        splitter.setSizes([880, 620])  # the list gets the room its columns need at 1366 wide
-        self._set_buttons()
-
-        for combo in (self.ward, self.status):
-            combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        for box in (self.harm_only, self.restricted_only):
-            box.toggled.connect(lambda _on: self.refresh())
-        QShortcut(QKeySequence("F5"), self, activated=self.refresh)
-        ctx.changed.connect(self._on_changed)
-        ctx.load_ward_choices(self.ward)
-        self.refresh()
+        return versions
 
     def _button(self, text: str, slot, row) -> QPushButton:
         button = QPushButton(text)
@@ -292,19 +296,7 @@ class ReviewPage(QWidget):
         v = self.versions_model.data(self.versions_model.index(index.row(), 0), ROW_ROLE)
         if v is None:
             return
-        snap = v.snapshot
-        lines = [f"Version {v.version}, saved {when(v.created_at)}. Reason: {v.reason}", "",
-                 f"Status: {snap.get('status')}",
-                 f"Types: {', '.join(self.tax.type_label(t) for t in snap.get('types', []))}",
-                 f"Where: {self.tax.label('locations', snap['location']) if snap.get('location') else 'not recorded'}",
-                 f"Harm: {snap.get('harm_physical')} / {snap.get('harm_psychological')}", "",
-                 "What happened:", snap.get("description", ""), "", "Feedback:", snap.get("feedback_note", "")]
-        reopened = snap.get("reopened_action")
-        if reopened:
-            lines[1:1] = ["", f"Action reopened: {reopened.get('title', '')}",
-                          f"Before it was reopened: {ACTION_STATUS.get(reopened.get('status'), reopened.get('status'))}"
-                          f"; note: {reopened.get('note') or 'none'}; reference: {reopened.get('reference') or 'none'}"]
-        self.version_text.setPlainText("\n".join(lines))
+        self.version_text.setPlainText(version_text(v, self.tax))
 
     def _set_buttons(self) -> None:
         d = self.detail
@@ -329,44 +321,16 @@ class ReviewPage(QWidget):
             self._run(lambda s, a: incidents.start_review(s, a, incident_id))
 
     def edit(self) -> None:
-        if not self.detail:
-            return
-        dialog = EditDialog(self.detail, self)
-        incident_id, ward_id = self.detail.incident_id, self.detail.ward_id
-        self.ctx.call(lambda s, a: accounts.linkable_staff(s, a, ward_id), dialog.set_staff_choices,
-                      on_error=lambda _e: dialog.set_staff_choices([]), parent=self)
-
-        def call():
-            draft, reason = dialog.values()
-            return lambda s, a: incidents.update_incident(s, a, incident_id, draft, reason=reason)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if self.detail:
+            incident_flows.edit_incident(self.ctx, self.detail, self, self._done)
 
     def confirm_harm(self) -> None:
-        if not self.detail:
-            return
-        dialog = HarmDialog(self.detail, self)
-        incident_id = self.detail.incident_id
-
-        def call():
-            physical, psychological, note = dialog.values()
-            return lambda s, a: incidents.confirm_harm(s, a, incident_id, physical, psychological, note)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if self.detail:
+            incident_flows.confirm_harm(self.ctx, self.detail, self, self._done)
 
     def feedback(self) -> None:
-        if not self.detail:
-            return
-        dialog = TextDialog("Feedback to the reporter", "The person who reported this sees your note under "
-                            "<b>My incidents</b>. Thank them, say what happened next, and what support is there. "
-                            "Do not name anyone.", "&Feedback:", self.detail.feedback_note, self)
-        incident_id = self.detail.incident_id
-
-        def call():
-            note = dialog.value()
-            return lambda s, a: incidents.set_feedback(s, a, incident_id, note)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if self.detail:
+            incident_flows.give_feedback(self.ctx, self.detail, self, self._done)
 
     def close_incident(self) -> None:
         if not self.detail:
@@ -379,17 +343,8 @@ class ReviewPage(QWidget):
             self._run(lambda s, a: incidents.close_incident(s, a, incident_id))
 
     def reopen(self) -> None:
-        if not self.detail:
-            return
-        dialog = TextDialog("Reopen incident", "Say why the incident is being reopened. The reason is kept.",
-                            "&Reason:", "", self, required=lambda text: bool(text.strip()))
-        incident_id = self.detail.incident_id
-
-        def call():
-            reason = dialog.value()
-            return lambda s, a: incidents.reopen_incident(s, a, incident_id, reason)
-
-        run_form(self.ctx, dialog, call, self._done, self)
+        if self.detail:
+            incident_flows.reopen_incident(self.ctx, self.detail, self, self._done)
 
     def _selected_action(self):
         index = self.actions.currentIndex()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from core.taxonomy import PD09_LABELS, pair_label
-from ui.models.manager import STATUS_LABELS, when
+from ui.models.manager import ACTION_STATUS, STATUS_LABELS, when
 
 RESTRICTED_TEXT = ("A staff allegation (the type is staff sexual misconduct, or staff of any kind are alleged to have "
                    "done it). Only the safeguarding lead and this ward's managers can open this record; every "
@@ -77,3 +77,20 @@ def record_html(d, tax, reporter: str = "") -> str:
     out.append("<h3>Feedback to the reporter</h3>")
     out.append(f"<p>{e(d.feedback_note) or 'None yet.'}</p>")
     return "".join(out)
+
+
+def version_text(v, tax) -> str:
+    """One earlier version of a record (an IncidentVersion) as plain text, with any reopened action's old state."""
+    snap = v.snapshot
+    lines = [f"Version {v.version}, saved {when(v.created_at)}. Reason: {v.reason}", "",
+             f"Status: {snap.get('status')}",
+             f"Types: {', '.join(tax.type_label(t) for t in snap.get('types', []))}",
+             f"Where: {tax.label('locations', snap['location']) if snap.get('location') else 'not recorded'}",
+             f"Harm: {snap.get('harm_physical')} / {snap.get('harm_psychological')}", "",
+             "What happened:", snap.get("description", ""), "", "Feedback:", snap.get("feedback_note", "")]
+    reopened = snap.get("reopened_action")
+    if reopened:
+        lines[1:1] = ["", f"Action reopened: {reopened.get('title', '')}",
+                      f"Before it was reopened: {ACTION_STATUS.get(reopened.get('status'), reopened.get('status'))}"
+                      f"; note: {reopened.get('note') or 'none'}; reference: {reopened.get('reference') or 'none'}"]
+    return "\n".join(lines)
