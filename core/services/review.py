@@ -14,9 +14,18 @@ from sqlalchemy import and_, case, func, or_, select
 
 from core.clock import LONDON, from_db, to_db, utcnow
 from core.db import audit
-from core.db.models import AuditEvent, Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
+from core.db.models import (
+    AuditEvent,
+    Incident,
+    IncidentType,
+    IncidentVersion,
+    PersonInvolved,
+    SafeguardingAction,
+    User,
+    Ward,
+)
 from core.db.store import Store, unit_of_work
-from core.dto import Actor
+from core.dto import Actor, VersionInfo
 from core.errors import PermissionDenied, ValidationError
 from core.security.permissions import allowed, require
 from core.security.refusals import REFUSED, attach, audited
@@ -253,11 +262,28 @@ def _detail_text(event: AuditEvent) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()) if v not in (None, ""))
 
 
-def version_authors(store: Store, actor: Actor, user_ids) -> dict[str, str]:
-    """Usernames for the ids in a version list (the review screen shows who made each version)."""
+@dataclass(frozen=True)
+class IncidentVersions:
+    """An incident's earlier versions, oldest first, and the username of whoever saved each (by user id)."""
+
+    versions: list[VersionInfo]
+    authors: dict[str, str]
+
+
+def incident_versions(store: Store, actor: Actor, incident_id: str) -> IncidentVersions:
+    """The review screen's Versions tab in one transaction: the versions, who saved them, and the audit row for
+    the reading (issue 15 item 1: one user action, one service, one transaction)."""
     require(actor, "incident.review")
-    with unit_of_work(store, write=False) as session:
-        return _usernames(session, user_ids)
+    with unit_of_work(store) as session:
+        inc = load_visible(session, actor, incident_id)
+        rows = session.scalars(select(IncidentVersion).where(IncidentVersion.incident_id == inc.id)
+                               .order_by(IncidentVersion.version)).all()
+        versions = [VersionInfo(v.version, from_db(v.created_at), v.created_by, v.reason, json.loads(v.snapshot))
+                    for v in rows]
+        authors = _usernames(session, {v.created_by for v in versions})
+        audit.record(session, actor, "incident.view_versions", entity_type="incident", entity_id=inc.id)
+        session.commit()
+        return IncidentVersions(versions, authors)
 
 
 @audited

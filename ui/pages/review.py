@@ -277,20 +277,15 @@ class ReviewPage(QWidget):
     def _load_versions(self) -> None:
         incident_id = self.detail.incident_id
 
-        def load(s, a):
-            versions = incidents.list_versions(s, a, incident_id)
-            return versions, review.version_authors(s, a, {v.created_by for v in versions})
-
         def show(result):
             if isValid(self):
-                versions, authors = result
-                self.versions_model.authors = authors
-                self.versions_model.set_rows(versions)
-                if not versions:
+                self.versions_model.authors = result.authors
+                self.versions_model.set_rows(result.versions)
+                if not result.versions:
                     self.version_text.setPlainText("No earlier versions: this record has not been changed since "
                                                    "it was submitted.")
 
-        self.ctx.call(load, show, parent=self)
+        self.ctx.call(lambda s, a: review.incident_versions(s, a, incident_id), show, parent=self)
 
     def _show_version(self, index) -> None:
         v = self.versions_model.data(self.versions_model.index(index.row(), 0), ROW_ROLE)
