@@ -11,6 +11,7 @@ before anything is submitted.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import uuid
@@ -54,6 +55,9 @@ def _block(profile: str, parts: list[dict]) -> dict:
     return {"url": PROFILE_BASE + profile, "extension": parts}
 
 
+# The blocks below depend on a few coded values that repeat from record to record: each is made once and
+# shared (json.dumps only reads them; nothing changes a block after it is made).
+@functools.lru_cache(maxsize=4096)
 def _patient(p: PatientRecord) -> dict:
     parts = [_ext("PatientSequence", valueInteger=p.sequence)]
     if p.age_years is not None and p.age_years >= 1:
@@ -72,11 +76,15 @@ def _patient(p: PatientRecord) -> dict:
 
 
 def _location(r: ExportRecord) -> dict:
+    return _location_block(r.ods_code, r.specialty[2])
+
+
+@functools.lru_cache(maxsize=64)
+def _location_block(ods_code: str, specialty) -> dict:
     parts = [_ext("LocationKnown", valueCode="y"),
-             _ext("Organisation", valueCode=r.ods_code),
+             _ext("Organisation", valueCode=ods_code),
              _ext("ServiceArea", valueCode=SERVICE_AREA_MENTAL_HEALTH),
              _ext("LocationWithinService", valueCode=LOCATION_MENTAL_HEALTH_UNIT)]
-    specialty = r.specialty[2]
     if specialty:
         parts.append(_ext("ResponsibleSpecialty", valueCode=str(specialty)))
     return {"resourceType": "Location", "id": "location1",
@@ -85,7 +93,12 @@ def _location(r: ExportRecord) -> dict:
 
 
 def _practitioner(r: ExportRecord) -> dict:
-    parts = [_ext("ReporterType", valueCode=REPORTER_STAFF), _ext("ReporterOrganisation", valueCode=r.ods_code)]
+    return _practitioner_block(r.ods_code)
+
+
+@functools.lru_cache(maxsize=16)
+def _practitioner_block(ods_code: str) -> dict:
+    parts = [_ext("ReporterType", valueCode=REPORTER_STAFF), _ext("ReporterOrganisation", valueCode=ods_code)]
     return {"resourceType": "Practitioner", "id": "reporter1",
             "meta": {"profile": [PROFILE_BASE + "adverse-event-practitioner-5"]},
             "extension": [_block("practitioner-details-5", parts)]}
@@ -101,20 +114,28 @@ def _estimated_date(r: ExportRecord) -> dict:
 
 
 def _agent(r: ExportRecord) -> dict:
+    return _agent_block(r.perpetrator_type)
+
+
+@functools.lru_cache(maxsize=16)
+def _agent_block(perpetrator_type: str) -> dict:
     parts = [_ext("InvolvedAgents", valueCode=AGENT_NONE_OF_THE_ABOVE),
-             _ext("InvolvedPersonsActions", valueCode=INVOLVED_PERSONS[r.perpetrator_type])]
-    if r.perpetrator_type in INVOLVED_OTHER_TEXT:
-        parts.append(_ext("InvolvedPersonsActionsOther", valueString=INVOLVED_OTHER_TEXT[r.perpetrator_type]))
+             _ext("InvolvedPersonsActions", valueCode=INVOLVED_PERSONS[perpetrator_type])]
+    if perpetrator_type in INVOLVED_OTHER_TEXT:
+        parts.append(_ext("InvolvedPersonsActionsOther", valueString=INVOLVED_OTHER_TEXT[perpetrator_type]))
     return _block("adverse-event-agent-5", parts)
 
 
 def _governance(r: ExportRecord) -> dict:
-    parts = [_ext("LocalAuthoritySafeguarding", valueBoolean=r.safeguarding_referral),
-             _ext("CqcNotify", valueBoolean=r.cqc_notifiable)]
-    if r.cqc_notifiable:
+    return _governance_block(r.safeguarding_referral, r.cqc_notifiable, r.duty_of_candour, r.detained_under_mha)
+
+
+@functools.lru_cache(maxsize=16)
+def _governance_block(safeguarding: bool, cqc: bool, candour: bool, detained: bool) -> dict:
+    parts = [_ext("LocalAuthoritySafeguarding", valueBoolean=safeguarding), _ext("CqcNotify", valueBoolean=cqc)]
+    if cqc:
         parts.append(_ext("CqcCriteria", valueCode=CQC_ABUSE_CRITERION))
-    parts += [_ext("DutyOfCandour", valueBoolean=r.duty_of_candour),
-              _ext("DesignationsMentalHealth", valueBoolean=r.detained_under_mha)]
+    parts += [_ext("DutyOfCandour", valueBoolean=candour), _ext("DesignationsMentalHealth", valueBoolean=detained)]
     return _block("adverse-event-governance-5", parts)
 
 

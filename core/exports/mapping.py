@@ -352,7 +352,8 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
     draft = detail.draft
     if detail.status == "draft":
         raise ExportError(f"{detail.reference} is a draft. Drafts are never exported.")
-    occurred_date, occurred_time = local_date_time(draft.occurred_at)
+    at = local(draft.occurred_at) if draft.occurred_at else None
+    occurred_date, occurred_time = (at.date().isoformat(), f"{at.hour:02d}:{at.minute:02d}") if at else ("", "")
     location_code = draft.location or "unknown"
     location = _label_coded(tax, "locations", location_code)
     perp = perpetrator_type(draft.people, draft.types)
@@ -360,8 +361,9 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
         _patient(seq, p, tax)
         for seq, p in enumerate((p for p in draft.people if p.role == "affected" and p.person_type == "patient"),
                                 start=1))
-    people = tuple(PersonRecord(p.role, tax.label("person_roles", p.role), export_person_type(p.person_type),
-                                tax.label("person_types", p.person_type)) for p in draft.people)
+    people = tuple(_memo(tax, ("person", p.role, p.person_type), lambda p=p: PersonRecord(
+        p.role, tax.label("person_roles", p.role), export_person_type(p.person_type),
+        tax.label("person_types", p.person_type))) for p in draft.people)
     detained = any(p.detained for p in draft.people if p.role == "affected" and p.person_type == "patient")
     free = ctx.include_free_text
     return ExportRecord(
@@ -370,8 +372,7 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
         ward_name=clean_text(detail.ward_name),
         occurred_date=occurred_date,
         occurred_time=occurred_time if draft.occurred_precision == "exact" and occurred_time else None,
-        occurred_iso=(local(draft.occurred_at).isoformat(timespec="seconds")
-                      if draft.occurred_at and draft.occurred_precision == "exact" else occurred_date),
+        occurred_iso=at.isoformat(timespec="seconds") if at and draft.occurred_precision == "exact" else occurred_date,
         precision=draft.occurred_precision,
         shift=_label_coded(tax, "shifts", draft.shift) if draft.shift else None,
         location=location,

@@ -491,7 +491,7 @@ def _detail(r, people, types, actions, wards) -> IncidentDetail:
     draft = IncidentDraft(
         ward_id=r.ward_id, types=tuple(types), occurred_at=from_db(r.occurred_at),
         occurred_precision=r.occurred_precision, shift=r.shift, location=r.location, people=tuple(people),
-        flags=tuple(json.loads(r.flags)), description=r.description, immediate_actions=r.immediate_actions)
+        flags=tuple(json.loads(r.flags)) if r.flags != "[]" else (), description=r.description, immediate_actions=r.immediate_actions)
     return IncidentDetail(
         r.id, r.reference, r.ward_id, wards.get(r.ward_id, ""), r.status, r.reporter_id, draft, None, None, None,
         r.pair, r.harm_physical, r.harm_psychological, r.pd09, r.restricted, r.harm_confirmation_needed, "",
