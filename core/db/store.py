@@ -29,6 +29,8 @@ from core.db.location import check_store_location
 from core.db.models import Organisation
 from core.errors import (
     LanternError,
+    PermissionDenied,
+    ServerUnreachable,
     SlotFileTampered,
     StorageFailure,
     StoreBusy,
@@ -172,6 +174,13 @@ def record_refusal(store: Store, err: BaseException) -> None:
 
 
 def _translate(store: Store, err: sa_exc.DBAPIError) -> LanternError:
+    state = getattr(err.orig, "sqlstate", None) or ""  # PostgreSQL's error class (a server store, issue 16)
+    if state == "42501":
+        return PermissionDenied()  # row-level security or a missing grant: the server refused, not the disk
+    if state in ("40001", "40P01", "55P03"):
+        return StoreBusy()
+    if state.startswith("08") or state.startswith("57P"):
+        return ServerUnreachable()
     message = str(err.orig).lower()
     if "locked" in message or "busy" in message:
         return StoreBusy()

@@ -47,9 +47,11 @@ HARM_CONFIRM_RULE = "harm-grading-confirm"  # the rule whose action confirm_harm
 # ----- reading one incident (who may read it: core.services.visibility) ------------------------------------
 
 def load_visible(session, actor: Actor, incident_id: str) -> Incident:
-    inc = session.get(Incident, incident_id)
+    # A role that reads no incidents is refused before anything is read (on a trust's server it may not even
+    # SELECT from the table: migration 0013).
+    inc = session.get(Incident, incident_id) if allowed(actor, "incident.view") else None
     if inc is None or not may_view(session, actor, incident_id):
-        named = named_users(session, incident_id)
+        named = named_users(session, incident_id) if inc is not None else set()
         # Same answer for "missing" and "not yours", so a restricted record's existence is not revealed; the
         # refusal itself is audited (core.security.refusals), with why, for the audit trail's readers only.
         raise attach(NotFound("That incident does not exist or is not one you can see."), actor, "incident.view",

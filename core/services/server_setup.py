@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from core.clock import now_db
 from core.db import audit, migrate
-from core.db.models import Organisation, User, Ward
+from core.db.models import AccessRequest, Organisation, User, Ward
 from core.db.server import ServerStore, login_role, make_server_engine, open_server_store, scram_verifier
 from core.db.store import unit_of_work, workstation_name
 from core.dto import Actor
-from core.errors import LanternError, PermissionDenied, ServerUnreachable, ValidationError, WrongPassword
-from core.security.passwords import check_password
+from core.errors import LanternError, NotFound, PermissionDenied, ServerUnreachable, ValidationError, WrongPassword
+from core.security.passwords import check_password, temporary_password
 from core.security.permissions import ADMINISTRATOR
 from core.services.account_rows import actor_of, clean_ods, clean_username, clean_ward_name
 
@@ -105,3 +105,33 @@ def sign_in_server(location: str, username: str, password: str, *, ca_file: str 
         store.close()
         raise
     return store, actor
+
+
+def approve_as_owner(location: str, *, owner: str, owner_password: str, request_id: int, ca_file: str = "") -> str:
+    """The schema owner approves a request while there is no active safeguarding lead (the first lead): the
+    server's counterpart of the recovery key holder (`lantern approve` on the embedded store). Returns the
+    account's temporary password, shown once. The server refuses it once there is an active lead."""
+    engine = make_server_engine(location, username=owner, password=owner_password, ca_file=ca_file)
+    try:
+        with Session(engine) as session:
+            found = session.execute(select(User.id, User.username).join(AccessRequest, AccessRequest.user_id == User.id)
+                                    .where(AccessRequest.id == request_id, AccessRequest.status == "pending")).first()
+            if found is None:
+                raise NotFound("That request is not waiting for approval: it may have been decided already.")
+            user_id, username = found
+            temp = temporary_password()
+            verifier = scram_verifier(engine, login_role(engine.url.database, username), temp)
+            try:
+                session.execute(text("SELECT lantern_decide_request(:id, true, :verifier)"),
+                                {"id": request_id, "verifier": verifier})
+            except sa_exc.DBAPIError as err:
+                if (getattr(err.orig, "sqlstate", None) or "") == "42501":
+                    raise PermissionDenied("There is an active safeguarding lead: ask them to approve it in "
+                                           "Lantern.") from None
+                raise
+            audit.record(session, None, "access.approve", entity_type="user", entity_id=user_id,
+                         detail={"request": request_id}, username="server-owner", workstation=workstation_name())
+            session.commit()
+            return temp
+    finally:
+        engine.dispose()

@@ -1,0 +1,116 @@
+"""Accounts on a trust's server store (core layer; issue 16 item 2).
+
+The same actions as core/services/accounts.py and access_requests.py, where a password is a login role's
+password, not a key slot. Every change of a login goes through the narrow functions of migration 0015, which
+check the caller themselves; a password leaves this PC only as a SCRAM verifier (core.db.server.scram_verifier).
+Permissions are checked here too, so the app refuses with the same plain words as on the embedded store before
+the server would.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
+
+from core.clock import now_db
+from core.db import audit
+from core.db.models import AccessRequest, User, UserWard, Ward
+from core.db.server import ServerStore, login_role, open_server_store, scram_verifier
+from core.db.store import unit_of_work
+from core.dto import Actor, NewAccount
+from core.errors import LanternError, NotFound, PermissionDenied, ValidationError
+from core.security.passwords import check_password, temporary_password
+from core.security.permissions import CLINICAL, ROLES, require
+from core.services.access_requests import ask_approval
+from core.services.account_rows import actor_of, clean_username, user_info
+
+
+def _call(session, sql: str, **params) -> None:
+    """One of migration 0015's functions; its refusals in plain words."""
+    try:
+        session.execute(text(sql), params)
+    except sa_exc.DBAPIError as err:
+        state = getattr(err.orig, "sqlstate", None) or ""
+        if state == "42501":
+            raise PermissionDenied("The server refused this change to an account: your account does not "
+                                   "allow it.") from None
+        if state == "P0002":
+            raise NotFound("That request is not waiting for approval: it may have been decided already.") from None
+        raise
+
+
+def create_user(store: ServerStore, actor: Actor, *, username: str, role: str, ward_ids=(),
+                display_name: str = "") -> NewAccount:
+    """An administrator creates an account. One that reads incident content waits for a safeguarding lead's
+    approval (no password for the administrator); another administrator gets a temporary password at once."""
+    require(actor, "users.manage")
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
+    username = clean_username(username)
+    with unit_of_work(store) as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise ValidationError({"username": f"The username {username} is already taken."})
+        known = set(session.scalars(select(Ward.id)))
+        if any(w not in known for w in ward_ids):
+            raise ValidationError({"wards": "One of the chosen wards does not exist."})
+        user = User(id=str(uuid.uuid4()), username=username, display_name=display_name.strip()[:100], role=role,
+                    must_change_password=True, active=True, created_at=now_db())
+        session.add(user)
+        session.flush()
+        session.add_all(UserWard(user_id=user.id, ward_id=w) for w in sorted(set(ward_ids)))
+        audit.record(session, actor, "user.create", entity_type="user", entity_id=user.id,
+                     detail={"role": role, "wards": sorted(set(ward_ids))})
+        if role in CLINICAL:
+            request = ask_approval(session, actor, user, "grant_role", role)
+            session.commit()
+            return NewAccount(user_info(session, user), "", request.id)
+        temp = temporary_password()
+        _call(session, "SELECT lantern_set_admin_login(:id, :verifier)", id=user.id,
+              verifier=scram_verifier(store.engine, login_role(store.database, username), temp))
+        session.commit()
+        return NewAccount(user_info(session, user), temp)
+
+
+def decide_access_request(store: ServerStore, actor: Actor, request_id: int, approve: bool) -> str | None:
+    """An active safeguarding lead approves (returns the account's temporary password, to pass on privately) or
+    refuses a request. The server checks it again: never one's own, never by an administrator."""
+    require(actor, "access.approve")
+    with unit_of_work(store) as session:
+        request = session.get(AccessRequest, request_id)
+        if request is None or request.status != "pending":
+            raise NotFound("That request is not waiting for approval: it may have been decided already.")
+        if request.user_id == actor.user_id:
+            raise PermissionDenied("You cannot decide a request about your own account. Ask another "
+                                   "safeguarding lead.")
+        username = session.scalar(select(User.username).where(User.id == request.user_id))
+        temp = temporary_password() if approve else None
+        verifier = scram_verifier(store.engine, login_role(store.database, username), temp) if temp else None
+        _call(session, "SELECT lantern_decide_request(:id, :approve, :verifier)", id=request_id, approve=approve,
+              verifier=verifier)
+        audit.record(session, actor, "access.approve" if approve else "access.refuse", entity_type="user",
+                     entity_id=request.user_id, detail={"request": request_id, "kind": request.kind,
+                                                        "role": request.role})
+        session.commit()
+    return temp
+
+
+def change_password(store: ServerStore, actor: Actor, old_password: str, new_password: str) -> Actor:
+    """Change one's own password (ending a temporary one). The old password is proven by signing in with it."""
+    require(actor, "account.change_own_password")
+    check_password(new_password, username=actor.username)
+    if new_password == old_password:
+        raise ValidationError({"password": "Choose a password different from the old one."})
+    try:
+        open_server_store(store.location, actor.username, old_password).close()
+    except LanternError:
+        raise ValidationError({"old_password": "Your current password is not right."}) from None
+    with unit_of_work(store) as session:
+        _call(session, "SELECT lantern_set_my_password(:verifier)",
+              verifier=scram_verifier(store.engine, login_role(store.database, actor.username), new_password))
+        audit.record(session, actor, "password.change", entity_type="user", entity_id=actor.user_id)
+        session.commit()
+        user = session.get(User, actor.user_id)
+        session.refresh(user)
+        return actor_of(session, user, actor.workstation)
