@@ -99,6 +99,11 @@ class PasswordPolicyError(ValidationError):
         super().__init__({"password": message})
 
 
+class ChangedElsewhere(LanternError):
+    """Someone else saved a newer change to the same record since this person opened it (issue 16 item 4): their
+    change is kept and this one is not saved over it. The message says when, who and what changed."""
+
+
 class ServerUnreachable(LanternError):
     """The trust's database server cannot be reached (issue 16 item 5)."""
 

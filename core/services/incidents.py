@@ -28,6 +28,7 @@ from core.rules import RequiredAction, active_rules, evaluate
 from core.security.permissions import allowed, require, require_ward
 from core.security.refusals import attach, audited
 from core.services import closure
+from core.services.changes import check_unchanged
 from core.services.incident_mapping import (
     action_info,
     action_row,
@@ -110,17 +111,20 @@ def _create_in(session, actor: Actor, draft: IncidentDraft) -> Incident:
 
 
 def update_incident(store: Store, actor: Actor, incident_id: str, draft: IncidentDraft, *,
-                    reason: str = "") -> IncidentDetail:
+                    reason: str = "", seen_version: int | None = None) -> IncidentDetail:
     """Save changes. A draft is the reporter's to change freely; after submission an edit needs the
-    review permission and a reason, and the earlier version is kept."""
+    review permission and a reason, and the earlier version is kept. `seen_version`: the version the person
+    opened; a newer one saved by someone else meanwhile refuses the save (ChangedElsewhere)."""
     with unit_of_work(store) as session:
-        inc = _update_in(session, actor, incident_id, draft, reason)
+        inc = _update_in(session, actor, incident_id, draft, reason, seen_version)
         session.commit()
         return detail_of(session, inc)
 
 
-def _update_in(session, actor: Actor, incident_id: str, draft: IncidentDraft, reason: str = "") -> Incident:
+def _update_in(session, actor: Actor, incident_id: str, draft: IncidentDraft, reason: str = "",
+               seen_version: int | None = None) -> Incident:
     inc = load_visible(session, actor, incident_id)
+    check_unchanged(session, inc, seen_version)
     if inc.status == "draft":
         require(actor, "incident.create")
         if inc.reporter_id != actor.user_id:
@@ -278,7 +282,7 @@ def reopen_incident(store: Store, actor: Actor, incident_id: str, reason: str) -
 
 
 def confirm_harm(store: Store, actor: Actor, incident_id: str, physical: str, psychological: str,
-                 note: str = "") -> IncidentDetail:
+                 note: str = "", *, seen_version: int | None = None) -> IncidentDetail:
     """A manager confirms (or changes) the incident's harm grading; clears the under-grading flag."""
     require(actor, "incident.review")
     tax = load_taxonomy()
@@ -287,6 +291,7 @@ def confirm_harm(store: Store, actor: Actor, incident_id: str, physical: str, ps
     with unit_of_work(store) as session:
         inc = load_visible(session, actor, incident_id)
         require_ward(actor, inc.ward_id)
+        check_unchanged(session, inc, seen_version)
         _keep_version(session, actor, inc, note.strip() or "harm grading confirmed")
         inc.harm_physical, inc.harm_psychological = physical, psychological
         inc.pd09 = derive_pd09(physical, psychological)
@@ -302,11 +307,16 @@ def confirm_harm(store: Store, actor: Actor, incident_id: str, physical: str, ps
         return detail_of(session, inc)
 
 
-def set_feedback(store: Store, actor: Actor, incident_id: str, note: str) -> IncidentDetail:
+def set_feedback(store: Store, actor: Actor, incident_id: str, note: str, *,
+                 seen_version: int | None = None) -> IncidentDetail:
+    """The manager's feedback to the reporter. The earlier text is kept as a version, so a colleague's newer
+    feedback is never silently replaced (`seen_version`)."""
     require(actor, "incident.review")
     with unit_of_work(store) as session:
         inc = load_visible(session, actor, incident_id)
         require_ward(actor, inc.ward_id)
+        check_unchanged(session, inc, seen_version)
+        _keep_version(session, actor, inc, "feedback to the reporter changed")
         inc.feedback_note = note.strip()[:MAX_TEXT]
         audit.record(session, actor, "incident.feedback", entity_type="incident", entity_id=inc.id)
         session.commit()

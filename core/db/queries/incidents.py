@@ -8,6 +8,8 @@ table; `stale_summaries` is the store check that they still agree.
 from __future__ import annotations
 
 from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db.models import Incident, PersonInvolved, ReferenceCounter, SafeguardingAction, Ward
 
@@ -36,7 +38,8 @@ def police_referred_clause():
 
 def stale_summaries(session) -> int:
     """How many incidents' summary columns disagree with their child rows (store check; should be none)."""
-    type_codes = literal_column("coalesce((SELECT group_concat(t.code, ' ' ORDER BY t.code) FROM incident_types t "
+    aggregate = "string_agg" if session.get_bind().dialect.name == "postgresql" else "group_concat"
+    type_codes = literal_column(f"coalesce((SELECT {aggregate}(t.code, ' ' ORDER BY t.code) FROM incident_types t "
                                 "WHERE t.incident_id = incidents.id), '')")
     return session.scalar(select(func.count()).select_from(Incident).where(or_(
         Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause())))
@@ -59,20 +62,26 @@ def ward_service_type(session, ward_id: int) -> str | None:
     return session.scalar(select(Ward.service_type).where(Ward.id == ward_id))
 
 
+def _take_number(session, year: int) -> int:
+    """Add one to the year's counter and return it, in one statement: an upsert that locks the counter row, so
+    on a server two PCs reporting at the same moment can never take one number (issue 16 item 4)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = ReferenceCounter.__table__
+    statement = (insert(table).values(year=year, last_number=1)
+                 .on_conflict_do_update(index_elements=[table.c.year], set_={"last_number": table.c.last_number + 1})
+                 .returning(table.c.last_number))
+    return session.execute(statement).scalar_one()
+
+
 def next_reference(session, year: int) -> str:
     """Take the year's next number from its counter row, inside the caller's write transaction.
 
-    References are never parsed back from text (demo references like `LAN-2026-D000300` share the store). The
-    write transaction holds the store's write lock (BEGIN IMMEDIATE), so two reports cannot take one number; a
-    number already used by some other path (a restored or hand-made record) is skipped, never reused.
+    References are never parsed back from text (demo references like `LAN-2026-D000300` share the store), nor
+    taken from max(): the counter row works as a sequence per year, on SQLite and on a server alike. A number
+    already used by some other path (a restored or hand-made record) is skipped, never reused.
     """
-    counter = session.get(ReferenceCounter, year)
-    if counter is None:
-        counter = ReferenceCounter(year=year, last_number=0)
-        session.add(counter)
     while True:
-        counter.last_number += 1
-        reference = f"LAN-{year}-{counter.last_number:05d}"
+        reference = f"LAN-{year}-{_take_number(session, year):05d}"
         if session.scalar(select(Incident.id).where(Incident.reference == reference)) is None:
-            session.flush()
             return reference
