@@ -1,10 +1,8 @@
 """Account and sign-in services: create the store, sign in, lock, passwords, users (core layer).
 
-One function per user action; each opens one unit of work, checks permission,
-writes its audit event in the same transaction and commits. Requests for access to incident content are in
-core.services.access_requests, wards in core.services.wards, the shared row helpers in core.services.account_rows;
-their public names stay importable from here.
-"""
+One function per user action; each opens one unit of work, checks permission, writes its audit event in the same
+transaction and commits. Access requests, wards and the shared row helpers are in core.services.access_requests,
+.wards and .account_rows; their public names stay importable from here."""
 
 from __future__ import annotations
 
