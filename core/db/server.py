@@ -10,6 +10,9 @@ trust's CA (`sslmode=verify-full`); PostgreSQL itself has no encryption at rest 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -21,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 from core.errors import LanternError, ServerUnreachable, ValidationError, WrongPassword
 from core.security.usernames import normalise_username
 
+log = logging.getLogger("lantern.server")
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 STATEMENT_TIMEOUT_MS = 30000
@@ -171,3 +175,45 @@ def scram_verifier(engine: Engine, role: str, password: str) -> str:
                                                              b"scram-sha-256").decode()
     finally:
         raw.close()
+
+
+CHANGE_CHANNEL = "lantern_changes"  # migration 0016
+
+
+class ChangeListener:
+    """Hears, within a second or so, that someone on another PC wrote an incident or an action (migration 0016's
+    notices), on a connection of its own, in a thread of its own; calls `on_change(ward_id, what)` from that
+    thread for each notice (the GUI hands it to its own thread). No polling of the server: the connection waits.
+    A dropped connection ends the listening quietly; `stop()` ends it on purpose."""
+
+    def __init__(self, store: ServerStore, on_change):
+        self._on_change = on_change
+        self._stopping = threading.Event()
+        raw = store.engine.raw_connection()
+        self._conn = raw.driver_connection
+        raw.detach()  # this connection is the listener's alone, never returned to the pool
+        self._conn.rollback()
+        self._conn.autocommit = True
+        self._conn.execute(f"LISTEN {CHANGE_CHANNEL}")
+        self._thread = threading.Thread(target=self._run, name="lantern-change-listener", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                for notice in self._conn.notifies(timeout=0.5):
+                    try:
+                        data = json.loads(notice.payload)
+                        self._on_change(data.get("ward"), data.get("what"))
+                    except (ValueError, AttributeError):
+                        continue
+        except Exception:  # noqa: BLE001 - a dropped connection ends the listening; the app still works
+            log.info("stopped listening for changes from other PCs")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(5)
+        try:
+            self._conn.close()
+        except Exception:  # noqa: BLE001 - closing a dropped connection
+            pass
