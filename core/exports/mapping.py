@@ -352,27 +352,19 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
     draft = detail.draft
     if detail.status == "draft":
         raise ExportError(f"{detail.reference} is a draft. Drafts are never exported.")
-    at = local(draft.occurred_at) if draft.occurred_at else None
-    occurred_date, occurred_time = (at.date().isoformat(), f"{at.hour:02d}:{at.minute:02d}") if at else ("", "")
-    location_code = draft.location or "unknown"
-    location = _label_coded(tax, "locations", location_code)
+    occurred_date, occurred_time, occurred_iso = _when_fields(draft)
+    location = _label_coded(tax, "locations", draft.location or "unknown")
     perp = perpetrator_type(draft.people, draft.types)
-    patients = tuple(
-        _patient(seq, p, tax)
-        for seq, p in enumerate((p for p in draft.people if p.role == "affected" and p.person_type == "patient"),
-                                start=1))
-    people = tuple(_memo(tax, ("person", p.role, p.person_type), lambda p=p: PersonRecord(
-        p.role, tax.label("person_roles", p.role), export_person_type(p.person_type),
-        tax.label("person_types", p.person_type))) for p in draft.people)
-    detained = any(p.detained for p in draft.people if p.role == "affected" and p.person_type == "patient")
+    affected = [p for p in draft.people if p.role == "affected" and p.person_type == "patient"]
+    patients = tuple(_patient(seq, p, tax) for seq, p in enumerate(affected, start=1))
     free = ctx.include_free_text
     return ExportRecord(
         reference=detail.reference,
         ods_code=ctx.ods_code,
         ward_name=clean_text(detail.ward_name),
         occurred_date=occurred_date,
-        occurred_time=occurred_time if draft.occurred_precision == "exact" and occurred_time else None,
-        occurred_iso=at.isoformat(timespec="seconds") if at and draft.occurred_precision == "exact" else occurred_date,
+        occurred_time=occurred_time,
+        occurred_iso=occurred_iso,
         precision=draft.occurred_precision,
         shift=_label_coded(tax, "shifts", draft.shift) if draft.shift else None,
         location=location,
@@ -387,7 +379,7 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
         physical=harm_coded(tax, "physical", detail.harm_physical),
         psychological=harm_coded(tax, "psychological", detail.harm_psychological),
         patients=patients,
-        people=people,
+        people=tuple(_person_record(p, tax) for p in draft.people),
         specialty=SPECIALTIES.get(ctx.ward_service_types.get(detail.ward_id, ""), DEFAULT_SPECIALTY),
         perpetrator_type=perp,
         pair=detail.pair,
@@ -397,8 +389,26 @@ def to_record(detail: IncidentDetail, ctx: ExportContext, tax: Taxonomy) -> Expo
         police_informed=police_informed(detail.actions),
         cqc_notifiable=action_applies(detail.actions, CQC_RULES),
         duty_of_candour=action_applies(detail.actions, CANDOUR_RULES),
-        detained_under_mha=detained,
+        detained_under_mha=any(p.detained for p in affected),
     )
+
+
+def _when_fields(draft) -> tuple[str, str | None, str]:
+    """(IN01 date, IN02 time only when exact, the ISO form: date-time with offset when exact, else the date),
+    all in UK local time."""
+    if draft.occurred_at is None:
+        return "", None, ""
+    at = local(draft.occurred_at)
+    day = at.date().isoformat()
+    if draft.occurred_precision != "exact":
+        return day, None, day
+    return day, f"{at.hour:02d}:{at.minute:02d}", at.isoformat(timespec="seconds")
+
+
+def _person_record(p: PersonDraft, tax: Taxonomy) -> PersonRecord:
+    return _memo(tax, ("person", p.role, p.person_type), lambda: PersonRecord(
+        p.role, tax.label("person_roles", p.role), export_person_type(p.person_type),
+        tax.label("person_types", p.person_type)))
 
 
 def _label_coded(tax: Taxonomy, section: str, code: str) -> Coded:

@@ -48,29 +48,39 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) or (first and first in "=+-@") else text
 
 
+def _code(value) -> str:
+    return "" if value is None else str(value.code)
+
+
+def _label(value) -> str:
+    return "" if value is None else value.label
+
+
+def _each(values) -> str:
+    return JOIN.join("" if v is None else str(v) for v in values)
+
+
+def _patient_cells(r: ExportRecord) -> list[str]:
+    """PATIENTS_AFFECTED to LFPSE_SPECIALTY: each patient's values joined in patient order."""
+    patients = r.patients
+    lvl1, lvl2, specialty_code = r.specialty if patients else ("", "", "")
+    return [str(len(patients)), _each(p.age_years for p in patients),
+            _each(p.age_bracket.code if p.age_bracket else None for p in patients),
+            _each(p.sex.label if p.sex else None for p in patients), lvl1, lvl2, str(specialty_code or "")]
+
+
 def row_for(r: ExportRecord) -> list[str]:
     """The CSV row for one incident, before cell neutralising."""
-    patients = r.patients
-    lvl1, lvl2, specialty_code = r.specialty
-
-    def each(values) -> str:
-        return JOIN.join("" if v is None else str(v) for v in values)
-
     return [
         r.reference, "", r.ods_code, RP02_LOCAL[1], str(RM04_LRMS[0]), r.occurred_date, r.occurred_time or "",
         IN03_LVL1_LABEL, str(r.location.code), r.location_text, str(IN04_ENGLAND[0]), r.in05_lvl1, IN05_LVL2_LABEL,
         "; ".join(t.label for t in r.types),
         WITHHELD if r.description is None else r.description,
         WITHHELD if r.immediate_actions is None else r.immediate_actions,
-        str(r.pd09.code) if r.pd09 else "", r.pd09.label if r.pd09 else "",
-        str(r.physical.code) if r.physical else "", str(r.psychological.code) if r.psychological else "",
-        str(len(patients)),
-        each(p.age_years for p in patients),
-        each(p.age_bracket.code if p.age_bracket else None for p in patients),
-        each(p.sex.label if p.sex else None for p in patients),
-        lvl1 if patients else "", lvl2 if patients else "", str(specialty_code or "") if patients else "",
+        _code(r.pd09), _label(r.pd09), _code(r.physical), _code(r.psychological),
+        *_patient_cells(r),
         " ".join(str(t.code) for t in r.types), r.perpetrator_type, r.pair or "", r.precision,
-        r.shift.label if r.shift else "", " ".join(str(f.code) for f in r.flags),
+        _label(r.shift), " ".join(str(f.code) for f in r.flags),
         bool_text(r.patient_safety_incident), bool_text(r.safeguarding_referral), bool_text(r.police_informed),
         bool_text(r.cqc_notifiable), bool_text(r.duty_of_candour), bool_text(r.detained_under_mha), SCHEMA_VERSION,
     ]

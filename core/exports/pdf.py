@@ -222,29 +222,24 @@ def incident_summary(detail: IncidentDetail, tax: Taxonomy, *, generated_at: dat
     """The incident summary PDF for a safeguarding team."""
     d = detail.draft
     width = A4[0] - 2 * MARGIN
-    when = _when(d.occurred_at)
-    if d.occurred_precision == "approximate":
-        when = f"About {when}" + (f" ({tax.label('shifts', d.shift)})" if d.shift else "")
-    types = "<br/>".join(f"{escape(tax.type_label(c))} <font color='#555555'>({escape(c)})</font>" for c in d.types)
-    harm = (f"<b>{escape(PD09_LABELS.get(detail.pd09, 'Not graded'))}</b> (NRLS degree of harm"
-            f"{' ' + str(detail.pd09) if detail.pd09 else ''} of 5). Worst across affected people: "
-            f"{escape(_person_harm(tax, detail.harm_physical, detail.harm_psychological) or 'not graded')}.")
-    if detail.harm_confirmation_needed:
-        harm += " <font color='#B00020'><b>Harm grading awaits a manager's confirmation.</b></font>"
-    facts = [
-        ("Reference", Paragraph(f"<b>{escape(detail.reference)}</b>", STYLES["cell"])),
-        ("Ward", detail.ward_name),
-        ("When it happened (UK time)", when),
-        ("Where", tax.label("locations", d.location) if d.location else "Not recorded"),
-        ("Type of incident", Paragraph(types or "Not recorded", STYLES["cell"])),
-        ("Who to whom", pair_label(detail.pair) if detail.pair else "Not recorded"),
-        ("Harm", Paragraph(harm, STYLES["cell"])),
-        ("Reported", _when(detail.reported_at)),
-        ("Status", STATUS_LABELS.get(detail.status, detail.status)),
-    ]
-    if d.flags:
-        facts.insert(5, ("Also recorded", "; ".join(tax.label("context_flags", f) for f in d.flags)))
-    story: list = [
+    withheld = "Free text withheld from this export by the person who made it."
+    story = _summary_heading(detail) + [_facts(_summary_facts(detail, tax)), Paragraph("People involved", STYLES["h2"]),
+                                        _people_table(d.people, tax, include_free_text, width)]
+    story += [Paragraph("What happened", STYLES["h2"]),
+              _p(d.description if include_free_text else withheld, "body"),
+              Paragraph("Immediate actions taken", STYLES["h2"]),
+              _p((d.immediate_actions or "None recorded") if include_free_text else withheld, "body"),
+              Paragraph("Safeguarding actions", STYLES["h2"]),
+              _actions_table(detail.actions, generated_at, include_free_text, width)]
+    open_count = sum(1 for a in detail.actions if a.status == "open")
+    overdue = sum(1 for a in detail.actions if _action_status(a, generated_at) == "OVERDUE")
+    story.append(Spacer(1, 4))
+    story.append(_p(f"{open_count} action(s) open, {overdue} overdue, as at {_when(generated_at)}.", "small"))
+    return _build(story, title=f"Incident summary {detail.reference}", generated_at=generated_at)
+
+
+def _summary_heading(detail: IncidentDetail) -> list:
+    story = [
         Paragraph("Sexual safety incident summary", STYLES["title"]),
         Paragraph(escape(detail.reference), STYLES["ref"]),
         Paragraph("For the safeguarding team. People are identified only by their role and the ward's local "
@@ -255,42 +250,68 @@ def incident_summary(detail: IncidentDetail, tax: Taxonomy, *, generated_at: dat
         story.append(Paragraph("<b>Restricted record:</b> a member of staff is named as the alleged perpetrator. "
                                "Do not share it with that person or their colleagues on the ward.",
                                STYLES["notice"]))
-    story += [_facts(facts), Paragraph("People involved", STYLES["h2"])]
-    people = [[_p(h, "cellb") for h in ("Role", "Type", "Local ref.", "Sex, age", "Harm", "Also known")]]
-    for p in d.people:
+    return story
+
+
+def _summary_facts(detail: IncidentDetail, tax: Taxonomy) -> list:
+    """The incident's facts table: reference, ward, when, where, types, who to whom, harm, reported, status."""
+    d = detail.draft
+    when = _when(d.occurred_at)
+    if d.occurred_precision == "approximate":
+        when = f"About {when}" + (f" ({tax.label('shifts', d.shift)})" if d.shift else "")
+    types = "<br/>".join(f"{escape(tax.type_label(c))} <font color='#555555'>({escape(c)})</font>" for c in d.types)
+    facts = [
+        ("Reference", Paragraph(f"<b>{escape(detail.reference)}</b>", STYLES["cell"])),
+        ("Ward", detail.ward_name),
+        ("When it happened (UK time)", when),
+        ("Where", tax.label("locations", d.location) if d.location else "Not recorded"),
+        ("Type of incident", Paragraph(types or "Not recorded", STYLES["cell"])),
+        ("Who to whom", pair_label(detail.pair) if detail.pair else "Not recorded"),
+        ("Harm", Paragraph(_summary_harm(detail, tax), STYLES["cell"])),
+        ("Reported", _when(detail.reported_at)),
+        ("Status", STATUS_LABELS.get(detail.status, detail.status)),
+    ]
+    if d.flags:
+        facts.insert(5, ("Also recorded", "; ".join(tax.label("context_flags", f) for f in d.flags)))
+    return facts
+
+
+def _summary_harm(detail: IncidentDetail, tax: Taxonomy) -> str:
+    harm = (f"<b>{escape(PD09_LABELS.get(detail.pd09, 'Not graded'))}</b> (NRLS degree of harm"
+            f"{' ' + str(detail.pd09) if detail.pd09 else ''} of 5). Worst across affected people: "
+            f"{escape(_person_harm(tax, detail.harm_physical, detail.harm_psychological) or 'not graded')}.")
+    if detail.harm_confirmation_needed:
+        harm += " <font color='#B00020'><b>Harm grading awaits a manager's confirmation.</b></font>"
+    return harm
+
+
+def _people_table(people, tax: Taxonomy, include_free_text: bool, width: float) -> Table:
+    rows = [[_p(h, "cellb") for h in ("Role", "Type", "Local ref.", "Sex, age", "Harm", "Also known")]]
+    for p in people:
         age = f"{p.age_years}" if p.age_years is not None else (tax.label("age_bands", p.age_band)
                                                                  if p.age_band else "")
         sex_age = ", ".join(x for x in (tax.label("sexes", p.sex) if p.sex else "", age) if x)
-        people.append([_p(tax.label("person_roles", p.role)), _p(tax.label("person_types", p.person_type)),
-                       _p((p.local_ref or "None given") if include_free_text else "Withheld"),
-                       _p(sex_age or "Not recorded"),
-                       _p(_person_harm(tax, p.harm_physical, p.harm_psychological)), _p(_person_facts(tax, p))])
-    if len(people) == 1:
-        people.append([_p("No one recorded")] + [_p("")] * 5)
-    story.append(_table(people, [29 * mm, 20 * mm, 22 * mm, 22 * mm, 40 * mm, width - 133 * mm]))
+        rows.append([_p(tax.label("person_roles", p.role)), _p(tax.label("person_types", p.person_type)),
+                     _p((p.local_ref or "None given") if include_free_text else "Withheld"),
+                     _p(sex_age or "Not recorded"),
+                     _p(_person_harm(tax, p.harm_physical, p.harm_psychological)), _p(_person_facts(tax, p))])
+    if len(rows) == 1:
+        rows.append([_p("No one recorded")] + [_p("")] * 5)
+    return _table(rows, [29 * mm, 20 * mm, 22 * mm, 22 * mm, 40 * mm, width - 133 * mm])
 
-    withheld = "Free text withheld from this export by the person who made it."
-    story += [Paragraph("What happened", STYLES["h2"]),
-              _p(d.description if include_free_text else withheld, "body"),
-              Paragraph("Immediate actions taken", STYLES["h2"]),
-              _p((d.immediate_actions or "None recorded") if include_free_text else withheld, "body"),
-              Paragraph("Safeguarding actions", STYLES["h2"])]
-    actions = [[_p(h, "cellb") for h in ("Action", "Owner", "Due", "Status", "Note / reference")]]
-    for a in detail.actions:
+
+def _actions_table(actions, generated_at: datetime, include_free_text: bool, width: float) -> Table:
+    rows = [[_p(h, "cellb") for h in ("Action", "Owner", "Due", "Status", "Note / reference")]]
+    for a in actions:
         note = " ".join(x for x in (a.note if include_free_text else "", a.reference) if x)
         status = _action_status(a, generated_at)
         status_cell = (Paragraph(f"<font color='#B00020'><b>{status}</b></font>", STYLES["cell"])
                        if status == "OVERDUE" else _p(status))
         title = a.title + ("" if a.mandatory else " (optional)")
-        actions.append([_p(title), _p(a.owner_label or a.owner_role), _p(_when(a.due_at)), status_cell, _p(note)])
-    if len(actions) == 1:
-        actions.append([_p("No actions recorded")] + [_p("")] * 4)
-    story.append(_table(actions, [50 * mm, 32 * mm, 30 * mm, 30 * mm, width - 142 * mm]))
-    open_count = sum(1 for a in detail.actions if a.status == "open")
-    overdue = sum(1 for a in detail.actions if _action_status(a, generated_at) == "OVERDUE")
-    story.append(Spacer(1, 4))
-    story.append(_p(f"{open_count} action(s) open, {overdue} overdue, as at {_when(generated_at)}.", "small"))
-    return _build(story, title=f"Incident summary {detail.reference}", generated_at=generated_at)
+        rows.append([_p(title), _p(a.owner_label or a.owner_role), _p(_when(a.due_at)), status_cell, _p(note)])
+    if len(rows) == 1:
+        rows.append([_p("No actions recorded")] + [_p("")] * 4)
+    return _table(rows, [50 * mm, 32 * mm, 30 * mm, 30 * mm, width - 142 * mm])
 
 
 # ----- ward report --------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.clock import LONDON, from_db, now_db, to_db, utcnow
 from core.db import audit
@@ -437,11 +437,14 @@ _PERSON_COLUMNS = (PersonInvolved.incident_id, PersonInvolved.role, PersonInvolv
                    PersonInvolved.detained, PersonInvolved.harm_physical, PersonInvolved.harm_psychological)
 # Only the actions a format reads, each as a light ActionInfo: the rules behind the dataset's governance
 # flags; the open ones (ward report); or those with a note (the identifier scan).
-_FLAG_RULES = tuple(SAFEGUARDING_RULES | CQC_RULES | CANDOUR_RULES | POLICE_RULES)
+_FLAG_RULES = tuple(sorted(SAFEGUARDING_RULES | CQC_RULES | CANDOUR_RULES | POLICE_RULES))
 _A = SafeguardingAction
 _ACTIONS = {
+    # Found by incident (its covering index): the rule filter is wrapped in coalesce so that no database uses
+    # the rule index instead, which walks every flag action of the store for each chunk (an export would then
+    # grow with the square of the store).
     "flags": (lambda ids: select(_A.incident_id, _A.rule_id, _A.status)
-              .where(_A.incident_id.in_(ids), _A.rule_id.in_(_FLAG_RULES)),
+              .where(_A.incident_id.in_(ids), func.coalesce(_A.rule_id, "").in_(_FLAG_RULES)),
               lambda i, rule, status: ActionInfo(0, i, "", rule, "", "", "", "", "", "", None, True, "", None, status,
                                                  "", "", None)),
     "open": (lambda ids: select(_A.incident_id, _A.title, _A.owner_label, _A.owner_role, _A.due_at)

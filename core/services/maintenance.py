@@ -221,14 +221,8 @@ def newest_backup_anchor(folder: Path, store_id: str) -> tuple[dict, str] | None
         return None
     candidates = []
     for path in entries:
-        try:
-            with zipfile.ZipFile(path) as zf:
-                manifest = json.loads(zf.read(MANIFEST))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            continue
-        if (isinstance(manifest, dict) and manifest.get("format") == BACKUP_FORMAT
-                and manifest.get("store_id") == store_id and _valid_anchor(manifest.get("audit_anchor"))
-                and isinstance(manifest.get("created_at"), str)):
+        manifest = _manifest_only(path)
+        if _anchored_backup_of(manifest, store_id) and isinstance(manifest.get("created_at"), str):
             candidates.append((manifest["created_at"], path.name, path))
     for _created_at, _name, path in sorted(candidates, reverse=True):
         try:
@@ -239,6 +233,20 @@ def newest_backup_anchor(folder: Path, store_id: str) -> tuple[dict, str] | None
         if made and manifest.get("store_id") == store_id and _valid_anchor(manifest.get("audit_anchor")):
             return manifest["audit_anchor"], f"{local(made):%d %b %Y at %H:%M}"
     return None
+
+
+def _anchored_backup_of(manifest, store_id: str) -> bool:
+    return (isinstance(manifest, dict) and manifest.get("format") == BACKUP_FORMAT
+            and manifest.get("store_id") == store_id and _valid_anchor(manifest.get("audit_anchor")))
+
+
+def _manifest_only(path: Path):
+    """A file's backup manifest, read without checking its checksums (None if it is not a readable zip with one)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(zf.read(MANIFEST))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return None
 
 
 def quick_check(store: Store, actor: Actor) -> bool:
