@@ -92,14 +92,14 @@ def create_draft(store: Store, actor: Actor, draft: IncidentDraft) -> IncidentDe
         return detail_of(session, inc)
 
 
-def _create_in(session, actor: Actor, draft: IncidentDraft) -> Incident:
+def _create_in(session, actor: Actor, draft: IncidentDraft, new_id: str | None = None) -> Incident:
     require(actor, "incident.create")
     require_ward(actor, draft.ward_id)
     errors = validate_draft(draft, for_submit=False)
     if errors:
         raise ValidationError(errors)
     now = now_db()
-    inc = Incident(id=str(uuid.uuid4()), reference=next_reference(session, utcnow().year), ward_id=draft.ward_id,
+    inc = Incident(id=new_id or str(uuid.uuid4()), reference=next_reference(session, utcnow().year), ward_id=draft.ward_id,
                    reporter_id=actor.user_id, status="draft", created_at=now, updated_at=now, flags="[]",
                    taxonomy_version=load_taxonomy().version)
     session.add(inc)
@@ -162,15 +162,25 @@ def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None
 
 
 def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id: str | None = None, *,
-                  now: datetime | None = None) -> IncidentDetail:
+                  now: datetime | None = None, send_id: str | None = None) -> IncidentDetail:
     """The nurse's Send, as one transaction: write the report (new, or the draft already started), run the
     safeguarding rules, create the actions, mark it submitted and clear the sender's autosaved form.
 
     Any failure rolls all of it back: nothing is half-sent, and the autosave still holds every word.
+    `send_id` (a UUID the PC made when the report was first sent) makes sending a new report idempotent: a retry
+    after a dropped connection, which may or may not have committed, finds the report already sent and returns
+    it, never a second copy (issue 16 item 5).
     """
+    new_id = _checked_send_id(send_id) if incident_id is None else None
     with unit_of_work(store) as session:
+        if new_id is not None:
+            sent = session.get(Incident, new_id)
+            if sent is not None:
+                if sent.reporter_id != actor.user_id or sent.status == "draft":
+                    raise PermissionDenied("That report cannot be sent again from here. Call IT.")
+                return detail_of(session, sent)
         if incident_id is None:
-            incident_id = _create_in(session, actor, draft).id
+            incident_id = _create_in(session, actor, draft, new_id).id
         else:
             _update_in(session, actor, incident_id, draft)
         session.flush()
@@ -178,6 +188,15 @@ def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id:
         session.execute(delete(FormDraft).where(FormDraft.user_id == actor.user_id))
         session.commit()
         return detail_of(session, inc, reported)
+
+
+def _checked_send_id(send_id: str | None) -> str | None:
+    if send_id is None:
+        return None
+    try:
+        return str(uuid.UUID(send_id))
+    except ValueError:
+        raise ValidationError({"send_id": "The report's sending number is not valid. Call IT."}) from None
 
 
 def _submit_in(session, actor: Actor, incident_id: str, now: datetime | None) -> tuple[Incident, datetime]:

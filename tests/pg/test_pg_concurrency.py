@@ -62,3 +62,40 @@ def test_reports_from_many_pcs_at_once_get_unique_references(trust):
         t.join(120)
     assert errors == []
     assert len(references) == 20 and len(set(references)) == 20
+
+
+def test_a_send_retried_after_a_dropped_connection_is_never_a_duplicate(trust, pg_server, pg_database):
+    """The PC makes the report's id before the first try (issue 16 item 5). Here the first try's connection is
+    cut by the server just before it commits, so nothing is written; the retry sends it once; a third try (as if
+    the answer to the second had been lost) gets the same report back, not a copy."""
+    import uuid
+
+    import pytest
+    from sqlalchemy import event, func, select
+    from sqlalchemy.orm import Session
+
+    from core.db.models import Incident
+    from core.db.store import unit_of_work
+    from core.errors import ServerUnreachable
+
+    sign_in, oak = trust
+    store, nurse = sign_in("nurse")
+    send_id = str(uuid.uuid4())
+
+    def cut(session):
+        with pg_server.admin(pg_database) as owner:
+            pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            owner.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    event.listen(Session, "before_commit", cut)
+    try:
+        with pytest.raises(ServerUnreachable):
+            incidents.submit_report(store, nurse, draft(oak), send_id=send_id)
+    finally:
+        event.remove(Session, "before_commit", cut)
+    first = incidents.submit_report(store, nurse, draft(oak), send_id=send_id)
+    again = incidents.submit_report(store, nurse, draft(oak), send_id=send_id)
+    assert (again.incident_id, again.reference) == (first.incident_id, first.reference) == (send_id, first.reference)
+    with unit_of_work(store, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Incident).where(Incident.id == send_id)) == 1
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
