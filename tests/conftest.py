@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,49 @@ def make_store(tmp_path, _store_template):
 def store_folder(make_store) -> Path:
     store, _actors, _recovery, _wards = make_store()
     return store.folder
+
+
+@dataclass
+class Template:
+    folder: Path
+    actors: dict[str, Actor]
+    recovery: str
+    wards: dict[str, int]
+    password: str = PASSWORD  # every account's
+
+
+@dataclass
+class Fresh:
+    store: object
+    actors: dict[str, Actor]
+    recovery: str
+    wards: dict[str, int]
+    folder: Path
+    extra: list = field(default_factory=list)
+
+
+@pytest.fixture(scope="session", name="template")
+def template_fixture(_store_template) -> Template:
+    """The session's template store (`_store_template`, built once). Tests must not write to it."""
+    folder, actors, recovery, wards = _store_template
+    return Template(folder, actors, recovery, wards)
+
+
+def copy_store(template: Template, dest: Path) -> Path:
+    shutil.copytree(template.folder, dest)
+    return dest
+
+
+@pytest.fixture(name="fresh")
+def fresh_fixture(template, tmp_path):
+    """A private copy of the template store, signed in as admin. Closed at teardown."""
+    folder = copy_store(template, tmp_path / "store")
+    store, _admin = accounts.sign_in(folder, "admin", PASSWORD)
+    result = Fresh(store, dict(template.actors), template.recovery, dict(template.wards), folder)
+    yield result
+    for s in [store, *result.extra]:
+        if s.is_open:
+            s.close()
 
 
 @pytest.fixture(scope="session")
