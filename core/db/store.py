@@ -181,6 +181,8 @@ def _translate(store: Store, err: sa_exc.DBAPIError) -> LanternError:
         return StoreBusy()
     if state.startswith("08") or state.startswith("57P"):
         return ServerUnreachable()
+    if getattr(store, "kind", "") == "server" and isinstance(err, sa_exc.OperationalError) and not state:
+        return ServerUnreachable()  # no connection at all: refused, timed out, or dropped with no error class
     message = str(err.orig).lower()
     if "locked" in message or "busy" in message:
         return StoreBusy()

@@ -58,6 +58,10 @@ PASSWORDS = {name: f"test-only passphrase {n} for the trust" for n, name in enum
 def trust(pg_server, pg_database):
     """A server store with an administrator, and a lead, a nurse and a ward manager of Oak Ward, each approved,
     each past their temporary password. Returns a function that signs someone in: (store, actor)."""
+    yield from build_trust(pg_server, pg_database)
+
+
+def build_trust(pg_server, pg_database):
     owner_url = pg_server.url(pg_database)
     location = owner_url.replace(f"{pg_server.superuser}@", "")
     init_server(owner_url, owner=pg_server.superuser, owner_password=pg_server.password, ods_code="RXX",

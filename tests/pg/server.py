@@ -50,6 +50,7 @@ class ThrowawayServer:
     port: int
     superuser: str = "lantern_test_owner"
     password: str = ""
+    options: str = ""
 
     @property
     def data(self) -> Path:
@@ -93,9 +94,18 @@ class ThrowawayServer:
         options += (f"-c port={server.port} -c listen_addresses=127.0.0.1 "
                    f"-c unix_socket_directories={server.socket_dir} -c fsync=off -c full_page_writes=off "
                    "-c synchronous_commit=off -c max_connections=200")
-        server._run(bindir / "pg_ctl", "-D", server.data, "-o", options, "-l", root / "server.log", "-w", "-t", "60",
-                    "start")
+        server.options = options
+        server.resume()
         return server
+
+    def resume(self) -> None:
+        """Start (or start again, after `pause`) on the same port with the same data."""
+        self._run(self.bindir / "pg_ctl", "-D", self.data, "-o", self.options, "-l", self.root / "server.log",
+                  "-w", "-t", "60", "start")
+
+    def pause(self) -> None:
+        """Stop the server as a power cut or a network failure would look to the app; `resume` brings it back."""
+        self._run(self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
         try:

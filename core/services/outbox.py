@@ -1,0 +1,142 @@
+"""Reports kept on this PC while the trust's server cannot be reached (core layer; issue 16 item 5).
+
+A nurse mid-report never loses it. While Lantern works on a server store, each person has a small encrypted
+SQLCipher file on this PC (the outbox), keyed like the embedded store: a random key wrapped by Argon2id from the
+person's password (core.security.keyslots), so nothing in it is readable without that password. When the server
+cannot be reached, the form's autosave and any report the person sends go there, with the id the PC made for the
+report (`send_id`); once the server answers again, `send_kept` sends each one with that id, which the server
+takes once whatever happened to earlier tries (incidents.submit_report), and only then removes it here.
+
+The outbox is per server and per person (its folder's name comes from both) under the user's data folder. A
+password changed in Lantern re-wraps it (`rewrap`); after a password reset by the safeguarding lead its reports
+cannot be opened, by design, and the app says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy.engine import Engine
+
+from core import paths
+from core.clock import now_db
+from core.db.engine import DB_FILE_NAME, make_engine
+from core.dto import Actor, IncidentDetail
+from core.errors import ServerUnreachable, StorageFailure
+from core.security.keys import KeyHolder
+from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, SlotFile
+from core.services import drafts, incidents
+
+FORM = "form"      # the open form's autosave, one per person
+REPORT = "report"  # a report the person sent while the server was out of reach
+
+_meta = MetaData()
+KEPT = Table("kept", _meta, Column("send_id", String(36), primary_key=True), Column("kind", String(10)),
+             Column("ward_id", String(12)), Column("payload", Text), Column("kept_at", String(32)))
+
+
+def folder_for(location: str, username: str) -> Path:
+    digest = hashlib.sha256(f"{location.strip()}\n{username}".encode()).hexdigest()[:24]
+    return paths.data_dir() / "outbox" / digest
+
+
+@dataclass
+class Outbox:
+    folder: Path
+    slots: SlotFile
+    key: KeyHolder
+    engine: Engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.key.zero()
+
+
+def open_outbox(location: str, username: str, password: str, *, kdf: KdfParams = DEFAULT_KDF) -> Outbox:
+    """Open this person's outbox for the server at `location`, making it the first time. WrongPassword if the
+    password does not open an existing one (changed elsewhere, or reset)."""
+    folder = folder_for(location, username)
+    if (folder / DB_FILE_NAME).exists():
+        slots = SlotFile.read(folder)
+        key = slots.slots[username].unwrap(password)
+        slots.verify(key)
+    else:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.name == "posix":
+            os.chmod(folder, 0o700)
+        key = KeyHolder.generate()
+        slots = SlotFile(store_id=folder.name)
+        slots.slots[username] = Slot.wrap(username, username, password, key, kdf)
+        slots.seal(key)
+        slots.write(folder)
+        os.close(os.open(folder / DB_FILE_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    engine = make_engine(folder / DB_FILE_NAME, key, pool_size=1, wal=False)
+    _meta.create_all(engine)
+    return Outbox(folder, slots, key, engine)
+
+
+def rewrap(outbox: Outbox, username: str, new_password: str) -> None:
+    """After a password change: the outbox opens with the new password from now on."""
+    outbox.slots.slots[username] = Slot.wrap(username, username, new_password, outbox.key, outbox.slots.kdf)
+    outbox.slots.seal(outbox.key)
+    try:
+        outbox.slots.write(outbox.folder)
+    except OSError:
+        raise StorageFailure() from None
+
+
+def _put(outbox: Outbox, send_id: str, kind: str, ward_id: int, payload: dict) -> None:
+    with outbox.engine.begin() as conn:
+        conn.execute(delete(KEPT).where(KEPT.c.send_id == send_id))
+        conn.execute(insert(KEPT).values(send_id=send_id, kind=kind, ward_id=str(ward_id),
+                                         payload=json.dumps(payload), kept_at=now_db()))
+
+
+def keep_form(outbox: Outbox, ward_id: int, payload: dict) -> None:
+    """The open form's autosave while the server is out of reach (one per person: the newest replaces it)."""
+    _put(outbox, FORM, FORM, ward_id, payload)
+
+
+def kept_form(outbox: Outbox) -> dict | None:
+    with outbox.engine.connect() as conn:
+        row = conn.execute(select(KEPT.c.payload).where(KEPT.c.send_id == FORM)).first()
+    return json.loads(row[0]) if row else None
+
+
+def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict) -> None:
+    """A report the person sent while the server was out of reach, with the id it is to be sent under. The
+    form's autosave goes: the report now holds every word."""
+    with outbox.engine.begin() as conn:
+        conn.execute(delete(KEPT).where(KEPT.c.send_id.in_([send_id, FORM])))
+        conn.execute(insert(KEPT).values(send_id=send_id, kind=REPORT, ward_id=str(ward_id),
+                                         payload=json.dumps(draft_payload), kept_at=now_db()))
+
+
+def kept_reports(outbox: Outbox) -> list[tuple[str, int, dict]]:
+    """(send_id, ward_id, draft payload) of every report waiting to be sent, oldest first."""
+    with outbox.engine.connect() as conn:
+        rows = conn.execute(select(KEPT.c.send_id, KEPT.c.ward_id, KEPT.c.payload)
+                            .where(KEPT.c.kind == REPORT).order_by(KEPT.c.kept_at)).all()
+    return [(send_id, int(ward), json.loads(payload)) for send_id, ward, payload in rows]
+
+
+def send_kept(outbox: Outbox, store, actor: Actor) -> list[IncidentDetail]:
+    """Send every kept report to the server under its own id, oldest first, removing each from this PC only once
+    the server has it. Stops at the first ServerUnreachable (the rest wait for the next try); any other refusal
+    (say, a ward the person no longer works on) is raised, and that report stays here."""
+    sent = []
+    for send_id, ward_id, payload in kept_reports(outbox):
+        try:
+            detail = incidents.submit_report(store, actor, drafts.draft_from_payload(payload, ward_id),
+                                             send_id=send_id)
+        except ServerUnreachable:
+            break
+        with outbox.engine.begin() as conn:
+            conn.execute(delete(KEPT).where(KEPT.c.send_id == send_id))
+        sent.append(detail)
+    return sent

@@ -1,0 +1,82 @@
+"""When the server cannot be reached, a nurse never loses a report (issue 16 item 5): it is kept on this PC,
+encrypted under her password, and sent once, under the id the PC gave it, when the server is back. The server
+here is one of this module's own, so it can be stopped and started again."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db.models import Incident
+from core.db.store import unit_of_work
+from core.errors import ServerUnreachable, WrongPassword
+from core.security.keyslots import MINIMUM_KDF
+from core.services import drafts, incidents, outbox
+from tests.core.helpers_common import draft
+from tests.pg.conftest import PASSWORDS, build_trust
+from tests.pg.server import ThrowawayServer, find_bindir
+
+
+@pytest.fixture(scope="module")
+def own_server(pg_server):  # pg_server first: it skips, or fails on CI, when there is no PostgreSQL
+    server = ThrowawayServer.start(find_bindir())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def trust_of_own(own_server):
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with own_server.admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield from build_trust(own_server, name)
+
+
+def test_a_report_sent_while_the_server_is_down_is_kept_here_then_sent_once(own_server, trust_of_own):
+    sign_in, oak = trust_of_own
+    store, nurse = sign_in("nurse")
+    kept = outbox.open_outbox(store.location, nurse.username, PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+    report = draft(oak, description="Synthetic: kept while the server was down.")
+    send_id = str(uuid.uuid4())
+    own_server.pause()
+    try:
+        with pytest.raises(ServerUnreachable, match="cannot reach"):
+            incidents.submit_report(store, nurse, report, send_id=send_id)
+        outbox.keep_report(kept, send_id, oak, drafts.draft_to_payload(report))
+        kept.close()
+        raw = b"".join(p.read_bytes() for p in kept.folder.iterdir() if p.is_file())
+        assert b"kept while the server" not in raw  # encrypted on disk
+        with pytest.raises(WrongPassword):
+            outbox.open_outbox(store.location, nurse.username, "not her password at all", kdf=MINIMUM_KDF)
+        kept = outbox.open_outbox(store.location, nurse.username, PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+        assert outbox.send_kept(kept, store, nurse) == []  # still down: nothing sent, nothing dropped
+        assert [k[0] for k in outbox.kept_reports(kept)] == [send_id]
+    finally:
+        own_server.resume()
+    sent = outbox.send_kept(kept, store, nurse)
+    assert [s.incident_id for s in sent] == [send_id] and sent[0].status == "submitted"
+    assert outbox.kept_reports(kept) == [] and outbox.send_kept(kept, store, nurse) == []
+    with unit_of_work(store, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+    kept.close()
+
+
+def test_the_form_is_kept_while_the_server_is_down(own_server, trust_of_own):
+    sign_in, oak = trust_of_own
+    store, nurse = sign_in("nurse")
+    kept = outbox.open_outbox(store.location, nurse.username, PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+    try:
+        typed = {"draft": drafts.draft_to_payload(draft(oak, description="Synthetic: half typed."))}
+        own_server.pause()
+        try:
+            with pytest.raises(ServerUnreachable):
+                drafts.save_form(store, nurse, typed)
+            outbox.keep_form(kept, oak, typed)
+        finally:
+            own_server.resume()
+        back = outbox.kept_form(kept)
+        assert drafts.draft_from_payload(back["draft"], oak) == drafts.draft_from_payload(typed["draft"], oak)
+    finally:
+        kept.close()
