@@ -148,7 +148,7 @@ def run(argv: list[str], stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
 
 
 def _dispatch(args, stdin, stdout, stderr) -> int:
-    from core.services import accounts, maintenance
+    from core.services import accounts  # each command imports only what it uses (an export never loads backups)
 
     if args.command == "init":
         password = _read_password(stdin)
@@ -175,6 +175,8 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
         return _check_or_backup(args, _read_password(stdin), stdout)
 
     if args.command == "restore":
+        from core.services import maintenance
+
         manifest = maintenance.restore_store(Path(args.source), Path(args.store))
         print(f"Restored {manifest['incidents']} incidents into {args.store}. "
               "It opens with the same passwords; run 'check' on it now.", file=stdout)

@@ -12,13 +12,13 @@ before anything is submitted.
 from __future__ import annotations
 
 import functools
-import io
 import json
 import uuid
 from collections.abc import Iterable
 from typing import BinaryIO
 
 from core.exports.mapping import EXT_NS, ExportContext, ExportRecord, PatientRecord, age_days
+from core.exports.render import render as render_with
 
 FHIR_VERSION = "3.0.2"  # STU3: see docs/exports.md for the evidence
 # The UAT (test) host: the only published source of the v5 profiles. Say so wherever it is used.
@@ -248,10 +248,6 @@ class Writer:
 
 
 def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
-    """Compact UTF-8 JSON (the C encoder; indenting is several times slower), non-ASCII kept as is."""
-    out = io.BytesIO()
-    writer = Writer(out, ctx)
-    for record in records:
-        writer.add(record)
-    writer.end()
-    return out.getvalue()
+    """Compact UTF-8 JSON (the C encoder; indenting is several times slower), non-ASCII kept as is, through
+    Writer (core.exports.render)."""
+    return render_with(Writer, records, ctx)

@@ -24,6 +24,7 @@ from core.exports.mapping import (
     ExportRecord,
     bool_text,
 )
+from core.exports.render import render as render_with
 
 HEADER = (
     "TRUSTINCIDENTID", "RP01", "RP07", "RP02_LABEL", "RM04", "IN01", "IN02", "IN03_LVL1_LABEL", "IN03_LOCAL_CODE",
@@ -114,10 +115,5 @@ class Writer:
 
 
 def render(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
-    """The whole file as bytes (see Writer)."""
-    out = io.BytesIO()
-    writer = Writer(out, ctx)
-    for record in records:
-        writer.add(record)
-    writer.end()
-    return out.getvalue()
+    """The whole file as bytes, through Writer (core.exports.render)."""
+    return render_with(Writer, records, ctx)

@@ -35,6 +35,7 @@ from core.exports.mapping import (
     PatientRecord,
     bool_text,
 )
+from core.exports.render import render as render_with
 from core.taxonomy import PD09_LABELS
 from core.taxonomy.ods import ODS_CODE_PATTERN
 
@@ -59,11 +60,9 @@ def schema() -> etree.XMLSchema:
 
 
 def serialise(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
-    """The export document as UTF-8 bytes, indented, every value escaped (not yet validated)."""
-    records = list(records)
-    out = io.BytesIO()
-    write(records, ctx, out, count=len(records))
-    return out.getvalue()
+    """The export document as UTF-8 bytes, indented, every value escaped (not yet validated), through Writer
+    (core.exports.render)."""
+    return render_with(Writer, records, ctx)
 
 
 class Writer:
@@ -95,14 +94,6 @@ class Writer:
     def _flush(self) -> None:
         self.fh.write("".join(self.w.out).encode("utf-8"))
         self.w.out.clear()
-
-
-def write(records: Iterable[ExportRecord], ctx: ExportContext, fh: BinaryIO, *, count: int) -> int:
-    """Stream the whole document to `fh`; returns how many records were written."""
-    writer = Writer(fh, ctx, count)
-    for record in records:
-        writer.add(record)
-    return writer.end()
 
 
 def parse(data: bytes) -> etree._Element:

@@ -66,7 +66,7 @@ from core.taxonomy import load_taxonomy
 from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
 
 NRLS_XML, NRLS_CSV, LFPSE_JSON, PDF_INCIDENT, PDF_WARD = "nrls-xml", "nrls-csv", "lfpse-json", "pdf-incident", "pdf-ward"
-DATASET_KINDS = {NRLS_XML: nrls_xml.render, NRLS_CSV: nrls_csv.render, LFPSE_JSON: lfpse_json.render}
+DATASET_KINDS = (NRLS_XML, NRLS_CSV, LFPSE_JSON)
 KINDS = (NRLS_XML, NRLS_CSV, LFPSE_JSON, PDF_INCIDENT, PDF_WARD)
 KIND_LABELS = {NRLS_XML: "NRLS dataset (XML)", NRLS_CSV: "NRLS dataset (CSV spreadsheet)",
                LFPSE_JSON: "LFPSE-aligned (FHIR JSON)", PDF_WARD: "Ward report (PDF)",
