@@ -189,3 +189,52 @@ def test_a_manager_reopens_a_finished_action_with_a_reason(qtbot, env):
     page._show_version(page.versions_model.index(last, 0))
     shown = page.version_text.toPlainText()
     assert "Action reopened" in shown and "Patients separated on the ward." in shown
+
+
+def test_an_edit_over_a_colleagues_newer_change_is_refused_keeps_the_typing_and_shows_theirs(qtbot, env):
+    """Issue 16 item 4: the lead changes the harm grading while the manager has the incident open; the manager's
+    edit is not saved over it. The dialog stays open with what was typed and says who changed what (its problem
+    line is read out), the page shows the lead's grading, and OK again saves the edit over the version now shown."""
+    store, actors, _wards, (assault, _verbal, _restricted), contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, page, assault.incident_id)
+    opened = page.detail.version
+    incidents.confirm_harm(store, actors["lead"], assault.incident_id, "low", "severe", "Spoke with the patient.")
+    page.edit_button.setFocus()
+    qtbot.keyClick(page.edit_button, Qt.Key.Key_Space)
+    dialog = active(qtbot, EditDialog)
+    dialog.description.setFocus()
+    qtbot.keyClick(dialog.description, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(dialog.description, " Synthetic: the manager's added sentence.")
+    dialog.reason.setFocus()
+    qtbot.keyClicks(dialog.reason, "Clearer wording")
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "(lead)" in dialog.problem.text() and dialog.isVisible(), timeout=WAIT)
+    assert "harm" in dialog.problem.text() and "still here" in dialog.problem.text()
+    assert dialog.problem.accessibleName() == "" and dialog.problem.urgent  # a LiveLabel: its text is read out
+    assert dialog.description.toPlainText().endswith("the manager's added sentence.")
+    assert dialog.reason.text() == "Clearer wording"
+    qtbot.waitUntil(lambda: page.detail.version > opened, timeout=WAIT)
+    assert page.detail.harm_psychological == "severe" and "Severe" in page.record.toPlainText()
+    assert incidents.get_incident(store, actors["lead"], assault.incident_id).draft.description == \
+        assault.draft.description  # nothing of the refused edit was written
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)  # seen now: the edit goes over the version on screen
+    qtbot.waitUntil(lambda: page.detail.draft.description.endswith("added sentence."), timeout=WAIT)
+    assert not dialog.isVisible()
+
+
+def test_feedback_over_a_colleagues_newer_feedback_is_refused_and_the_note_kept(qtbot, env):
+    store, actors, _wards, (assault, _verbal, _restricted), contexts = env
+    page = open_page(qtbot, contexts("manager"))
+    open_by_keyboard(qtbot, page, assault.incident_id)
+    incidents.set_feedback(store, actors["lead"], assault.incident_id, "Thank you: the police were told.")
+    page.feedback_button.setFocus()
+    qtbot.keyClick(page.feedback_button, Qt.Key.Key_Space)
+    dialog = active(qtbot, TextDialog)
+    qtbot.keyClicks(dialog.text, "Thanks for reporting.")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "feedback to the reporter" in dialog.problem.text() and dialog.isVisible(),
+                    timeout=WAIT)
+    assert dialog.value() == "Thanks for reporting."
+    qtbot.waitUntil(lambda: page.detail.feedback_note == "Thank you: the police were told.", timeout=WAIT)
+    dialog.reject()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from core.clock import LONDON
-from core.errors import ValidationError
+from core.errors import ChangedElsewhere, ValidationError
 from core.security.permissions import ROLE_LABELS
 from core.services import closure, incidents, queue
 from core.services.queue import OWNER_ROLES
@@ -254,11 +254,18 @@ class TextDialog(FormDialog):
 
 
 
-def run_form(ctx: AppContext, dialog: FormDialog, call, on_done, parent) -> None:
-    """Show `dialog`; on OK run `call(store, actor)` on the lane; keep the dialog open with the message if refused."""
+def run_form(ctx: AppContext, dialog: FormDialog, call, on_done, parent, *, changed_elsewhere=None) -> None:
+    """Show `dialog`; on OK run `call(store, actor)` on the lane; keep the dialog open with the message if refused.
+    `changed_elsewhere(err)`, for a save that names the version it read: someone else saved a newer one meanwhile;
+    the dialog stays open with what was typed, and the hook returns what to add to core's message (it reloads)."""
     def failed(err):
-        if isinstance(err, ValidationError) and isValid(dialog):
+        if not isValid(dialog):
+            errors.show_error(parent, err)
+        elif isinstance(err, ValidationError):
             dialog.show_problem(errors.message_for(err))
+            dialog.open()
+        elif isinstance(err, ChangedElsewhere) and changed_elsewhere is not None:
+            dialog.show_problem(f"{errors.message_for(err)} {changed_elsewhere(err)}")
             dialog.open()
         else:
             errors.show_error(parent, err)

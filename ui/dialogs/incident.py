@@ -92,6 +92,11 @@ class EditDialog(FormDialog):
         QWidget.setTabOrder(self.immediate, self.people.editors[0].role if self.people.editors else self.people.add)
         QWidget.setTabOrder(self.people.add, self.reason)
 
+    def rebase(self, detail) -> None:
+        """Someone else saved a newer version while this was open: what this dialog does not show (when, the
+        ward, the circumstances) comes from theirs, so saving keeps it; what the person typed stays as typed."""
+        self.draft = detail.draft
+
     def set_staff_choices(self, choices) -> None:
         """The accounts that may be linked to a staff member named here (core accounts.linkable_staff)."""
         if isValid(self):
@@ -169,44 +174,72 @@ class ViewLogDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def edit_incident(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+RELOADED = ("The incident behind this window now shows their change, and what you typed is still here: check it "
+            "against theirs, then press OK to save yours, or Cancel.")
+
+
+def run_review_form(ctx: AppContext, dialog: FormDialog, detail, save, on_done, parent, on_reloaded) -> None:
+    """run_form for a review save that names the version the person has on screen: `save(seen_version)` returns
+    the lane call. If someone else saved a newer version meanwhile (core ChangedElsewhere), the dialog stays open
+    with what was typed and the message (read out: its problem line is a LiveLabel), the incident is read again
+    and shown (`on_reloaded(detail)`), and the next OK names that newer version: nothing is saved over a change
+    the person has not been shown."""
+    seen = [detail.version]
+    incident_id = detail.incident_id
+
+    def reloaded(newer) -> None:
+        seen[0] = newer.version
+        if isValid(dialog) and hasattr(dialog, "rebase"):
+            dialog.rebase(newer)
+        on_reloaded(newer)
+
+    def changed_elsewhere(_err) -> str:
+        ctx.call(lambda s, a: incidents.get_incident(s, a, incident_id), reloaded, parent=parent)
+        return RELOADED
+
+    run_form(ctx, dialog, lambda: save(seen[0]), on_done, parent, changed_elsewhere=changed_elsewhere)
+
+
+def edit_incident(ctx: AppContext, detail, parent: QWidget, on_done, on_reloaded) -> None:
     """Edit a submitted report with a reason; the staff accounts it may link load meanwhile."""
     dialog = EditDialog(detail, parent)
     incident_id, ward_id = detail.incident_id, detail.ward_id
     ctx.call(lambda s, a: accounts.linkable_staff(s, a, ward_id), dialog.set_staff_choices,
              on_error=lambda _e: dialog.set_staff_choices([]), parent=parent)
 
-    def call():
+    def save(seen_version):
         draft, reason = dialog.values()
-        return lambda s, a: incidents.update_incident(s, a, incident_id, draft, reason=reason)
+        return lambda s, a: incidents.update_incident(s, a, incident_id, draft, reason=reason,
+                                                      seen_version=seen_version)
 
-    run_form(ctx, dialog, call, on_done, parent)
+    run_review_form(ctx, dialog, detail, save, on_done, parent, on_reloaded)
 
 
-def confirm_harm(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+def confirm_harm(ctx: AppContext, detail, parent: QWidget, on_done, on_reloaded) -> None:
     """Confirm or change the harm grading."""
     dialog = HarmDialog(detail, parent)
     incident_id = detail.incident_id
 
-    def call():
+    def save(seen_version):
         physical, psychological, note = dialog.values()
-        return lambda s, a: incidents.confirm_harm(s, a, incident_id, physical, psychological, note)
+        return lambda s, a: incidents.confirm_harm(s, a, incident_id, physical, psychological, note,
+                                                   seen_version=seen_version)
 
-    run_form(ctx, dialog, call, on_done, parent)
+    run_review_form(ctx, dialog, detail, save, on_done, parent, on_reloaded)
 
 
-def give_feedback(ctx: AppContext, detail, parent: QWidget, on_done) -> None:
+def give_feedback(ctx: AppContext, detail, parent: QWidget, on_done, on_reloaded) -> None:
     """Write the note the reporter sees under My incidents."""
     dialog = TextDialog("Feedback to the reporter", "The person who reported this sees your note under "
                         "<b>My incidents</b>. Thank them, say what happened next, and what support is there. "
                         "Do not name anyone.", "&Feedback:", detail.feedback_note, parent)
     incident_id = detail.incident_id
 
-    def call():
+    def save(seen_version):
         note = dialog.value()
-        return lambda s, a: incidents.set_feedback(s, a, incident_id, note)
+        return lambda s, a: incidents.set_feedback(s, a, incident_id, note, seen_version=seen_version)
 
-    run_form(ctx, dialog, call, on_done, parent)
+    run_review_form(ctx, dialog, detail, save, on_done, parent, on_reloaded)
 
 
 def reopen_incident(ctx: AppContext, detail, parent: QWidget, on_done) -> None:

@@ -306,6 +306,13 @@ class ReviewPage(QWidget):
     def _done(self, detail=None) -> None:
         self.ctx.changed.emit(Changes(incidents=True, actions=True))
 
+    def _reloaded(self, detail) -> None:
+        """A save was refused because someone else changed the incident meanwhile: show their version and the
+        list as they are now (the dialog keeps what the person typed)."""
+        if isValid(self):
+            self._show(detail)
+            self.refresh()
+
     def _run(self, call) -> None:
         self.ctx.call(call, self._done, parent=self)
 
@@ -317,15 +324,15 @@ class ReviewPage(QWidget):
 
     def edit(self) -> None:
         if self.detail:
-            incident_flows.edit_incident(self.ctx, self.detail, self, self._done)
+            incident_flows.edit_incident(self.ctx, self.detail, self, self._done, self._reloaded)
 
     def confirm_harm(self) -> None:
         if self.detail:
-            incident_flows.confirm_harm(self.ctx, self.detail, self, self._done)
+            incident_flows.confirm_harm(self.ctx, self.detail, self, self._done, self._reloaded)
 
     def feedback(self) -> None:
         if self.detail:
-            incident_flows.give_feedback(self.ctx, self.detail, self, self._done)
+            incident_flows.give_feedback(self.ctx, self.detail, self, self._done, self._reloaded)
 
     def close_incident(self) -> None:
         if not self.detail:
