@@ -142,7 +142,9 @@ def _connect_problem(err: sa_exc.DBAPIError) -> LanternError:
     """A failed first connection in plain words: a refused password, or a server out of reach."""
     state = getattr(err.orig, "sqlstate", None) or ""
     text = str(err.orig).lower()
-    if state.startswith("28") or "password authentication failed" in text or "no pg_hba.conf entry" in text:
+    refused = ("password authentication failed", "no pg_hba.conf entry", "not permitted to log in",
+               "permission denied for database")
+    if state.startswith("28") or any(words in text for words in refused):
         return WrongPassword()
     if "certificate" in text or "ssl" in text:
         return ServerUnreachable("Lantern could not make a secure connection to the incident server (its "

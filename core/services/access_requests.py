@@ -23,6 +23,7 @@ from core.security.passwords import temporary_password
 from core.security.permissions import CLINICAL, CONTENT_RANK, SAFEGUARDING_LEAD, require
 from core.security.refusals import attach
 from core.services.account_rows import get_user, slots_guard
+from core.services.engines import on_server
 
 WAITING = "This account is waiting for the safeguarding lead to approve it."
 
@@ -30,7 +31,7 @@ WAITING = "This account is waiting for the safeguarding lead to approve it."
 def needs_approval(store: Store, role: str, old_role: str | None = None) -> bool:
     """Granting a role that reads incident content, raising an account to one that reads more, or (old_role
     None) resetting such an account's password. Demo stores of made-up records are exempt."""
-    if store.slots.demo or role not in CLINICAL:
+    if getattr(getattr(store, "slots", None), "demo", False) or role not in CLINICAL:
         return False
     return old_role is None or CONTENT_RANK[role] > CONTENT_RANK[old_role]
 
@@ -106,6 +107,7 @@ def list_access_requests(store: Store, actor: Actor) -> list[AccessRequestInfo]:
         return infos
 
 
+@on_server("decide_access_request")
 def decide_access_request(store: Store, actor: Actor, request_id: int, approve: bool) -> str | None:
     """An active safeguarding lead approves (returns the account's temporary password, to pass on privately)
     or refuses (None) a request. Nobody decides a request about their own account."""

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.db import audit
 from core.db.models import User, UserWard, Ward
+from core.db.server import is_server_location
 from core.db.store import (
     Store,
     create_store_files,
@@ -55,6 +56,8 @@ from core.services.account_rows import (
     slots_guard,
     user_info,
 )
+from core.services.engines import on_server
+from core.services.server_setup import sign_in_server
 from core.services.wards import create_ward as create_ward
 from core.services.wards import linkable_staff as linkable_staff
 from core.services.wards import list_wards as list_wards
@@ -107,7 +110,9 @@ CANNOT_WRITE_AT_SIGN_IN = ("Lantern cannot write to the incident store (the disk
 def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_in",
             now: datetime | None = None) -> tuple[Store, Actor]:
     """Unlock the store with one account's password. Wrong password, throttled account, damaged store
-    and tampered key file each raise their own error."""
+    and tampered key file each raise their own error. A postgresql:// location signs in to a trust's server."""
+    if isinstance(folder, str) and is_server_location(folder):
+        return sign_in_server(folder, username, password)
     folder = Path(folder)
     username = normalise_username(username)  # one spelling for the slot, the throttle and the audit
     workstation = workstation_name()
@@ -229,10 +234,12 @@ def _save_anchor(store: Store, anchor: dict | None) -> None:
     store.slots = slots
 
 
+@on_server("lock")
 def lock(store: Store, actor: Actor) -> None:
     _close(store, actor, "lock")
 
 
+@on_server("sign_out")
 def sign_out(store: Store, actor: Actor) -> None:
     _close(store, actor, "sign_out")
 
@@ -243,6 +250,7 @@ PASSWORD_NOT_SAVED = ("Lantern could not save your new password (the disk may be
                       "old password still works. Try again later or call IT.")
 
 
+@on_server("change_password")
 def change_password(store: Store, actor: Actor, old_password: str, new_password: str) -> Actor:
     """Rewrap this account's slot only. Clears the temporary-password flag."""
     require(actor, "account.change_own_password")
@@ -268,6 +276,7 @@ def change_password(store: Store, actor: Actor, old_password: str, new_password:
         raise StorageFailure(PASSWORD_NOT_SAVED) from None
 
 
+@on_server("reset_password")
 def reset_password(store: Store, actor: Actor, user_id: str) -> str | None:
     """An administrator gives an account a new temporary password (to be changed at first sign-in).
 
@@ -315,6 +324,7 @@ def reset_password_with_recovery(folder: Path, recovery_key: str, username: str)
 
 # ----- users -----------------------------------------------------------------
 
+@on_server("create_user")
 def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_ids=(), display_name: str = "",
                 password: str | None = None, must_change: bool = True) -> NewAccount:
     """Create an account. Without `password`, a temporary one is generated and must be changed at first use.
@@ -339,6 +349,7 @@ def create_user(store: Store, actor: Actor, *, username: str, role: str, ward_id
         return NewAccount(user_info(session, user), chosen)
 
 
+@on_server("set_role")
 def set_role(store: Store, actor: Actor, user_id: str, role: str) -> UserInfo:
     """Change an account's role. Raising it to a role that reads more incident content (outside a demo store)
     waits for a safeguarding lead's approval: the role is unchanged and the account cannot sign in until then."""
@@ -377,6 +388,7 @@ def set_user_wards(store: Store, actor: Actor, user_id: str, ward_ids) -> UserIn
         return user_info(session, user)
 
 
+@on_server("deactivate_user")
 def deactivate_user(store: Store, actor: Actor, user_id: str) -> UserInfo:
     """Switch an account off and remove its key slot, so its password no longer opens the store."""
     require(actor, "users.manage")

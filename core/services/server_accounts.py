@@ -9,6 +9,7 @@ the server would.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from sqlalchemy import exc as sa_exc
@@ -19,12 +20,14 @@ from core.db import audit
 from core.db.models import AccessRequest, User, UserWard, Ward
 from core.db.server import ServerStore, login_role, open_server_store, scram_verifier
 from core.db.store import unit_of_work
-from core.dto import Actor, NewAccount
+from core.dto import Actor, NewAccount, UserInfo
 from core.errors import LanternError, NotFound, PermissionDenied, ValidationError
 from core.security.passwords import check_password, temporary_password
 from core.security.permissions import CLINICAL, ROLES, require
-from core.services.access_requests import ask_approval
-from core.services.account_rows import actor_of, clean_username, user_info
+from core.services.access_requests import ask_approval, withdraw_requests
+from core.services.account_rows import actor_of, clean_username, get_user, user_info
+
+log = logging.getLogger("lantern.server")
 
 
 def _call(session, sql: str, **params) -> None:
@@ -114,3 +117,75 @@ def change_password(store: ServerStore, actor: Actor, old_password: str, new_pas
         user = session.get(User, actor.user_id)
         session.refresh(user)
         return actor_of(session, user, actor.workstation)
+
+
+def reset_password(store: ServerStore, actor: Actor, user_id: str) -> str | None:
+    """An administrator resets a password. A content account waits for a safeguarding lead's approval, who is
+    shown its temporary password (None here); another administrator gets one at once."""
+    require(actor, "users.manage")
+    with unit_of_work(store) as session:
+        user = get_user(session, user_id)
+        if user.role in CLINICAL:
+            ask_approval(session, actor, user, "reset_password", user.role)
+            session.commit()
+            return None
+        temp = temporary_password()
+        _call(session, "SELECT lantern_set_admin_login(:id, :verifier)", id=user.id,
+              verifier=scram_verifier(store.engine, login_role(store.database, user.username), temp))
+        audit.record(session, actor, "password.reset", entity_type="user", entity_id=user_id)
+        session.commit()
+    return temp
+
+
+def set_role(store: ServerStore, actor: Actor, user_id: str, role: str) -> UserInfo:
+    """On a server an account's group role is what it reads, and only a lead's approval changes it: any change
+    to a content role is a request (lowering included, so the group and the record never disagree)."""
+    require(actor, "users.manage")
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
+    if user_id == actor.user_id:
+        raise PermissionDenied("You cannot change your own role. Ask another administrator.")
+    with unit_of_work(store) as session:
+        user = get_user(session, user_id)
+        if role in CLINICAL or user.role in CLINICAL:
+            ask_approval(session, actor, user, "raise_role" if user.role in CLINICAL else "grant_role", role)
+        session.commit()
+        return user_info(session, user)
+
+
+def deactivate_user(store: ServerStore, actor: Actor, user_id: str) -> UserInfo:
+    """Switch an account off: its login role may no longer sign in, and its pending requests are withdrawn."""
+    require(actor, "users.manage")
+    if user_id == actor.user_id:
+        raise PermissionDenied("You cannot switch off your own account.")
+    with unit_of_work(store) as session:
+        user = get_user(session, user_id)
+        withdraw_requests(session, actor, user)
+        _call(session, "SELECT lantern_switch_off(:id)", id=user_id)
+        audit.record(session, actor, "user.deactivate", entity_type="user", entity_id=user_id)
+        session.commit()
+        session.refresh(user)
+        return user_info(session, user)
+
+
+def lock(store: ServerStore, actor: Actor) -> None:
+    close(store, actor, "lock")
+
+
+def sign_out(store: ServerStore, actor: Actor) -> None:
+    close(store, actor, "sign_out")
+
+
+def close(store: ServerStore, actor: Actor, event: str) -> None:
+    """Sign out or lock: the event goes on the server's trail, then the connections close. (No key to wipe: the
+    password is the server's to check.)"""
+    try:
+        if not store.damaged:
+            with unit_of_work(store) as session:
+                audit.record(session, actor, event, entity_type="user", entity_id=actor.user_id)
+                session.commit()
+    except LanternError:
+        log.warning("the %s could not be recorded on the server (out of reach)", event)
+    finally:
+        store.close()
+

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from core.services import server_accounts as accounts
-from core.services.server_setup import approve_as_owner, init_server, sign_in_server
+from core.services import accounts  # the one name the front ends call: it goes to the server's variants
+from core.services.server_setup import approve_as_owner, init_server
 from tests.pg.server import HOW_TO, ThrowawayServer, find_bindir
 
 
@@ -69,7 +69,7 @@ def build_trust(pg_server, pg_database):
     opened = []
 
     def sign_in(name: str, password: str | None = None):
-        store, actor = sign_in_server(location, name, password or PASSWORDS[name])
+        store, actor = accounts.sign_in(location, name, password or PASSWORDS[name])
         opened.append(store)
         return store, actor
 

@@ -37,3 +37,28 @@ def test_a_report_and_its_action_go_round_the_trust(trust):
     with lead_store.engine.connect() as conn:  # the lead reads the trail: the refusal is in it, signed by the server
         refused = conn.execute(text("SELECT username, outcome FROM audit_events WHERE action = 'access.refused'"))
         assert refused.all() == [("admin", "refused")]
+
+
+def test_account_changes_through_the_same_names_keep_separation_of_duties(trust):
+    from core.services import accounts
+
+    sign_in, oak = trust
+    admin_store, admin = sign_in("admin")
+    lead_store, lead = sign_in("lead")
+    users = {u.username: u for u in accounts.list_users(admin_store, admin)}
+    assert accounts.reset_password(admin_store, admin, users["nurse"].user_id) is None  # waits for the lead
+    pending = accounts.list_access_requests(lead_store, lead)
+    assert [(r.username, r.kind) for r in pending] == [("nurse", "reset_password")]
+    temp = accounts.decide_access_request(lead_store, lead, pending[0].request_id, approve=True)
+    store, nurse = sign_in("nurse", temp)
+    assert nurse.must_change_password
+    accounts.change_password(store, nurse, temp, "test-only passphrase 9 for the trust")
+    accounts.sign_out(store, nurse)
+    accounts.deactivate_user(admin_store, admin, users["manager"].user_id)
+    from core.errors import WrongPassword
+    from tests.pg.conftest import PASSWORDS
+
+    with pytest.raises(WrongPassword):
+        sign_in("manager", PASSWORDS["manager"])
+    accounts.set_role(admin_store, admin, users["nurse"].user_id, "safeguarding_lead")  # a request, not a change
+    assert {u.username: u.role for u in accounts.list_users(admin_store, admin)}["nurse"] == "nurse"
