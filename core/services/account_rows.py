@@ -53,6 +53,11 @@ def user_info(session, user: User) -> UserInfo:
                     user.active, user.must_change_password, user.access_pending)
 
 
+def user_infos(session) -> list[UserInfo]:
+    """Every account, by username, in the caller's transaction."""
+    return [user_info(session, u) for u in session.scalars(select(User).order_by(User.username)).all()]
+
+
 def actor_of(session, user: User, workstation: str) -> Actor:
     return Actor(user.id, user.username, user.role, ward_ids_of(session, user.id), workstation,
                  user.must_change_password, user.display_name)

@@ -103,6 +103,11 @@ def get_backup_settings(store: Store) -> BackupSettings:
         return _parse(_read(session))
 
 
+def backup_settings_in(session) -> BackupSettings:
+    """The backup settings, in the caller's transaction."""
+    return _parse(_read(session))
+
+
 def _check_folder(store: Store, folder: str) -> str:
     folder = folder.strip()
     if not folder:
@@ -162,16 +167,26 @@ def set_backup_settings(store: Store, actor: Actor, *, folder: str, keep: int, w
 def last_good_backup(store: Store) -> datetime | None:
     """When the newest verified backup (manual or automatic) was written, from the audit trail."""
     with unit_of_work(store, write=False) as session:
-        at = session.scalar(select(AuditEvent.at).where(AuditEvent.action.in_(GOOD_BACKUP_ACTIONS),
-                                                        AuditEvent.outcome == "ok")
-                            .order_by(AuditEvent.id.desc()).limit(1))
+        return last_good_in(session)
+
+
+def last_good_in(session) -> datetime | None:
+    """last_good_backup, in the caller's transaction."""
+    at = session.scalar(select(AuditEvent.at).where(AuditEvent.action.in_(GOOD_BACKUP_ACTIONS),
+                                                    AuditEvent.outcome == "ok")
+                        .order_by(AuditEvent.id.desc()).limit(1))
     return from_db(at)
 
 
 def backup_status(store: Store, actor: Actor, *, now: datetime | None = None) -> BackupStatus:
     require(actor, "settings.manage")
-    settings = get_backup_settings(store)
-    last = last_good_backup(store)
+    with unit_of_work(store, write=False) as session:
+        return backup_status_in(session, store, now)
+
+
+def backup_status_in(session, store: Store, now: datetime | None = None) -> BackupStatus:
+    """backup_status, in the caller's transaction (the caller checks the permission)."""
+    settings, last = backup_settings_in(session), last_good_in(session)
     return BackupStatus(settings, last, backup_warning(settings, last, now or utcnow()), store.slots.store_id)
 
 

@@ -15,14 +15,24 @@ LOCK_RANGE = (1, 60)
 
 def get_setting(store: Store, key: str) -> str:
     with unit_of_work(store, write=False) as session:
-        row = session.get(Setting, key)
-        return row.value if row else DEFAULTS[key]
+        return setting_in(session, key)
+
+
+def setting_in(session, key: str) -> str:
+    row = session.get(Setting, key)
+    return row.value if row else DEFAULTS[key]
 
 
 def lock_minutes(store: Store) -> int:
     """Minutes without input before the app locks itself (on by default: 5)."""
+    with unit_of_work(store, write=False) as session:
+        return lock_minutes_in(session)
+
+
+def lock_minutes_in(session) -> int:
+    """lock_minutes, in the caller's transaction."""
     try:
-        return int(get_setting(store, "lock_minutes"))
+        return int(setting_in(session, "lock_minutes"))
     except ValueError:
         return int(DEFAULTS["lock_minutes"])
 

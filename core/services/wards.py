@@ -35,8 +35,13 @@ def create_ward(store: Store, actor: Actor, name: str, *, sex_designation: str =
 def list_wards(store: Store, actor: Actor) -> list[WardInfo]:
     """Every role may list ward names (they are not patient data)."""
     with unit_of_work(store, write=False) as session:
-        wards = session.scalars(select(Ward).order_by(Ward.name)).all()
-        return [WardInfo(w.id, w.name, w.sex_designation, w.service_type, w.active) for w in wards]
+        return ward_infos(session)
+
+
+def ward_infos(session) -> list[WardInfo]:
+    """Every ward, by name, in the caller's transaction."""
+    wards = session.scalars(select(Ward).order_by(Ward.name)).all()
+    return [WardInfo(w.id, w.name, w.sex_designation, w.service_type, w.active) for w in wards]
 
 
 def linkable_staff(store: Store, actor: Actor, ward_id: int) -> list[StaffChoice]:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.dto import UserInfo, WardInfo
 from core.security.permissions import ROLE_LABELS, ROLES
-from core.services import accounts, backups, maintenance
+from core.services import accounts, admin_overview, backups, maintenance
 from core.services import settings as store_settings
 from ui.context import AppContext
 from ui.models.base import RowsModel
@@ -249,20 +249,15 @@ class AdminPage(QWidget):
 
     # ----- data ---------------------------------------------------------------
     def refresh(self) -> None:
-        def load(store, actor):
-            return (accounts.list_users(store, actor), accounts.list_wards(store, actor),
-                    store_settings.lock_minutes(store), backups.backup_status(store, actor))
+        self.ctx.call(admin_overview.admin_overview, self._loaded, parent=self)
 
-        self.ctx.call(load, self._loaded, parent=self)
-
-    def _loaded(self, result) -> None:
-        users, wards, minutes, backup_status = result
-        self.wards = wards
-        self.model.set_rows(users, wards)
+    def _loaded(self, overview: admin_overview.AdminOverview) -> None:
+        self.wards = list(overview.wards)
+        self.model.set_rows(list(overview.users), self.wards)
         self.table.resizeColumnsToContents()
-        self.ward_list.setText("Wards: " + ", ".join(w.name for w in wards))
-        self.lock_minutes.setValue(minutes)
-        self._show_backup_status(backup_status)
+        self.ward_list.setText("Wards: " + ", ".join(w.name for w in self.wards))
+        self.lock_minutes.setValue(overview.lock_minutes)
+        self._show_backup_status(overview.backups)
 
     def _show_backup_status(self, status: backups.BackupStatus) -> None:
         settings = status.settings
