@@ -60,6 +60,8 @@ class User(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     # content access waits for a safeguarding lead's approval (AccessRequest; migration 0011)
     access_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # on a trust's server, the account's database login role, kept by a trigger (migration 0017); empty on SQLite
+    login_role: Mapped[str | None] = mapped_column(String(63), unique=True, index=True)
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role_known"),)
 
 

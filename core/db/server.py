@@ -86,7 +86,7 @@ def make_server_engine(location: str, *, username: str, password: str, ca_file: 
     url = parse_location(location, ca_file=ca_file).set(username=username)
     engine = create_engine(
         url,
-        connect_args={"password": password, "application_name": "lantern", "connect_timeout": 10,
+        connect_args={"application_name": "lantern", "connect_timeout": 10,
                       "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
         pool_size=pool_size,
         max_overflow=4,
@@ -101,7 +101,20 @@ def make_server_engine(location: str, *, username: str, password: str, ca_file: 
     def _never_echo(conn):
         conn._echo = False
 
+    secret = {"password": password}
+    engine.info_secret = secret  # the one place it is kept; `set_password` changes it after a password change
+
+    @event.listens_for(engine, "do_connect")
+    def _password(_dialect, _record, _cargs, cparams):
+        cparams["password"] = secret["password"]
+
     return engine
+
+
+def set_password(engine: Engine, password: str) -> None:
+    """New connections of `engine` sign in with `password` from now on (after the account changed it; the open
+    ones stay signed in)."""
+    engine.info_secret["password"] = password
 
 
 @dataclass

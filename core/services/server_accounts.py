@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from core.clock import now_db
 from core.db import audit
 from core.db.models import AccessRequest, User, UserWard, Ward
-from core.db.server import ServerStore, login_role, open_server_store, scram_verifier
+from core.db.server import ServerStore, login_role, open_server_store, scram_verifier, set_password
 from core.db.store import unit_of_work
 from core.dto import Actor, NewAccount, UserInfo
 from core.errors import LanternError, NotFound, PermissionDenied, ValidationError
@@ -114,6 +114,7 @@ def change_password(store: ServerStore, actor: Actor, old_password: str, new_pas
               verifier=scram_verifier(store.engine, login_role(store.database, actor.username), new_password))
         audit.record(session, actor, "password.change", entity_type="user", entity_id=actor.user_id)
         session.commit()
+        set_password(store.engine, new_password)
         user = session.get(User, actor.user_id)
         session.refresh(user)
         return actor_of(session, user, actor.workstation)

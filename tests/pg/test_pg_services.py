@@ -52,7 +52,9 @@ def test_account_changes_through_the_same_names_keep_separation_of_duties(trust)
     temp = accounts.decide_access_request(lead_store, lead, pending[0].request_id, approve=True)
     store, nurse = sign_in("nurse", temp)
     assert nurse.must_change_password
-    accounts.change_password(store, nurse, temp, "test-only passphrase 9 for the trust")
+    nurse = accounts.change_password(store, nurse, temp, "test-only passphrase 9 for the trust")
+    store.engine.dispose()  # the next connection signs in afresh: with the new password, not the temporary one
+    assert incidents.list_my_incidents(store, nurse) == []
     accounts.sign_out(store, nurse)
     accounts.deactivate_user(admin_store, admin, users["manager"].user_id)
     from core.errors import WrongPassword
