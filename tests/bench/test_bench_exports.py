@@ -6,8 +6,9 @@ incidents. Beside each, in the same run, the floor: a new process that imports t
 way, counts the incidents and signs out. Each round runs the floor, then the command; the test prints the
 medians, the ratio to the floor and each process's peak memory (max RSS from wait4).
 
-LANTERN_BENCH_CACHE=DIR keeps the demo store between runs (building 10,000 incidents takes minutes);
-LANTERN_BENCH_EXPORT_INCIDENTS=N changes its size (default 10000).
+LANTERN_BENCH_CACHE=DIR keeps the demo store between runs (building 10,000 incidents takes minutes; 100,000 about
+40 minutes on two busy cores); LANTERN_BENCH_EXPORT_INCIDENTS=N changes its size (default 10000), and
+LANTERN_BENCH_ROUNDS=N the rounds per command (default 3).
 
 Inner steps (labelled so): the pure formats over 10,000 ready-made records, no database, no sign-in.
 """
@@ -33,7 +34,7 @@ from core.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "bench-only passphrase 42"  # synthetic
-ROUNDS = 3
+ROUNDS = int(os.environ.get("LANTERN_BENCH_ROUNDS", "3"))  # fewer for a 100,000-incident store
 MIB = 1024 * 1024
 
 FLOOR = """
