@@ -130,6 +130,17 @@ class IncidentDraft:
 
 
 @dataclass(frozen=True)
+class FormState:
+    """What the report form autosaves (core.services.drafts.save_form): the report as typed so far, the step the
+    person was on (0 = the first), and the time box's text as typed, which may not be a valid time yet and so is
+    not in the draft."""
+
+    draft: IncidentDraft
+    step: int = 0
+    time_text: str = ""
+
+
+@dataclass(frozen=True)
 class ActionInfo:
     action_id: int
     incident_id: str

@@ -18,7 +18,7 @@ from core.clock import from_db, now_db, to_db
 from core.db import audit
 from core.db.models import FormDraft, Incident
 from core.db.store import Store, unit_of_work
-from core.dto import Actor, IncidentDraft, PersonDraft
+from core.dto import Actor, FormState, IncidentDraft, PersonDraft
 from core.errors import ValidationError
 from core.security.permissions import require
 
@@ -27,10 +27,10 @@ MAX_PAYLOAD = 200_000  # characters of JSON: far more than a form holds
 
 @dataclass(frozen=True)
 class SavedForm:
-    """An autosaved form: the incident it edits (if one exists yet), its fields, and when it was saved."""
+    """An autosaved form: the incident it edits (if one exists yet), the form's state, and when it was saved."""
 
     incident_id: str | None
-    payload: dict
+    form: FormState
     updated_at: datetime
 
 
@@ -53,10 +53,27 @@ def draft_from_payload(data: dict, ward_id: int) -> IncidentDraft:
                          occurred_at=from_db(occurred) if isinstance(occurred, str) else None, **values)
 
 
-def save_form(store: Store, actor: Actor, payload: dict, incident_id: str | None = None) -> SavedForm:
+def form_to_payload(form: FormState) -> dict:
+    """A FormState as the JSON the store keeps: {"draft": ..., "ui": {"step": ..., "time": ...}}, the shape the
+    form has saved since it was written, so every store reads the same way."""
+    return {"draft": draft_to_payload(form.draft), "ui": {"step": form.step, "time": form.time_text}}
+
+
+def form_from_payload(data: dict, ward_id: int | None) -> FormState:
+    """The reverse of form_to_payload, for every payload a store may hold: the form's own shape, or a bare draft
+    (no "draft" key); missing or odd "ui" values fall back to the first step and an empty time box."""
+    draft = data.get("draft") if isinstance(data.get("draft"), dict) else data
+    ui = data.get("ui") if isinstance(data.get("ui"), dict) else {}
+    step, time_text = ui.get("step"), ui.get("time")
+    return FormState(draft_from_payload(draft, ward_id),
+                     step if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else 0,
+                     time_text if isinstance(time_text, str) else "")
+
+
+def save_form(store: Store, actor: Actor, form: FormState, incident_id: str | None = None) -> SavedForm:
     """Create or replace this user's autosaved form."""
     require(actor, "incident.create")
-    text = json.dumps(payload, sort_keys=True)
+    text = json.dumps(form_to_payload(form), sort_keys=True)
     if len(text) > MAX_PAYLOAD:
         raise ValidationError({"draft": "This report is too long to save. Shorten the text boxes."})
     with unit_of_work(store) as session:
@@ -71,7 +88,7 @@ def save_form(store: Store, actor: Actor, payload: dict, incident_id: str | None
             audit.record(session, actor, "draft.autosave", entity_type="form_draft", entity_id=actor.user_id,
                          detail={"incident": incident_id})
         session.commit()
-        return SavedForm(incident_id, payload, from_db(now))
+        return SavedForm(incident_id, form, from_db(now))
 
 
 def load_form(store: Store, actor: Actor) -> SavedForm | None:
@@ -98,7 +115,8 @@ def load_form(store: Store, actor: Actor) -> SavedForm | None:
         audit.record(session, actor, "draft.restore", entity_type="form_draft", entity_id=actor.user_id,
                      detail={"incident": row.incident_id})
         session.commit()
-        return SavedForm(row.incident_id, payload, from_db(row.updated_at))
+        return SavedForm(row.incident_id, form_from_payload(payload, actor.ward_ids[0] if actor.ward_ids else None),
+                         from_db(row.updated_at))
 
 
 def discard_form(store: Store, actor: Actor, *, submitted: bool = False) -> bool:

@@ -104,7 +104,7 @@ def test_autosave_refused_says_so_and_saves_once_the_fault_is_gone(nurse_window,
     qtbot.waitUntil(lambda: form.saved.text().startswith("Draft saved at"), timeout=WAIT)
     assert controller.runner.wait(WAIT)
     saved = drafts.load_form(store, actors["nurse"])
-    assert saved is not None and saved.payload["draft"]["description"] == DESCRIPTION
+    assert saved is not None and saved.form.draft.description == DESCRIPTION
 
 
 def test_a_report_is_never_sent_while_its_autosave_stays_behind(nurse_window, qtbot, monkeypatch):

@@ -94,7 +94,7 @@ def test_draft_saved_by_the_timer_too(qtbot, make_store):
     assert form.autosave.interval() <= 10_000 and form.autosave.isActive()
     nurse_store = controller.session.store
     saved = drafts.load_form(nurse_store, controller.session.actor)
-    assert saved.payload["draft"]["description"] == TEXT
+    assert saved.form.draft.description == TEXT
     controller.shutdown()
 
 

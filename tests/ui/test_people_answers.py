@@ -142,12 +142,11 @@ def test_the_answers_survive_autosave_and_come_back_into_the_form(nurse_window, 
     qtbot.waitUntil(lambda: form.saved.text().startswith("Draft saved at"), timeout=WAIT)
     assert controller.runner.wait(WAIT)
     saved = drafts.load_form(controller.session.store, actors["nurse"])
-    restored = drafts.draft_from_payload(saved.payload["draft"], form.default_ward)
-    assert restored.people == typed
+    assert saved.form.draft.people == typed
 
     form.reset()
     assert form.people.editors[0].questions["under_18"].value() is None
-    form.load(restored, saved.payload.get("ui", {}))
+    form.load(saved.form)
     answers = form.people.editors[0].questions
     assert (answers["under_18"].value(), answers["could_become_pregnant"].value(), answers["detained"].value(),
             answers["police_wishes"].value(), answers["care_support_needs"].value()) == (

@@ -24,6 +24,7 @@ from core.db import audit
 from core.db.engine import DB_FILE_NAME
 from core.db.models import FormDraft, Incident, SafeguardingAction
 from core.db.store import unit_of_work
+from core.dto import FormState
 from core.errors import StorageFailure
 from core.services import accounts, drafts, incidents, maintenance
 from tests.core.fault_helpers import EXPECTED, FAULTS, refused_writes
@@ -59,9 +60,8 @@ def _everything(store) -> dict[str, list[tuple]]:
         return {t: sorted(map(tuple, session.execute(text(f'SELECT * FROM "{t}"'))), key=repr) for t in tables}
 
 
-def _payload(description: str) -> dict:
-    return {"draft": drafts.draft_to_payload(replace(draft(1), description=description)),
-            "ui": {"step": 4, "time": "21:40"}}
+def _payload(description: str) -> FormState:
+    return FormState(replace(draft(1), description=description), step=4, time_text="21:40")
 
 
 # Each operation: set-up on the healthy store (returns what the call needs), the call itself, and the

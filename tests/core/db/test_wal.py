@@ -4,11 +4,14 @@ Real encrypted stores, synthetic data only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import text, update
 
 from core.db.engine import BUSY_TIMEOUT_MS, DB_FILE_NAME
 from core.db.models import FormDraft
 from core.db.store import unit_of_work
+from core.dto import FormState
 from core.services import accounts, drafts
 from tests.core.manager_helpers import draft
 
@@ -24,7 +27,7 @@ def wal_size(store) -> int:
 def test_a_held_reader_blocks_the_checkpoint_and_releasing_it_lets_truncate_empty_the_wal(make_store):
     store, actors, _recovery, wards = make_store()
     nurse = actors["nurse"]
-    payload = drafts.draft_to_payload(draft(wards["Oak Ward"]))
+    payload = FormState(draft(wards["Oak Ward"]))
     assert store.checkpoint()  # start from an empty log
     assert wal_size(store) == 0
 
@@ -61,9 +64,9 @@ def test_a_held_reader_blocks_the_checkpoint_and_releasing_it_lets_truncate_empt
 def test_locking_the_store_leaves_an_empty_wal(make_store):
     store, actors, _recovery, wards = make_store()
     nurse = actors["nurse"]
-    payload = drafts.draft_to_payload(draft(wards["Oak Ward"]))
+    typed = draft(wards["Oak Ward"])
     for i in range(50):
-        drafts.save_form(store, nurse, {**payload, "description": f"Synthetic autosave {i}."})
+        drafts.save_form(store, nurse, FormState(replace(typed, description=f"Synthetic autosave {i}.")))
     assert wal_size(store) > 0
     accounts.lock(store, actors["administrator"])  # the lock event is written, then the store closes
     assert not store.is_open
@@ -72,7 +75,7 @@ def test_locking_the_store_leaves_an_empty_wal(make_store):
 
 def test_closing_the_store_leaves_an_empty_wal(make_store):
     store, actors, _recovery, wards = make_store()
-    drafts.save_form(store, actors["nurse"], drafts.draft_to_payload(draft(wards["Oak Ward"])))
+    drafts.save_form(store, actors["nurse"], FormState(draft(wards["Oak Ward"])))
     assert wal_size(store) > 0
     store.close()
     assert wal_size(store) == 0

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.clock import utcnow
-from core.dto import IncidentDraft, PersonDraft
+from core.dto import FormState, IncidentDraft, PersonDraft
 from core.errors import ValidationError
 from core.rules import active_rules
 from core.services import accounts, drafts, incidents
@@ -150,8 +150,8 @@ def test_the_new_answers_survive_autosave(make_store):
     person = PersonDraft("affected", "patient", "PT-0001", under_18=False, could_become_pregnant=True,
                          detained=None, care_support_needs=False)
     draft = _draft(wards["Oak Ward"], affected=person)
-    drafts.save_form(store, nurse, drafts.draft_to_payload(draft))
-    restored = drafts.draft_from_payload(drafts.load_form(store, nurse).payload, wards["Oak Ward"])
+    drafts.save_form(store, nurse, FormState(draft))
+    restored = drafts.load_form(store, nurse).form.draft
     assert restored.people == draft.people
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from core.db.models import Incident, SafeguardingAction
 from core.db.store import unit_of_work
+from core.dto import FormState
 from core.errors import ValidationError
 from core.services import accounts, drafts, incidents
 from tests.core.services.test_drafts import audit_actions, full_draft
@@ -33,7 +34,7 @@ def test_send_writes_runs_the_rules_and_clears_the_autosave_in_one_go(make_store
     store, nurse, oak = nurse_of(make_store, password)
     try:
         draft = full_draft(oak)
-        drafts.save_form(store, nurse, {"draft": drafts.draft_to_payload(draft)})
+        drafts.save_form(store, nurse, FormState(draft))
         before = len(audit_actions(store))
         sent = incidents.submit_report(store, nurse, draft)
         assert sent.status == "submitted" and sent.actions
@@ -47,7 +48,7 @@ def test_a_refused_send_leaves_nothing_half_written_and_keeps_the_autosave(make_
     store, nurse, oak = nurse_of(make_store, password)
     try:
         incomplete = replace(full_draft(oak), description="")  # cannot be sent: no description
-        drafts.save_form(store, nurse, {"draft": drafts.draft_to_payload(incomplete)})
+        drafts.save_form(store, nurse, FormState(incomplete))
         with pytest.raises(ValidationError):
             incidents.submit_report(store, nurse, incomplete)
         assert counts(store) == (0, 0)                       # no draft row, no reference taken, no actions

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QSt
 from shiboken6 import isValid
 
 from core.clock import local
-from core.dto import Changes, IncidentDraft
+from core.dto import Changes, FormState, IncidentDraft
 from core.errors import ValidationError
 from core.services import accounts, drafts, incidents
 from ui.context import AppContext
@@ -170,17 +170,19 @@ class IncidentFormPage(QWidget):
                     or draft.description.strip() or draft.immediate_actions.strip()
                     or any(p.local_ref or p.person_type for p in draft.people))
 
-    def load(self, draft: IncidentDraft, ui: dict | None = None) -> None:
-        ui = ui or {}
+    def load(self, state: FormState) -> None:
+        """Show a saved form: its draft, at the step the person was on."""
+        draft = state.draft
         self.types.load(draft)
-        self.when.load(draft, ui.get("time", ""))
+        self.when.load(draft, state.time_text)
         self.people.load(draft.people)
         self._load_staff()
         for editor, person in zip(self.people.editors, draft.people, strict=False):
             self.harm.set_grades(editor.key, person.harm_physical, person.harm_psychological)
         self.description.load(draft)
-        self.visited = set(range(int(ui.get("step", 0))))
-        self.go(min(int(ui.get("step", 0)), len(self.steps) - 1))
+        step = min(state.step, len(self.steps) - 1)
+        self.visited = set(range(step))
+        self.go(step)
 
     # ----- navigation -----------------------------------------------------------------
     def go(self, index: int, focus: bool = True) -> None:
@@ -266,11 +268,10 @@ class IncidentFormPage(QWidget):
     def save_now(self) -> None:
         if not self.dirty or not self.ctx.session.is_open:
             return
-        payload = {"draft": drafts.draft_to_payload(self.current_draft()),
-                   "ui": {"step": self.stack.currentIndex(), "time": self.when.time.text()}}
+        form = FormState(self.current_draft(), self.stack.currentIndex(), self.when.time.text())
         incident_id = self.incident_id
         self.dirty = False
-        self.ctx.call(lambda store, actor: drafts.save_form(store, actor, payload, incident_id),
+        self.ctx.call(lambda store, actor: drafts.save_form(store, actor, form, incident_id),
                       self._alive(self._saved), self._alive(self._save_failed))
 
     def _saved(self, saved) -> None:
@@ -283,8 +284,7 @@ class IncidentFormPage(QWidget):
     def _restore(self, saved) -> None:
         if saved is None or self.has_content():
             return
-        draft = drafts.draft_from_payload(saved.payload.get("draft", {}), self.default_ward)
-        self.load(draft, saved.payload.get("ui", {}))
+        self.load(saved.form)
         self.incident_id = saved.incident_id
         self.dirty = False
         self.show_banner(f"Your unfinished report is back, as last saved at {local(saved.updated_at):%H:%M}. "
