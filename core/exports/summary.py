@@ -57,40 +57,53 @@ def summarise(details: Iterable[IncidentDetail], tax: Taxonomy, *, ward_name: st
               now: datetime) -> WardSummary:
     """The ward report's figures for these incidents (already limited to the ward and period), counted in
     one pass, so the incidents can stream past."""
-    types: Counter = Counter()
-    pairs: Counter = Counter()
-    months: Counter = Counter()
-    pd09: Counter = Counter()
-    physical: Counter = Counter()
-    psychological: Counter = Counter()
-    overdue: list[OverdueAction] = []
-    open_actions = total = to_confirm = restricted = 0
+    tally = Tally(tax, now)
     for d in details:
-        total += 1
-        to_confirm += bool(d.harm_confirmation_needed)
-        restricted += bool(d.restricted)
-        types.update(tax.type_label(code) for code in d.draft.types)
-        pairs[pair_label(d.pair) if d.pair else "Not recorded"] += 1
+        tally.add(d)
+    return tally.summary(ward_name=ward_name, period=period)
+
+
+class Tally:
+    """The ward report's figures, counted one incident at a time: the service adds each chunk as it is read,
+    so no incident is held once counted (memory does not grow with the ward's incidents)."""
+
+    def __init__(self, tax: Taxonomy, now: datetime) -> None:
+        self.tax, self.now = tax, now
+        self.types, self.pairs, self.months = Counter(), Counter(), Counter()
+        self.pd09, self.physical, self.psychological = Counter(), Counter(), Counter()
+        self.overdue: list[OverdueAction] = []
+        self.open_actions = self.total = self.to_confirm = self.restricted = 0
+
+    def add(self, d: IncidentDetail) -> None:
+        tax = self.tax
+        self.total += 1
+        self.to_confirm += bool(d.harm_confirmation_needed)
+        self.restricted += bool(d.restricted)
+        self.types.update(tax.type_label(code) for code in d.draft.types)
+        self.pairs[pair_label(d.pair) if d.pair else "Not recorded"] += 1
         if d.draft.occurred_at:
             at = local(d.draft.occurred_at)
-            months[(at.year, at.month)] += 1
-        pd09[PD09_LABELS.get(d.pd09, "Not graded")] += 1
-        physical[tax.label("harm_physical", d.harm_physical) if d.harm_physical else "Not graded"] += 1
-        psychological[tax.label("harm_psychological", d.harm_psychological)
-                      if d.harm_psychological else "Not graded"] += 1
+            self.months[(at.year, at.month)] += 1
+        self.pd09[PD09_LABELS.get(d.pd09, "Not graded")] += 1
+        self.physical[tax.label("harm_physical", d.harm_physical) if d.harm_physical else "Not graded"] += 1
+        self.psychological[tax.label("harm_psychological", d.harm_psychological)
+                           if d.harm_psychological else "Not graded"] += 1
         for a in d.actions:
             if a.status == "open":
-                open_actions += 1
-                if a.due_at is not None and a.due_at < now:
-                    overdue.append(OverdueAction(d.reference, a.title, a.owner_label or a.owner_role, a.due_at))
-    overdue.sort(key=lambda a: a.due_at)
-    month_rows = tuple((date(y, m, 1).strftime("%b %Y"), months[(y, m)]) for y, m in _months(*period))
-    pd09_order = [*PD09_LABELS.values(), "Not graded"]
-    physical_order = [lv.label for lv in tax.harm_physical] + ["Not graded"]
-    psychological_order = [lv.label for lv in tax.harm_psychological] + ["Not graded"]
-    return WardSummary(
-        ward_name=ward_name, period=period, total=total,
-        by_type=tuple(types.most_common()), by_pair=tuple(pairs.most_common()), by_month=month_rows,
-        by_pd09=_ordered(pd09, pd09_order), by_physical=_ordered(physical, physical_order),
-        by_psychological=_ordered(psychological, psychological_order),
-        harm_to_confirm=to_confirm, restricted=restricted, open_actions=open_actions, overdue=tuple(overdue))
+                self.open_actions += 1
+                if a.due_at is not None and a.due_at < self.now:
+                    self.overdue.append(OverdueAction(d.reference, a.title, a.owner_label or a.owner_role, a.due_at))
+
+    def summary(self, *, ward_name: str, period: tuple[date, date]) -> WardSummary:
+        tax = self.tax
+        month_rows = tuple((date(y, m, 1).strftime("%b %Y"), self.months[(y, m)]) for y, m in _months(*period))
+        pd09_order = [*PD09_LABELS.values(), "Not graded"]
+        physical_order = [lv.label for lv in tax.harm_physical] + ["Not graded"]
+        psychological_order = [lv.label for lv in tax.harm_psychological] + ["Not graded"]
+        return WardSummary(
+            ward_name=ward_name, period=period, total=self.total,
+            by_type=tuple(self.types.most_common()), by_pair=tuple(self.pairs.most_common()), by_month=month_rows,
+            by_pd09=_ordered(self.pd09, pd09_order), by_physical=_ordered(self.physical, physical_order),
+            by_psychological=_ordered(self.psychological, psychological_order),
+            harm_to_confirm=self.to_confirm, restricted=self.restricted, open_actions=self.open_actions,
+            overdue=tuple(sorted(self.overdue, key=lambda a: a.due_at)))

@@ -55,7 +55,7 @@ from core.exports.mapping import (
     to_record,
 )
 from core.exports.progress import CancelToken, Progress, drive
-from core.exports.summary import summarise
+from core.exports.summary import Tally
 from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.security.permissions import require, require_ward
@@ -223,13 +223,13 @@ def _write(session, actor: Actor, request: ExportRequest, selected, ctx: ExportC
     if kind in (PDF_WARD, PDF_INCIDENT):
         from core.exports import pdf  # reportlab and its fonts cost a quarter of a second: only for a PDF
     if kind == PDF_WARD:
-        details = []
+        tally = Tally(tax, generated)  # each chunk counted as it is read: no incident kept
         for start in range(0, total, CHUNK):
             cancel.check()
             yield Progress(start, total, "Counting")
-            details += _load(session, selected[start:start + CHUNK], generated, actions="open")
-        summary = summarise(details, tax, ward_name=ward_name, period=(request.date_from, request.date_to),
-                            now=generated)
+            for detail in _load(session, selected[start:start + CHUNK], generated, actions="open"):
+                tally.add(detail)
+        summary = tally.summary(ward_name=ward_name, period=(request.date_from, request.date_to))
         cancel.check()
         yield Progress(total, total, "Drawing the report")
         out.write(pdf.ward_report(summary, generated_at=generated))
