@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from core.clock import now_db
-from core.db.models import AuditEvent, AuditHead
+from core.db.models import AuditArchive, AuditEvent, AuditHead
 from core.dto import Actor
 
 GENESIS = "0" * 64
@@ -94,12 +94,22 @@ _CHAIN_COLUMNS = ("id", "at", "user_id", "username", "action", "entity_type", "e
 def verify_chain(session: Session, batch: int = 5000) -> list[str]:
     """Walk the whole trail; return plain descriptions of every break found (empty = intact). Plain rows, read in
     batches (no ORM objects: a trail grows by the hundred thousand), each hashed as `record` hashed it."""
-    problems: list[str] = []
-    prev, expected_id, last = GENESIS, 1, None
-    ascii_only = not server_writes_chain(session)
     table = AuditEvent.__table__
     query = select(*(table.c[name] for name in _CHAIN_COLUMNS)).order_by(table.c.id).execution_options(yield_per=batch)
-    for ev in session.connection().execute(query):
+    problems, last = _walk(session.connection().execute(query), ascii_only=not server_writes_chain(session))
+    head = session.get(AuditHead, 1)
+    if head is None and last is not None or head is not None and (
+        last is None or head.last_id != last.id or head.last_hash != last.hash
+    ):
+        problems.append("the newest audit events have been removed")
+    return problems
+
+
+def _walk(events, *, ascii_only: bool) -> tuple[list[str], object]:
+    """Check a chain of events, oldest first: numbering, links and hashes. Returns the problems and the last."""
+    problems: list[str] = []
+    prev, expected_id, last = GENESIS, 1, None
+    for ev in events:
         if ev.id != expected_id:
             problems.append(f"audit events {expected_id} to {ev.id - 1} are missing")
         if ev.prev_hash != prev:
@@ -107,12 +117,19 @@ def verify_chain(session: Session, batch: int = 5000) -> list[str]:
         if _digest(_fields(ev), ascii_only=ascii_only) != ev.hash:
             problems.append(f"audit event {ev.id} has been altered")
         prev, expected_id, last = ev.hash, ev.id + 1, ev
-    head = session.get(AuditHead, 1)
-    if head is None and last is not None or head is not None and (
-        last is None or head.last_id != last.id or head.last_hash != last.hash
-    ):
-        problems.append("the newest audit events have been removed")
-    return problems
+    return problems, last
+
+
+def verify_archive(session: Session, store_id: str, head: dict) -> list[str]:
+    """A moved ward store's old trail (migration 0018's `audit_archive`), as its own embedded store hashed it,
+    against the head recorded when it was moved (`{"id", "hash"}`). Empty = intact."""
+    table = AuditArchive.__table__
+    query = (select(*(table.c[name] for name in _CHAIN_COLUMNS)).where(table.c.store_id == store_id)
+             .order_by(table.c.id))
+    problems, last = _walk(session.connection().execute(query), ascii_only=True)
+    if (last.id if last else 0, last.hash if last else GENESIS) != (head["id"], head["hash"]):
+        problems.append("the moved store's newest audit events are missing")
+    return [f"moved store {store_id[:8]}: {p}" for p in problems]
 
 
 def anchor_problem(session: Session, anchor: dict, *, backup_made: str = "") -> str:

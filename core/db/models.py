@@ -238,6 +238,38 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class StoreMove(Base):
+    """A ward store moved into this (server) store: its counts and old trail's head (migration 0018)."""
+
+    __tablename__ = "store_moves"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ods_code: Mapped[str] = mapped_column(String(10))
+    moved_by: Mapped[str] = mapped_column(String(64))
+    moved_at: Mapped[str] = mapped_column(String(32))
+    counts: Mapped[str] = mapped_column(Text)  # JSON
+    old_head_id: Mapped[int] = mapped_column(Integer)
+    old_head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditArchive(Base):
+    """A moved store's audit events, exactly as they were (migration 0018), so its chain stays verifiable."""
+
+    __tablename__ = "audit_archive"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(16))
+    workstation: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class AuditHead(Base):
     """One row: the id and hash of the newest audit event, so a deleted tail is detected too."""
 

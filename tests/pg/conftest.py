@@ -61,11 +61,11 @@ def trust(pg_server, pg_database):
     yield from build_trust(pg_server, pg_database)
 
 
-def build_trust(pg_server, pg_database):
+def build_trust(pg_server, pg_database, wards=("Oak Ward", "Elm Ward")):
     owner_url = pg_server.url(pg_database)
     location = owner_url.replace(f"{pg_server.superuser}@", "")
     init_server(owner_url, owner=pg_server.superuser, owner_password=pg_server.password, ods_code="RXX",
-                wards=["Oak Ward", "Elm Ward"], admin_username="admin", admin_password=PASSWORDS["admin"])
+                wards=list(wards), admin_username="admin", admin_password=PASSWORDS["admin"])
     opened = []
 
     def sign_in(name: str, password: str | None = None):
@@ -78,7 +78,7 @@ def build_trust(pg_server, pg_database):
         accounts.change_password(store, actor, temp, PASSWORDS[name])
 
     admin_store, admin = sign_in("admin")
-    oak = {w.name: w.ward_id for w in review_wards(admin_store, admin)}["Oak Ward"]
+    oak = {w.name: w.ward_id for w in review_wards(admin_store, admin)}[wards[0]]
     lead_request = accounts.create_user(admin_store, admin, username="lead", role="safeguarding_lead").request_id
     settle("lead", approve_as_owner(owner_url, owner=pg_server.superuser, owner_password=pg_server.password,
                                     request_id=lead_request))
