@@ -73,6 +73,7 @@ class Dashboard:
     open_actions: int
     overdue_actions: int
     harm_confirmation_pending: int
+    service_type: str | None = None  # a service line's dashboard (issue 16 item 6)
 
     @property
     def police_rate(self) -> float:
@@ -118,8 +119,11 @@ def _buckets(counter: Counter, order, label) -> tuple[Bucket, ...]:
 
 @audited
 def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_from: date | None = None,
-              date_to: date | None = None, now: datetime | None = None) -> Dashboard:
-    """All the dashboard figures in one read transaction."""
+              date_to: date | None = None, now: datetime | None = None,
+              service_type: str | None = None) -> Dashboard:
+    """All the dashboard figures in one read transaction: one ward, one service line (`service_type`, the
+    taxonomy's service types: every ward of that kind the actor reads), or all the actor's wards (for the lead,
+    the whole trust)."""
     require(actor, "report.view")
     default_from, default_to = default_period()
     date_from, date_to = date_from or default_from, date_to or default_to
@@ -127,12 +131,15 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
         raise ValidationError({"period": "The start date is after the end date."})
     if ward_id is not None and actor.role != SAFEGUARDING_LEAD and ward_id not in actor.ward_ids:
         raise ValidationError({"ward": "That ward is not one of yours."})
-    query = IncidentQuery(ward_id=ward_id, date_from=date_from, date_to=date_to)
     tax = load_taxonomy()
+    if service_type is not None and not tax.has("service_types", service_type):
+        raise ValidationError({"service": "Choose a service line from the list."})
+    query = IncidentQuery(ward_id=ward_id, date_from=date_from, date_to=date_to, service_type=service_type)
     now_text = to_db(now or utcnow())
     with unit_of_work(store, write=False) as session:
         where = incident_filter(session, actor, query)
-        ward_name = session.scalar(select(Ward.name).where(Ward.id == ward_id)) if ward_id else "All your wards"
+        ward_name = (session.scalar(select(Ward.name).where(Ward.id == ward_id)) if ward_id
+                     else f"{tax.label('service_types', service_type)} wards" if service_type else "All your wards")
         counts = _single_counts(session, where)
         types, months = _type_counts(session, where), _month_counts(session, where)
         repeats = _repeats(session, where)
@@ -149,7 +156,8 @@ def dashboard(store: Store, actor: Actor, *, ward_id: int | None = None, date_fr
         by_shift=by("shifts", counts.shift), by_location=_counted(by("locations", counts.location)),
         harm_physical=by("harm_physical", counts.phys), harm_psychological=by("harm_psychological", counts.psych),
         repeat_people=tuple(repeats), police_referred=counts.referred,
-        open_actions=open_actions, overdue_actions=overdue, harm_confirmation_pending=counts.pending)
+        open_actions=open_actions, overdue_actions=overdue, harm_confirmation_pending=counts.pending,
+        service_type=service_type)
 
 
 def _counted(buckets: tuple[Bucket, ...]) -> tuple[Bucket, ...]:
@@ -237,7 +245,8 @@ def drill_down(board: Dashboard, dimension: str, code: str) -> IncidentQuery:
     """The incident-list query behind one bar of a dashboard."""
     if dimension not in DIMENSIONS:
         raise ValidationError({"dimension": "Unknown breakdown."})
-    query = IncidentQuery(ward_id=board.ward_id, date_from=board.date_from, date_to=board.date_to)
+    query = IncidentQuery(ward_id=board.ward_id, date_from=board.date_from, date_to=board.date_to,
+                          service_type=board.service_type)
     name = {"type": "type_code", "pair": "pair"}.get(dimension, dimension)
     return replace(query, **{name: code})
 

@@ -67,6 +67,7 @@ class IncidentQuery:
     restricted_only: bool = False
     police_referred: bool | None = None
     local_ref: str | None = None
+    service_type: str | None = None  # one service line: the wards of that service type (issue 16 item 6)
     sort: str = "occurred"
     descending: bool = True
 
@@ -186,6 +187,8 @@ def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool
     if q.local_ref:
         conds.append(Incident.id.in_(select(PersonInvolved.incident_id).where(
             PersonInvolved.local_ref == q.local_ref.strip())))
+    if q.service_type:
+        conds.append(Incident.ward_id.in_(select(Ward.id).where(Ward.service_type == q.service_type)))
     return and_(*conds)
 
 
