@@ -56,7 +56,7 @@ def test_first_run_to_a_submitted_incident_by_keyboard(qtbot, password, add_acco
     # 3. The nurse signs in on the configured store and reports by keyboard alone.
     controller = AppController(folder)
     try:
-        window = sign_in(qtbot, controller, "nurse")
+        window = sign_in(qtbot, controller, "nurse", password)
         form = keyboard_report(qtbot, window)
         qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
         detail = form.prompts.detail

@@ -112,7 +112,7 @@ def test_restricted_record_journey(qtbot, make_store, monkeypatch, password):
     # 1. The nurse reports, by keyboard, a member of staff as alleged perpetrator, linked to "manager".
     controller = AppController(folder)
     try:
-        window = sign_in(qtbot, controller, "nurse")
+        window = sign_in(qtbot, controller, "nurse", password)
         form = staff_report_by_keyboard(qtbot, window, actors["manager"].user_id)
         qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
         detail = form.prompts.detail
@@ -160,7 +160,7 @@ def test_restricted_record_journey(qtbot, make_store, monkeypatch, password):
     # 2b. A second nurse on the same ward sees it nowhere: not in My incidents, and there is no Review tab.
     controller = AppController(folder)
     try:
-        window = sign_in(qtbot, controller, "nurse2")
+        window = sign_in(qtbot, controller, "nurse2", password)
         titles = tab_titles(window)
         assert "Review" not in titles and "Actions" not in titles and "Dashboard" not in titles
         assert window.page(ReviewPage) is None and window.page(ActionQueuePage) is None
@@ -175,7 +175,7 @@ def test_restricted_record_journey(qtbot, make_store, monkeypatch, password):
     # 3. The linked ward manager: not in Review, not in the action queue, not in the overdue count.
     controller = AppController(folder)
     try:
-        window = sign_in(qtbot, controller, "manager")
+        window = sign_in(qtbot, controller, "manager", password)
         qtbot.waitUntil(lambda: window.overdue_label.text() == overdue_text(manager_overdue), timeout=WAIT)
         assert window.overdue_label.text() != overdue_text(lead_overdue)
         review_page = open_tab(qtbot, window, ReviewPage)
@@ -197,7 +197,7 @@ def test_restricted_record_journey(qtbot, make_store, monkeypatch, password):
     # 4. The safeguarding lead: the record is listed as restricted, opens by Enter, and the view log shows it.
     controller = AppController(folder)
     try:
-        window = sign_in(qtbot, controller, "lead")
+        window = sign_in(qtbot, controller, "lead", password)
         qtbot.waitUntil(lambda: window.overdue_label.text() == overdue_text(lead_overdue), timeout=WAIT)
         review_page = open_tab(qtbot, window, ReviewPage)
         listed = review_page.list_model

@@ -35,7 +35,7 @@ def test_manager_journey(qtbot, make_store, monkeypatch, password):
     store.close()
 
     controller = AppController(folder)
-    window = sign_in(qtbot, controller, "manager")
+    window = sign_in(qtbot, controller, "manager", password)
     try:
         # 1. The overdue count is in the status bar at once.
         qtbot.waitUntil(lambda: window.overdue_label.text() == f"Overdue actions: {overdue}", timeout=WAIT)
@@ -135,7 +135,7 @@ def test_write_manager_screenshots(qtbot, tmp_path, password):
     folder = tmp_path / "ward-store"
     create_or_fill_demo(folder, password, incidents=2000, kdf=MINIMUM_KDF)
     controller = AppController(folder)
-    window = nurse_sign_in(qtbot, controller, "manager")
+    window = nurse_sign_in(qtbot, controller, "manager", password)
     window.resize(1400, 900)
     try:
         for page_class, name in ((ActionQueuePage, "queue"), (ReviewPage, "review"), (DashboardPage, "dashboard")):

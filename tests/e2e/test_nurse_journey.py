@@ -21,12 +21,12 @@ from ui.app import AppController
 from ui.pages.my_incidents import COL_ACTIONS, COL_REFERENCE, COL_STATUS, MyIncidentsPage
 
 
-def test_nurse_journey_by_keyboard(qtbot, make_store, record_property):
+def test_nurse_journey_by_keyboard(qtbot, make_store, record_property, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
     started = time.perf_counter()
-    window = sign_in(qtbot, controller)                                     # typed password, Enter
+    window = sign_in(qtbot, controller, "nurse", password)                  # typed password, Enter
     form = keyboard_report(qtbot, window)                                   # 8 inputs, Ctrl+Enter
     qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
     elapsed = time.perf_counter() - started
@@ -97,7 +97,7 @@ def test_write_screenshots(qtbot, make_store, tmp_path, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     window.resize(1100, 800)
     form = form_of(window)
     window.tabs.setCurrentWidget(form)

@@ -9,13 +9,13 @@ from ui.app import AppController
 
 
 @pytest.fixture
-def nurse_window(qtbot, make_store):
+def nurse_window(qtbot, make_store, password):
     """The nurse signed in through the real sign-in window, on the report form: (controller, window, actors,
     wards). The app is shut down afterwards."""
     store, actors, _recovery, wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     window.tabs.setCurrentWidget(form_of(window))
     yield controller, window, actors, wards
     controller.shutdown()

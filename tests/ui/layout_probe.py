@@ -2,7 +2,9 @@
 platform's configfile, QT_SCALE_FACTOR): sign in, visit every tab, print what fits as JSON, and write screenshots
 when LANTERN_SCREENSHOTS names a folder.
 
-    python -m tests.ui.layout_probe STORE USERNAME LABEL
+    python -m tests.ui.layout_probe STORE USERNAME LABEL < PASSWORD
+
+The password comes on stdin (the test passes its `password` fixture), never as an argument.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from pathlib import Path
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
-from tests.conftest import PASSWORD
 from ui import style
 from ui.app import AppController
 
@@ -48,12 +49,12 @@ def columns(view) -> dict[str, list[int]]:
     return shown
 
 
-def probe(folder: Path, username: str, label: str) -> dict:
+def probe(folder: Path, username: str, label: str, password: str) -> dict:
     app = QApplication.instance() or QApplication([])
     style.apply(app)
     controller = AppController(folder)
     dialog = controller.show_sign_in(username)
-    dialog.password.setText(PASSWORD)
+    dialog.password.setText(password)
     dialog._submit()
     while controller.window is None:
         app.processEvents()
@@ -88,4 +89,4 @@ def probe(folder: Path, username: str, label: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(probe(Path(sys.argv[1]), sys.argv[2], sys.argv[3])))
+    print(json.dumps(probe(Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.stdin.readline().rstrip("\n"))))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from tests.conftest import PASSWORD
 from ui.app import AppController
 from ui.pages.incident_form import IncidentFormPage
 
@@ -39,8 +38,9 @@ def type_text(qtbot, text: str) -> None:
     qtbot.keyClicks(focused(), text)
 
 
-def sign_in(qtbot, controller: AppController, username: str = "nurse", password: str = PASSWORD):
-    """Type the password into the real sign-in dialog and press Enter; return the main window."""
+def sign_in(qtbot, controller: AppController, username: str, password: str):
+    """Type the password (the test's `password` fixture) into the real sign-in dialog and press Enter; return the
+    main window."""
     dialog = controller.dialog or controller.show_sign_in(username)
     qtbot.waitExposed(dialog)
     dialog.activateWindow()

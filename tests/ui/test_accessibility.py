@@ -88,7 +88,7 @@ def test_the_time_problem_is_read_as_the_problem_itself(nurse_window, qtbot):
     assert "Problem with the time" in heard(label)  # what it is about, as its description
 
 
-def test_every_label_on_the_managers_screens_is_read(qtbot, make_store):
+def test_every_label_on_the_managers_screens_is_read(qtbot, make_store, password):
     from ui.pages.dashboard import DashboardPage
     from ui.pages.review import ReviewPage
 
@@ -97,7 +97,7 @@ def test_every_label_on_the_managers_screens_is_read(qtbot, make_store):
     folder = store.folder
     store.close()
     controller = AppController(folder)
-    window = sign_in(qtbot, controller, "manager")
+    window = sign_in(qtbot, controller, "manager", password)
     try:
         qtbot.waitUntil(lambda: window.overdue_label.text() != "", timeout=WAIT)
         missed = []
@@ -119,13 +119,13 @@ def test_every_label_on_the_managers_screens_is_read(qtbot, make_store):
         controller.shutdown()
 
 
-def test_every_label_on_the_administration_page_is_read(qtbot, make_store):
+def test_every_label_on_the_administration_page_is_read(qtbot, make_store, password):
     from ui.pages.admin import AdminPage
 
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller, "admin")
+    window = sign_in(qtbot, controller, "admin", password)
     try:
         page = window.page(AdminPage)
         window.tabs.setCurrentWidget(page)
@@ -243,7 +243,7 @@ def visible_tables(window):
     return [t for t in window.findChildren(QTableView) if t.isVisibleTo(window)]
 
 
-def test_tab_leaves_every_table_of_the_managers_screens(qtbot, make_store):
+def test_tab_leaves_every_table_of_the_managers_screens(qtbot, make_store, password):
     from ui.pages.action_queue import ActionQueuePage
     from ui.pages.dashboard import DashboardPage
     from ui.pages.review import ReviewPage
@@ -254,7 +254,7 @@ def test_tab_leaves_every_table_of_the_managers_screens(qtbot, make_store):
     folder = store.folder
     store.close()
     controller = AppController(folder)
-    window = sign_in(qtbot, controller, "manager")
+    window = sign_in(qtbot, controller, "manager", password)
     try:
         problems, seen = [], set()
         queue_page = window.page(ActionQueuePage)
@@ -284,7 +284,7 @@ def test_tab_leaves_every_table_of_the_managers_screens(qtbot, make_store):
         controller.shutdown()
 
 
-def test_tab_leaves_the_accounts_table_and_my_incidents(qtbot, make_store):
+def test_tab_leaves_the_accounts_table_and_my_incidents(qtbot, make_store, password):
     from ui.pages.admin import AdminPage
     from ui.pages.my_incidents import MyIncidentsPage
 
@@ -294,7 +294,7 @@ def test_tab_leaves_the_accounts_table_and_my_incidents(qtbot, make_store):
     store.close()
     for username, page_class in (("admin", AdminPage), ("nurse", MyIncidentsPage)):
         controller = AppController(folder)
-        window = sign_in(qtbot, controller, username)
+        window = sign_in(qtbot, controller, username, password)
         try:
             page = window.page(page_class)
             window.tabs.setCurrentWidget(page)

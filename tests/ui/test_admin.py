@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core.services import accounts
-from tests.conftest import PASSWORD
 from ui.context import AppContext
 from ui.pages import access_requests
 from ui.pages.admin import AdminPage, UsersModel
@@ -126,7 +125,7 @@ def test_actions_without_a_selection_say_so(admin_page, qtbot):
     assert page.message.text() == "Select an account in the table first."
 
 
-def test_bad_ward_name_gets_a_plain_message(admin_page, qtbot, monkeypatch):
+def test_bad_ward_name_gets_a_plain_message(admin_page, qtbot, monkeypatch, password):
     page, _store, _actors = admin_page
     shown = []
     monkeypatch.setattr("ui.context.show_error", lambda parent, err: shown.append(str(err)))
@@ -134,7 +133,7 @@ def test_bad_ward_name_gets_a_plain_message(admin_page, qtbot, monkeypatch):
     qtbot.mouseClick(page.add_ward_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert shown == ["There is already a ward called Oak Ward."]
-    assert PASSWORD not in shown[0]
+    assert password not in shown[0]
 
 
 # ----- screenshots for docs/ -------------------------------------------------------------------------------

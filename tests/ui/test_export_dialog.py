@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton
 
 from core.dto import IncidentDraft, PersonDraft
 from core.services import accounts, exports, incidents
-from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT
 from ui.context import AppContext
 from ui.dialogs.export import COL_KEEP, ExportDialog
@@ -37,7 +36,7 @@ def _draft(ward_id: int, text: str) -> IncidentDraft:
 
 
 @pytest.fixture
-def manager_page(make_store, qtbot):
+def manager_page(make_store, qtbot, password):
     """Oak Ward has two submitted incidents whose text holds the same synthetic NHS number; the Oak manager
     has the Exports page open."""
     store, actors, _recovery, wards = make_store()
@@ -47,7 +46,7 @@ def manager_page(make_store, qtbot):
         created = incidents.create_draft(store, nurse, _draft(wards["Oak Ward"], f"{label}: said {NHS_NUMBER}."))
         made.append(incidents.submit(store, nurse, created.incident_id))
     store.close()
-    manager_store, manager = accounts.sign_in(store.folder, "manager", PASSWORD)
+    manager_store, manager = accounts.sign_in(store.folder, "manager", password)
     runner = TaskRunner()
     ctx = AppContext(Session(store.folder, manager_store, manager), runner)
     page = ExportsPage(ctx)

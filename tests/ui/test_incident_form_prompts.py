@@ -25,11 +25,11 @@ def test_due_text_in_london_time():
     assert owner_text("nurse", "Nurse in charge") == "Nurse in charge"
 
 
-def test_prompts_grouped_and_ticked_by_keyboard(qtbot, make_store):
+def test_prompts_grouped_and_ticked_by_keyboard(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     form = keyboard_report(qtbot, window)
     qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
     dialog = form.prompts
@@ -53,7 +53,7 @@ def test_prompts_grouped_and_ticked_by_keyboard(qtbot, make_store):
     controller.shutdown()
 
 
-def test_each_prompt_shows_its_deadline_basis_and_source_and_checks_read_as_checks(qtbot, make_store):
+def test_each_prompt_shows_its_deadline_basis_and_source_and_checks_read_as_checks(qtbot, make_store, password):
     """Issue 12 G: every deadline is marked national or local policy where the nurse sees it, with its source;
     a "not known" check says it is a check (the fast path leaves the person questions not known)."""
     from PySide6.QtWidgets import QLabel
@@ -63,7 +63,7 @@ def test_each_prompt_shows_its_deadline_basis_and_source_and_checks_read_as_chec
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     form = keyboard_report(qtbot, window)
     qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
     dialog = form.prompts

@@ -39,10 +39,10 @@ def damaged_store(make_store):
     return store.folder, wards
 
 
-def test_nurse_sees_the_store_is_read_only_and_is_told_to_use_paper(qtbot, make_store):
+def test_nurse_sees_the_store_is_read_only_and_is_told_to_use_paper(qtbot, make_store, password):
     folder, wards = damaged_store(make_store)
     controller = AppController(folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     qtbot.waitUntil(lambda: window.damage_banner.isVisible(), timeout=WAIT)
     text = window.damage_text.text()
     assert "read-only" in text and "paper form" in text
@@ -53,10 +53,10 @@ def test_nurse_sees_the_store_is_read_only_and_is_told_to_use_paper(qtbot, make_
     controller.shutdown()
 
 
-def test_administrator_is_offered_the_restore_wizard_from_the_banner(qtbot, make_store):
+def test_administrator_is_offered_the_restore_wizard_from_the_banner(qtbot, make_store, password):
     folder, _wards = damaged_store(make_store)
     controller = AppController(folder)
-    window = sign_in(qtbot, controller, "admin")
+    window = sign_in(qtbot, controller, "admin", password)
     qtbot.waitUntil(lambda: window.damage_banner.isVisible(), timeout=WAIT)
     assert window.restore_button.isVisible() and "Restore the latest backup" in window.damage_text.text()
     qtbot.waitUntil(lambda: window.restore_button.hasFocus(), timeout=WAIT)
@@ -70,11 +70,11 @@ def test_administrator_is_offered_the_restore_wizard_from_the_banner(qtbot, make
     controller.shutdown()
 
 
-def test_a_healthy_store_shows_no_banner(qtbot, make_store):
+def test_a_healthy_store_shows_no_banner(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     assert controller.checker.wait(WAIT)
     qtbot.wait(50)  # let the check's result reach the window
     assert window.damage_banner.isHidden()
@@ -84,12 +84,12 @@ def test_a_healthy_store_shows_no_banner(qtbot, make_store):
 
 @pytest.mark.skipif(not os.environ.get("LANTERN_SCREENSHOTS"),
                     reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
-def test_write_damage_screenshots(qtbot, make_store):
+def test_write_damage_screenshots(qtbot, make_store, password):
     out = Path(os.environ["LANTERN_SCREENSHOTS"])
     folder, _wards = damaged_store(make_store)
     for username, name in (("nurse", "damaged-store-nurse.png"), ("admin", "damaged-store-admin.png")):
         controller = AppController(folder)
-        window = sign_in(qtbot, controller, username)
+        window = sign_in(qtbot, controller, username, password)
         window.resize(1100, 600)
         qtbot.waitUntil(lambda w=window: w.damage_banner.isVisible(), timeout=WAIT)
         qtbot.wait(50)

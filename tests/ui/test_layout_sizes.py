@@ -23,16 +23,15 @@ SIZES = (("1280x720", 1280, 720, 1), ("1366x768", 1366, 768, 1), ("1920x1080-200
 
 
 @pytest.fixture(scope="module")
-def store_folder(tmp_path_factory, _store_template):
+def store_folder(tmp_path_factory, _store_template, password):
     import shutil
 
     template, actors, _recovery, wards = _store_template
     folder = tmp_path_factory.mktemp("sizes") / "store"
     shutil.copytree(template, folder)
     from core.services import accounts
-    from tests.conftest import PASSWORD
 
-    store, _admin = accounts.sign_in(folder, "admin", PASSWORD)
+    store, _admin = accounts.sign_in(folder, "admin", password)
     try:
         for _ in range(3):
             seed(store, actors, wards)
@@ -41,13 +40,14 @@ def store_folder(tmp_path_factory, _store_template):
     return folder
 
 
-def run_probe(folder: Path, username: str, label: str, width: int, height: int, scale: int, tmp_path) -> dict:
+def run_probe(folder: Path, username: str, label: str, width: int, height: int, scale: int, tmp_path,
+              password: str) -> dict:
     config = tmp_path / f"screen-{label}.json"
     config.write_text(json.dumps({"screens": [{"name": label, "x": 0, "y": 0, "width": width, "height": height,
                                                "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "QT_SCALE_FACTOR": str(scale)}
     done = subprocess.run([sys.executable, "-m", "tests.ui.layout_probe", str(folder), username, label], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180)
+                          env=env, input=password + "\n", capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -55,15 +55,15 @@ def run_probe(folder: Path, username: str, label: str, width: int, height: int, 
 @pytest.mark.parametrize("label, width, height, scale", SIZES, ids=[s[0] for s in SIZES])
 @pytest.mark.parametrize("username", ["nurse", "manager", "admin"])
 def test_the_window_fits_the_screen_with_its_status_line(store_folder, username, label, width, height, scale,
-                                                         tmp_path):
-    shown = run_probe(store_folder, username, label, width, height, scale, tmp_path)
+                                                         tmp_path, password):
+    shown = run_probe(store_folder, username, label, width, height, scale, tmp_path, password)
     assert shown["free"] == [width // scale, height // scale]
     assert shown["fits"], f"window {shown['frame']} on a free area of {shown['free']}"
     assert shown["status_on_screen"] and shown["overdue_on_screen"]
 
 
-def test_key_columns_are_readable_at_1366_wide(store_folder, tmp_path):
-    shown = run_probe(store_folder, "manager", "1366x768", 1366, 768, 1, tmp_path)
+def test_key_columns_are_readable_at_1366_wide(store_folder, tmp_path, password):
+    shown = run_probe(store_folder, "manager", "1366x768", 1366, 768, 1, tmp_path, password)
     tables = shown["tables"]
     queue = tables["queue"]
     assert queue["Action"][0] >= 250 and queue["Action"][1], queue

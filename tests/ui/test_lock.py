@@ -13,15 +13,14 @@ from core.db.engine import DB_FILE_NAME
 from core.db.models import AuditEvent
 from core.db.store import unit_of_work
 from core.services import accounts, drafts
-from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT, alt, form_of, press, sign_in, type_text
 from ui.app import AppController
 
 TEXT = "Synthetic: AB touched CD's arm in the corridor and made a sexual remark."
 
 
-def audit_actions(folder) -> list[str]:
-    store, _admin = accounts.sign_in(folder, "admin", PASSWORD)
+def audit_actions(folder, password) -> list[str]:
+    store, _admin = accounts.sign_in(folder, "admin", password)
     try:
         with unit_of_work(store, write=False) as session:
             return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
@@ -40,12 +39,12 @@ def start_typing(qtbot, window):
     return form
 
 
-def test_ctrl_l_locks_and_the_form_comes_back_after_sign_in(qtbot, make_store):
+def test_ctrl_l_locks_and_the_form_comes_back_after_sign_in(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     folder = store.folder
     controller = AppController(folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     form = start_typing(qtbot, window)
     open_store = controller.session.store
     press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
@@ -55,34 +54,34 @@ def test_ctrl_l_locks_and_the_form_comes_back_after_sign_in(qtbot, make_store):
     assert "locked itself" in dialog.message.text() and dialog.username.text() == ""  # not pre-filled by default
     del form
 
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     form = form_of(window)
     qtbot.waitUntil(lambda: form.description.description.toPlainText() == TEXT, timeout=WAIT)
     assert form.current_draft().types == ("SS-SA",)
     assert form.stack.currentWidget() is form.description and "unfinished report is back" in form.banner.text()
     controller.shutdown()
-    log = audit_actions(folder)
+    log = audit_actions(folder, password)
     assert "lock" in log and log.count("draft.autosave") == 1 and "draft.restore" in log and "unlock" in log
 
 
-def test_idle_timeout_locks(qtbot, make_store):
+def test_idle_timeout_locks(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     open_store = controller.session.store
     controller.idle.set_minutes(0.002)  # about a tenth of a second
     qtbot.waitUntil(lambda: controller.window is None, timeout=WAIT)
     assert not (isValid(window) and window.isVisible()) and not open_store.is_open
     assert controller.dialog.isVisible()
-    assert audit_actions(store.folder)[-2:] == ["lock", "sign_in"]  # the last is the admin reading the audit
+    assert audit_actions(store.folder, password)[-2:] == ["lock", "sign_in"]  # the last is the admin reading the audit
 
 
-def test_draft_saved_by_the_timer_too(qtbot, make_store):
+def test_draft_saved_by_the_timer_too(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     form = start_typing(qtbot, window)
     form.save_now()  # what the 10-second timer does
     assert controller.runner.wait(2 * WAIT)  # a loaded CI machine can take a while to run the lane's queue
@@ -114,7 +113,7 @@ def test_wrong_password_then_throttled(qtbot, store_folder):
     assert dialog.password.text() == "" and controller.window is None
 
 
-def test_damaged_store_message(qtbot, store_folder):
+def test_damaged_store_message(qtbot, store_folder, password):
     db = store_folder / DB_FILE_NAME
     data = bytearray(db.read_bytes())
     data[:4096] = b"\x00" * 4096
@@ -122,19 +121,19 @@ def test_damaged_store_message(qtbot, store_folder):
     controller = AppController(store_folder)
     dialog = controller.show_sign_in("nurse")
     qtbot.waitExposed(dialog)
-    qtbot.keyClicks(dialog.password, PASSWORD)
+    qtbot.keyClicks(dialog.password, password)
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=WAIT)
     assert "damaged" in dialog.message.text() and "backup" in dialog.message.text()
 
 
-def test_activity_while_signed_in_restarts_the_idle_countdown(qtbot, make_store):
+def test_activity_while_signed_in_restarts_the_idle_countdown(qtbot, make_store, password):
     """The idle watcher's event filter is installed at sign-in (not before, where it slowed the sign-in
     window) and a key press while signed in still starts the countdown again."""
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     timer = controller.idle.timer
     assert timer.isActive()
     timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse 5-minute timer reports its remaining time loosely

@@ -89,7 +89,7 @@ def walk(qtbot, controller, window) -> list[str]:
     return found
 
 
-def test_no_letter_twice_on_any_screen_of_any_role(qtbot, make_store):
+def test_no_letter_twice_on_any_screen_of_any_role(qtbot, make_store, password):
     store, actors, _recovery, wards = make_store()
     seed(store, actors, wards)
     folder = store.folder
@@ -97,7 +97,7 @@ def test_no_letter_twice_on_any_screen_of_any_role(qtbot, make_store):
     problems = []
     for username in ("nurse", "manager", "lead", "admin"):
         controller = AppController(folder)
-        window = sign_in(qtbot, controller, username)
+        window = sign_in(qtbot, controller, username, password)
         try:
             problems += [f"{username}, {p}" for p in walk(qtbot, controller, window)]
         finally:

@@ -8,7 +8,6 @@ import pytest
 
 from core.dto import IncidentDraft, PersonDraft
 from core.services import accounts, incidents
-from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT
 from ui.context import AppContext
 from ui.pages.my_incidents import (
@@ -34,17 +33,17 @@ def report(store, nurse, ward_id: int, *, submit: bool = True):
 
 
 @pytest.fixture
-def seeded(make_store):
+def seeded(make_store, password):
     store, actors, _recovery, wards = make_store()
     store.close()
-    nurse_store, nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)
+    nurse_store, nurse = accounts.sign_in(store.folder, "nurse", password)
     submitted = report(nurse_store, nurse, wards["Oak Ward"])
     report(nurse_store, nurse, wards["Oak Ward"], submit=False)
     nurse_store.close()
-    manager_store, manager = accounts.sign_in(store.folder, "manager", PASSWORD)
+    manager_store, manager = accounts.sign_in(store.folder, "manager", password)
     incidents.set_feedback(manager_store, manager, submitted.incident_id, "Thank you: risk assessments updated.")
     manager_store.close()
-    nurse_store, nurse = accounts.sign_in(store.folder, "nurse", PASSWORD)
+    nurse_store, nurse = accounts.sign_in(store.folder, "nurse", password)
     yield nurse_store, nurse, submitted
     nurse_store.close()
 

@@ -57,12 +57,11 @@ def test_the_demo_store_is_set_up_off_the_gui_thread(qtbot, monkeypatch, tmp_pat
     assert threads == [False]
 
 
-def test_a_temporary_password_is_changed_off_the_gui_thread(qtbot, store_folder, monkeypatch):
+def test_a_temporary_password_is_changed_off_the_gui_thread(qtbot, store_folder, monkeypatch, password):
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from core.services import accounts
-    from tests.conftest import PASSWORD
     from ui.dialogs.signin import ChangePasswordDialog
     from ui.session import Session
 
@@ -86,7 +85,7 @@ def test_a_temporary_password_is_changed_off_the_gui_thread(qtbot, store_folder,
             dialog.reject()
         elif isinstance(dialog, ChangePasswordDialog):
             answered.append(True)
-            QTest.keyClicks(dialog.old, PASSWORD)
+            QTest.keyClicks(dialog.old, password)
             QTest.keyClicks(dialog.new, chosen)
             QTest.keyClicks(dialog.again, chosen)
             QTest.keyClick(dialog.again, app_module.Qt.Key.Key_Return)
@@ -94,7 +93,7 @@ def test_a_temporary_password_is_changed_off_the_gui_thread(qtbot, store_folder,
         elif tries > 0:
             QTimer.singleShot(50, lambda: answer(tries - 1))
 
-    store, nurse = accounts.sign_in(store_folder, "nurse", PASSWORD)
+    store, nurse = accounts.sign_in(store_folder, "nurse", password)
     controller = app_module.AppController(store_folder)
     controller.session = Session(store_folder, store, nurse)  # as _signed_in sets it for a temporary password
     try:

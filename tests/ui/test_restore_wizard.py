@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt
 
 from core import paths
 from core.services import accounts, backups, maintenance
-from tests.conftest import PASSWORD
 from ui.context import AppContext
 from ui.dialogs.restore_wizard import RestoreWizard
 from ui.pages.admin import AdminPage
@@ -61,7 +60,7 @@ def test_a_backup_folder_inside_the_store_gets_a_plain_message(admin_ctx, qtbot,
     assert shown[0].startswith("Keep backups outside the store folder")
 
 
-def test_the_wizard_checks_restores_and_switches_the_store(admin_ctx, qtbot):
+def test_the_wizard_checks_restores_and_switches_the_store(admin_ctx, qtbot, password):
     ctx, store, actors, tmp_path = admin_ctx
     made = _backup(store, actors, tmp_path)
     wizard = RestoreWizard(ctx, store.slots.store_id, str(made.parent))
@@ -81,7 +80,7 @@ def test_the_wizard_checks_restores_and_switches_the_store(admin_ctx, qtbot):
     with qtbot.waitSignal(wizard.switched, timeout=10000):
         wizard.accept()
     assert paths.configured_store() == (tmp_path / "restored").resolve()
-    restored, admin = accounts.sign_in(tmp_path / "restored", "admin", PASSWORD)
+    restored, admin = accounts.sign_in(tmp_path / "restored", "admin", password)
     try:
         assert all(r.ok for r in maintenance.check_store(restored, admin))
     finally:
@@ -135,7 +134,7 @@ def test_a_failed_restore_says_why_and_lets_the_administrator_go_back(admin_ctx,
     assert wizard.currentPage() is wizard.folder_page
 
 
-def test_sign_out_makes_the_automatic_backup_but_lock_does_not(make_store, tmp_path, qtbot):
+def test_sign_out_makes_the_automatic_backup_but_lock_does_not(make_store, tmp_path, qtbot, password):
     from ui.app import AppController
 
     store, actors, _recovery, _wards = make_store()
@@ -144,7 +143,7 @@ def test_sign_out_makes_the_automatic_backup_but_lock_does_not(make_store, tmp_p
     store.close()
     controller = AppController(folder)
     for how, expected in (("lock", 0), ("sign_out", 1)):
-        signed, nurse = accounts.sign_in(folder, "nurse", PASSWORD)
+        signed, nurse = accounts.sign_in(folder, "nurse", password)
         controller.session = Session(folder, signed, nurse)
         controller._close_session(how)
         assert not signed.is_open

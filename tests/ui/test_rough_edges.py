@@ -27,11 +27,11 @@ def test_problems_from_the_last_report_are_not_on_the_next_blank_form(nurse_wind
         assert shown == [], f"step {index + 1}"
 
 
-def test_unlocking_goes_back_to_the_unfinished_report_and_escape_does_not_quit(qtbot, make_store):
+def test_unlocking_goes_back_to_the_unfinished_report_and_escape_does_not_quit(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     start_typing(qtbot, window)
     press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     dialog = controller.dialog
@@ -39,7 +39,7 @@ def test_unlocking_goes_back_to_the_unfinished_report_and_escape_does_not_quit(q
     dialog.activateWindow()
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert dialog.isVisible() and controller.dialog is dialog  # still on the lock screen; Lantern not quitting
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     assert window.tabs.currentWidget() is form_of(window)
     controller.shutdown()
 
@@ -66,11 +66,11 @@ def answer_next_box(qtbot, button, seen: list) -> None:
     QTimer.singleShot(50, answer)
 
 
-def test_signing_out_or_quitting_with_an_unsent_report_asks_first(qtbot, make_store):
+def test_signing_out_or_quitting_with_an_unsent_report_asks_first(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     controller = AppController(store.folder)
-    window = sign_in(qtbot, controller)
+    window = sign_in(qtbot, controller, "nurse", password)
     start_typing(qtbot, window)
     seen: list[str] = []
     sign_out = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Sign out")
@@ -90,7 +90,7 @@ def test_signing_out_or_quitting_with_an_unsent_report_asks_first(qtbot, make_st
     controller.dialog.reject()
 
 
-def test_the_lock_screen_names_the_last_user_only_when_the_pc_is_set_to(qtbot, make_store):
+def test_the_lock_screen_names_the_last_user_only_when_the_pc_is_set_to(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     assert not paths.prefill_username()  # off by default: a shared ward PC
@@ -98,7 +98,7 @@ def test_the_lock_screen_names_the_last_user_only_when_the_pc_is_set_to(qtbot, m
         paths.machine_settings_path().parent.mkdir(parents=True, exist_ok=True)
         paths.machine_settings_path().write_text(json.dumps({"prefill_username": setting}))
         controller = AppController(store.folder)
-        sign_in(qtbot, controller)
+        sign_in(qtbot, controller, "nurse", password)
         controller.lock()
         assert controller.dialog.username.text() == expected
         controller.dialog.rejected.disconnect()
@@ -106,12 +106,12 @@ def test_the_lock_screen_names_the_last_user_only_when_the_pc_is_set_to(qtbot, m
         controller.shutdown()
 
 
-def test_an_administrators_home_does_not_offer_ctrl_n(qtbot, make_store):
+def test_an_administrators_home_does_not_offer_ctrl_n(qtbot, make_store, password):
     store, _actors, _recovery, _wards = make_store()
     store.close()
     for username, offered in (("admin", False), ("nurse", True)):
         controller = AppController(store.folder)
-        window = sign_in(qtbot, controller, username)
+        window = sign_in(qtbot, controller, username, password)
         home = window.page(HomePage)
         assert ("Ctrl+N" in home.info.text()) is offered and (home.report_button is not None) is offered
         controller.shutdown()

@@ -9,7 +9,6 @@ from core import paths
 from core.db.location import REFUSAL
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts
-from tests.conftest import PASSWORD
 from tests.ui.nurse_helpers import WAIT, alt, focused, press, type_text
 from ui.dialogs.setup_wizard import PAGE_KEY, PAGE_LOCATION, FirstRun, default_store_folder
 from ui.tasks import TaskRunner
@@ -27,7 +26,7 @@ def start(qtbot):
     return first_run, wizard, runner
 
 
-def test_create_a_store_by_keyboard(qtbot):
+def test_create_a_store_by_keyboard(qtbot, password):
     first_run, wizard, runner = start(qtbot)
     assert wizard.location.folder.text() == str(default_store_folder())
     alt(qtbot, Qt.Key.Key_N)                       # new store is the default choice
@@ -41,9 +40,9 @@ def test_create_a_store_by_keyboard(qtbot):
     type_text(qtbot, "Elm Ward")
     alt(qtbot, Qt.Key.Key_N)
     wizard.admin.password.setFocus()
-    type_text(qtbot, PASSWORD)
+    type_text(qtbot, password)
     press(qtbot, Qt.Key.Key_Tab)
-    type_text(qtbot, PASSWORD)
+    type_text(qtbot, password)
     alt(qtbot, Qt.Key.Key_C)                       # Create the store
     qtbot.waitUntil(lambda: wizard.currentId() == PAGE_KEY, timeout=WAIT)
     key = wizard.recovery.full_key
@@ -60,13 +59,13 @@ def test_create_a_store_by_keyboard(qtbot):
     assert paths.configured_store() == folder
     saved = paths.machine_settings_path()  # machine-wide, for every user of a shared ward PC
     assert "key" not in saved.read_text().lower().replace("keyslots", "")
-    store, admin = accounts.sign_in(folder, "admin", PASSWORD)
+    store, admin = accounts.sign_in(folder, "admin", password)
     assert [w.name for w in accounts.list_wards(store, admin)] == ["Elm Ward", "Oak Ward"]
     store.close()
     runner.wait()
 
 
-def test_network_share_is_refused_with_the_core_message(qtbot):
+def test_network_share_is_refused_with_the_core_message(qtbot, password):
     first_run, wizard, runner = start(qtbot)
     wizard.next()
     wizard.location.folder.setText("//wardserver/share/lantern")
@@ -74,8 +73,8 @@ def test_network_share_is_refused_with_the_core_message(qtbot):
     wizard.organisation.ods.setText("RXX")
     wizard.organisation.wards.setPlainText("Oak Ward")
     wizard.next()
-    wizard.admin.password.setText(PASSWORD)
-    wizard.admin.again.setText(PASSWORD)
+    wizard.admin.password.setText(password)
+    wizard.admin.again.setText(password)
     wizard.next()
     qtbot.waitUntil(lambda: wizard.currentId() == PAGE_LOCATION, timeout=WAIT)
     assert wizard.location.message.text() == f"Needed: {REFUSAL}"
@@ -83,15 +82,15 @@ def test_network_share_is_refused_with_the_core_message(qtbot):
     runner.wait()
 
 
-def test_mismatched_passwords_are_caught_on_the_page(qtbot):
+def test_mismatched_passwords_are_caught_on_the_page(qtbot, password):
     first_run, wizard, runner = start(qtbot)
     wizard.next()
     wizard.next()
     wizard.organisation.ods.setText("RXX")
     wizard.organisation.wards.setPlainText("Oak Ward")
     wizard.next()
-    wizard.admin.password.setText(PASSWORD)
-    wizard.admin.again.setText(PASSWORD + "x")
+    wizard.admin.password.setText(password)
+    wizard.admin.again.setText(password + "x")
     wizard.next()
     assert "not the same" in wizard.admin.message.text()
     wizard.admin.password.setText("short")

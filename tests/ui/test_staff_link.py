@@ -147,7 +147,7 @@ def test_form_mouse_link_is_cleared_when_they_are_not_staff(nurse_window, qtbot)
     assert not affected.account.isVisibleTo(form) and affected.person().linked_user_id is None
 
 
-def test_form_link_comes_back_with_the_saved_draft(nurse_window, qtbot):
+def test_form_link_comes_back_with_the_saved_draft(nurse_window, qtbot, password):
     controller, window, actors, _wards = nurse_window
     form = form_of(window)
     perpetrator = form.people.editors[1]
@@ -163,7 +163,7 @@ def test_form_link_comes_back_with_the_saved_draft(nurse_window, qtbot):
 
     again = AppController(controller.folder)
     try:
-        window = sign_in(qtbot, again)
+        window = sign_in(qtbot, again, "nurse", password)
         form = form_of(window)
         qtbot.waitUntil(lambda: len(form.people.editors) == 2
                         and form.people.editors[1].person_type.currentData() == "staff", timeout=WAIT)

@@ -23,11 +23,9 @@ def test_a_broken_trust_override_stops_start_up_with_a_plain_message(tmp_path, m
 
 
 def test_a_broken_override_found_while_the_sign_in_window_is_up_stops_lantern(qtbot, make_store, tmp_path,
-                                                                               monkeypatch):
+                                                                               monkeypatch, password):
     """With a store configured, the check runs in the background so the sign-in window shows at once; a broken
     file still stops Lantern before anyone is signed in, even if they already pressed Enter."""
-    from tests.conftest import PASSWORD
-
     store, _actors, _recovery, _wards = make_store()
     store.close()
     override = tmp_path / "rules-local.toml"
@@ -38,7 +36,7 @@ def test_a_broken_override_found_while_the_sign_in_window_is_up_stops_lantern(qt
     monkeypatch.setattr(app_module.QApplication.instance(), "exit", lambda code=0: exits.append(code))
     controller = app_module.AppController(store.folder)
     dialog = controller.show_sign_in("nurse")
-    dialog.submitted.emit("nurse", PASSWORD)  # signing in is queued behind the check
+    dialog.submitted.emit("nurse", password)  # signing in is queued behind the check
     qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
     assert "rules-local.toml" in shown[0] and "no-such-rule" in shown[0] and "will not start" in shown[0]
     assert exits == [2] and controller.dialog is None
@@ -53,7 +51,7 @@ def test_gui_arguments():
     assert app_module.parse_gui_args(["--demo"])["demo"] is True
 
 
-def test_home_report_button_opens_the_form_and_managers_see_it_admins_do_not(qtbot, make_store):
+def test_home_report_button_opens_the_form_and_managers_see_it_admins_do_not(qtbot, make_store, password):
     from tests.ui.nurse_helpers import sign_in
     from ui.pages.home import HomePage
     from ui.pages.incident_form import IncidentFormPage
@@ -62,7 +60,7 @@ def test_home_report_button_opens_the_form_and_managers_see_it_admins_do_not(qtb
     store.close()
     controller = app_module.AppController(store.folder)
     try:
-        window = sign_in(qtbot, controller, "nurse")
+        window = sign_in(qtbot, controller, "nurse", password)
         home = window.page(HomePage)
         window.tabs.setCurrentWidget(home)
         home.report_button.setFocus()
@@ -72,7 +70,7 @@ def test_home_report_button_opens_the_form_and_managers_see_it_admins_do_not(qtb
         controller.shutdown()
     admin_controller = app_module.AppController(store.folder)
     try:
-        window = sign_in(qtbot, admin_controller, "admin")
+        window = sign_in(qtbot, admin_controller, "admin", password)
         assert window.page(HomePage).report_button is None
     finally:
         admin_controller.shutdown()
