@@ -126,7 +126,27 @@ class AdminPage(QWidget):
                        "cannot see incident content.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        for box in (self._accounts_box(), self._wards_box(), self._lock_box(), self._backup_box()):
+            layout.addWidget(box)
+        self.message = LiveLabel("Administration message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        for button, slot in ((self.add_button, self.on_add_clicked), (self.reset_button, self.on_reset_clicked),
+                             (self.role_button, self.on_role_clicked), (self.off_button, self.on_off_clicked),
+                             (self.add_ward_button, self.on_add_ward_clicked),
+                             (self.save_lock_button, self.on_save_lock_clicked),
+                             (self.backup_button, self.on_backup_clicked),
+                             (self.backup_browse_button, self.on_backup_browse_clicked),
+                             (self.save_backups_button, self.on_save_backups_clicked),
+                             (self.restore_button, self.on_restore_clicked)):
+            button.clicked.connect(slot)
+        self.refresh()
 
+    # ----- building ---------------------------------------------------------------
+    def _accounts_box(self) -> QGroupBox:
+        """The accounts table and what can be done to the selected account."""
         box = QGroupBox("Accounts")
         box_layout = QVBoxLayout(box)
         self.model = UsersModel()
@@ -151,10 +171,12 @@ class AdminPage(QWidget):
             row.addWidget(widget)
         row.addStretch(1)
         box_layout.addLayout(row)
-        layout.addWidget(box)
+        return box
 
-        wards_box = QGroupBox("Wards")
-        wards_layout = QHBoxLayout(wards_box)
+    def _wards_box(self) -> QGroupBox:
+        """The wards there are, and a new one."""
+        box = QGroupBox("Wards")
+        wards_layout = QHBoxLayout(box)
         self.ward_list = QLabel("")
         self.ward_list.setWordWrap(True)
         self.new_ward = QLineEdit()
@@ -167,10 +189,12 @@ class AdminPage(QWidget):
         self.add_ward_button = QPushButton("Add &ward")
         for widget in (self.ward_list, self.new_ward, self.ward_sex, self.add_ward_button):
             wards_layout.addWidget(widget)
-        layout.addWidget(wards_box)
+        return box
 
-        settings_box = QGroupBox("Lock")
-        settings_layout = QHBoxLayout(settings_box)
+    def _lock_box(self) -> QGroupBox:
+        """The lock timeout."""
+        box = QGroupBox("Lock")
+        settings_layout = QHBoxLayout(box)
         settings_layout.addWidget(QLabel("Lock after"))
         self.lock_minutes = QSpinBox()
         self.lock_minutes.setRange(*store_settings.LOCK_RANGE)
@@ -180,25 +204,7 @@ class AdminPage(QWidget):
         for widget in (self.lock_minutes, self.save_lock_button):
             settings_layout.addWidget(widget)
         settings_layout.addStretch(1)
-        layout.addWidget(settings_box)
-        layout.addWidget(self._backup_box())
-        self.message = LiveLabel("Administration message")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
-
-        self.add_button.clicked.connect(self.on_add_clicked)
-        self.reset_button.clicked.connect(self.on_reset_clicked)
-        self.role_button.clicked.connect(self.on_role_clicked)
-        self.off_button.clicked.connect(self.on_off_clicked)
-        self.add_ward_button.clicked.connect(self.on_add_ward_clicked)
-        self.save_lock_button.clicked.connect(self.on_save_lock_clicked)
-        self.backup_button.clicked.connect(self.on_backup_clicked)
-        self.backup_browse_button.clicked.connect(self.on_backup_browse_clicked)
-        self.save_backups_button.clicked.connect(self.on_save_backups_clicked)
-        self.restore_button.clicked.connect(self.on_restore_clicked)
-        self.refresh()
+        return box
 
     def _backup_box(self) -> QGroupBox:
         box = QGroupBox("Backups")
