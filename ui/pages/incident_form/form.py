@@ -49,6 +49,21 @@ class IncidentFormPage(QWidget):
         self.steps = [self.types, self.when, self.people, self.harm, self.description, self.summary]
 
         layout = reflow_layout(self)
+        self._build_progress(layout)
+        self._build_steps(layout)
+        self._build_footer(layout)
+        self._wire_keys_and_autosave()
+        QTimer.singleShot(0, self._attach_to_window)
+        self.go(0, focus=False)
+        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
+        ctx.call(drafts.load_form, self._alive(self._restore), parent=self)
+        self._staff_ward: int | None = None
+        self.when.ward.currentIndexChanged.connect(lambda *_: self._load_staff())
+        self._load_staff()
+
+    # ----- building ---------------------------------------------------------------
+    def _build_progress(self, layout) -> None:
+        """The progress line and the trail of steps (a mouse moves by it; the keyboard by Alt+N / Alt+B)."""
         self.progress = LiveLabel("Progress")
         self.progress.setObjectName("progress")
         font = self.progress.font()
@@ -69,6 +84,9 @@ class IncidentFormPage(QWidget):
             self.step_buttons.append(button)
         trail.addStretch(1)
         layout.addLayout(trail)
+
+    def _build_steps(self, layout) -> None:
+        """The notice banner and the steps, one on show at a time."""
         self.banner = LiveLabel("Notice")
         self.banner.setObjectName("hint")
         self.banner.setWordWrap(True)
@@ -79,6 +97,9 @@ class IncidentFormPage(QWidget):
             self.stack.addWidget(step)
             step.changed.connect(self.on_step_changed)
         layout.addWidget(self.stack, 1)
+
+    def _build_footer(self, layout) -> None:
+        """Throw away, the saved state, Back and Next."""
         footer = QHBoxLayout()
         self.discard = QPushButton("Throw away this report…")
         self.discard.clicked.connect(self.on_discard_clicked)
@@ -95,6 +116,8 @@ class IncidentFormPage(QWidget):
         footer.addWidget(self.next)
         layout.addLayout(footer)
 
+    def _wire_keys_and_autosave(self) -> None:
+        """Send and go-to from the summary, Page Up / Down, Ctrl+Enter, the autosave (timer and lock), Ctrl+N."""
         self.summary.submit_requested.connect(self.submit)
         self.summary.go_to.connect(self.go_to_field)
         for keys, slot in (((Qt.Key.Key_PageDown,), lambda: self.go(self.stack.currentIndex() + 1)),
@@ -108,17 +131,10 @@ class IncidentFormPage(QWidget):
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.save_now)
         self.autosave.start()
-        ctx.locked.connect(self.save_now)
+        self.ctx.locked.connect(self.save_now)
         self.new_report_action = QAction("New incident report", self)
         self.new_report_action.setShortcut(QKeySequence("Ctrl+N"))
         self.new_report_action.triggered.connect(self.start_new)
-        QTimer.singleShot(0, self._attach_to_window)
-        self.go(0, focus=False)
-        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
-        ctx.call(drafts.load_form, self._alive(self._restore), parent=self)
-        self._staff_ward: int | None = None
-        self.when.ward.currentIndexChanged.connect(lambda *_: self._load_staff())
-        self._load_staff()
 
     # ----- wiring ----------------------------------------------------------------
     def _alive(self, fn):
