@@ -81,6 +81,30 @@ class ExportDialog(QDialog):
         self.hits: list[exports.IdentifierHit] = []
         today = today or date.today()
         layout = QVBoxLayout(self)
+        layout.addLayout(self._build_choices(wards, all_wards_label, today))
+        self.flags = LiveLabel("Changed since last exported")
+        self.flags.setWordWrap(True)
+        self.flags.setObjectName("notice")
+        self.flags.hide()
+        layout.addWidget(self.flags)
+        layout.addWidget(self._build_privacy(), 1)
+        notice = QLabel(NOT_ENCRYPTED)
+        notice.setWordWrap(True)
+        notice.setAccessibleDescription("The file is not encrypted")
+        layout.addWidget(notice)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = self.buttons.addButton("&Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.setDefault(True)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._wire()
+        self.resize(820, 640)
+
+    # ----- building --------------------------------------------------------------------------------------
+
+    def _build_choices(self, wards, all_wards_label: str, today: date) -> QFormLayout:
+        """Kind, ward, period, incident reference and where to save."""
         form = QFormLayout()
         self.kind = QComboBox()
         for kind in (exports.NRLS_XML, exports.NRLS_CSV, exports.LFPSE_JSON, exports.PDF_WARD, exports.PDF_INCIDENT):
@@ -114,14 +138,10 @@ class ExportDialog(QDialog):
         where.addWidget(self.destination, 1)
         where.addWidget(self.choose)
         form.addRow(self._label("&Save as", self.destination), where)
-        layout.addLayout(form)
+        return form
 
-        self.flags = LiveLabel("Changed since last exported")
-        self.flags.setWordWrap(True)
-        self.flags.setObjectName("notice")
-        self.flags.hide()
-        layout.addWidget(self.flags)
-
+    def _build_privacy(self) -> QGroupBox:
+        """Include the free text or leave it out, and the identifier-like text found in it."""
         self.privacy = QGroupBox("Free text (what happened, immediate actions, action notes)")
         privacy = QVBoxLayout(self.privacy)
         self.include_text = QRadioButton("I&nclude it. Anything that looks like an NHS number, date of birth, phone "
@@ -136,6 +156,19 @@ class ExportDialog(QDialog):
         self.hits_status = LiveLabel("Identifier check", "Checking the text for identifiers…")
         self.hits_status.setWordWrap(True)
         privacy.addWidget(self.hits_status)
+        privacy.addWidget(self._build_hit_table())
+        bulk = QHBoxLayout()
+        self.redact_all = QPushButton("Remove &all")
+        self.keep_all = QPushButton("Keep all as &written")
+        self.redact_all.clicked.connect(lambda: self._set_all_kept(False))
+        self.keep_all.clicked.connect(lambda: self._set_all_kept(True))
+        bulk.addWidget(self.redact_all)
+        bulk.addWidget(self.keep_all)
+        bulk.addStretch(1)
+        privacy.addLayout(bulk)
+        return self.privacy
+
+    def _build_hit_table(self) -> QTableWidget:
         self.hit_table = QTableWidget(0, len(HIT_HEADERS))
         self.hit_table.setHorizontalHeaderLabels(HIT_HEADERS)
         self.hit_table.setAccessibleName("Identifier-like text found")
@@ -149,29 +182,10 @@ class ExportDialog(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.hit_table.setMinimumHeight(120)
-        privacy.addWidget(self.hit_table)
-        bulk = QHBoxLayout()
-        self.redact_all = QPushButton("Remove &all")
-        self.keep_all = QPushButton("Keep all as &written")
-        self.redact_all.clicked.connect(lambda: self._set_all_kept(False))
-        self.keep_all.clicked.connect(lambda: self._set_all_kept(True))
-        bulk.addWidget(self.redact_all)
-        bulk.addWidget(self.keep_all)
-        bulk.addStretch(1)
-        privacy.addLayout(bulk)
-        layout.addWidget(self.privacy, 1)
+        return self.hit_table
 
-        notice = QLabel(NOT_ENCRYPTED)
-        notice.setWordWrap(True)
-        notice.setAccessibleDescription("The file is not encrypted")
-        layout.addWidget(notice)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = self.buttons.addButton("&Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.export_button.setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-
+    def _wire(self) -> None:
+        """A changed scope rescans after a pause; the kind, free-text choice and destination enable the rest."""
         self.scope_timer = QTimer(self)
         self.scope_timer.setSingleShot(True)
         self.scope_timer.setInterval(400)  # typing a reference or stepping dates does not rescan each key
@@ -184,9 +198,6 @@ class ExportDialog(QDialog):
         self.destination.textChanged.connect(self._update_enabled)
         self.limit_period.toggled.connect(self._update_enabled)
         self.on_kind_changed()
-        self.resize(820, 640)
-
-    # ----- building --------------------------------------------------------------------------------------
 
     @staticmethod
     def _label(text: str, buddy: QWidget) -> QLabel:
