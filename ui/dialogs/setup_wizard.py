@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QFont, QTextDocument
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,6 +32,7 @@ from core.errors import LanternError, StoreLocationRefused, ValidationError
 from core.security.passwords import MIN_LENGTH, check_password
 from core.services import accounts
 from core.services.accounts import DEFAULT_KDF, KdfParams  # the store's key-derivation cost, through the service
+from ui.dialogs.recovery_key import RecoveryKeyPage
 from ui.dialogs.signin import StrengthLabel
 from ui.errors import message_for
 from ui.tasks import TaskRunner
@@ -103,22 +102,30 @@ class ChoicePage(QWizardPage):
         return PAGE_LOCATION if self.create.isChecked() else PAGE_OPEN
 
 
-class LocationPage(QWizardPage):
-    def __init__(self):
+class FolderPage(QWizardPage):
+    """A page that asks for one folder (a Choose… button beside it) and shows the problem with it."""
+
+    def __init__(self, title: str, subtitle: str, name: str):
         super().__init__()
-        self.setTitle("Where to keep the new store")
-        self.setSubTitle("Choose a folder on this computer's own disk. Everyone who uses this computer uses the "
-                         "same store. A network drive cannot be used.")
+        self.setTitle(title)
+        self.setSubTitle(subtitle)
         layout = QVBoxLayout(self)
         self.folder = QLineEdit(str(default_store_folder()))
-        self.folder.setAccessibleName("Folder for the new store")
+        self.folder.setAccessibleName(name)
         label = QLabel("&Folder")
         label.setBuddy(self.folder)
         layout.addWidget(label)
-        layout.addLayout(_folder_row(self.folder, self, "Folder for the new store"))
+        layout.addLayout(_folder_row(self.folder, self, name))
         self.message = _message_label()
         layout.addWidget(self.message)
         layout.addStretch(1)
+
+
+class LocationPage(FolderPage):
+    def __init__(self):
+        super().__init__("Where to keep the new store", "Choose a folder on this computer's own disk. Everyone "
+                         "who uses this computer uses the same store. A network drive cannot be used.",
+                         "Folder for the new store")
         self.folder.textChanged.connect(lambda: self.message.setText(""))
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
@@ -225,74 +232,10 @@ class AdminPage(QWizardPage):
         return False
 
 
-class RecoveryKeyPage(QWizardPage):
+class OpenExistingPage(FolderPage):
     def __init__(self):
-        super().__init__()
-        self.setTitle("Print or write down the recovery key")
-        self.setSubTitle("This is the only way back in if every administrator forgets their password. It is shown "
-                         "once, now, and Lantern does not keep a copy.")
-        layout = QVBoxLayout(self)
-        self.key = LiveLabel("Recovery key")
-        font = QFont("monospace")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(20)
-        font.setBold(True)
-        self.key.setFont(font)
-        self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                         | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.key.setObjectName("recoverykey")
-        layout.addWidget(self.key)
-        advice = QLabel("Keep it on paper in a locked place away from this computer (for example the ward safe "
-                        "or the IT office). Do not save it in a file, an email or a photo. Anyone with this key and "
-                        "a copy of the store can read every report.")
-        advice.setWordWrap(True)
-        layout.addWidget(advice)
-        self.print_button = QPushButton("&Print the key…")
-        self.print_button.clicked.connect(self.print_key)
-        layout.addWidget(self.print_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.confirm = QCheckBox("I have printed or written down the recovery key and put it somewhere safe")
-        self.confirm.setAccessibleName("I have printed or written down the recovery key and put it somewhere safe")
-        layout.addWidget(self.confirm)
-        self.registerField("key_stored*", self.confirm)
-        layout.addStretch(1)
-
-    def nextId(self) -> int:  # noqa: N802 - Qt override
-        return -1
-
-    def set_key(self, key: str, folder: Path) -> None:
-        groups = key.split("-")
-        self.key.setText("-".join(groups[:4]) + "\n" + "-".join(groups[4:]))
-        self.full_key, self.folder = key, folder
-
-    def print_key(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        printer = QPrinter()
-        if QPrintDialog(printer, self).exec():
-            doc = QTextDocument()
-            doc.setHtml(f"<h1>Lantern recovery key</h1><p>Store folder: {self.folder}</p>"
-                        f"<p style='font-size:20pt;font-family:monospace'><b>{self.key.text().replace(chr(10), '<br>')}"
-                        "</b></p><p>Keep this paper locked away. Anyone with it and a copy of the store can read "
-                        "every report.</p>")
-            doc.print_(printer)
-
-
-class OpenExistingPage(QWizardPage):
-    def __init__(self):
-        super().__init__()
-        self.setTitle("Open an existing store")
-        self.setSubTitle("Choose the folder your administrator set up. It contains a file called keyslots.json.")
-        layout = QVBoxLayout(self)
-        self.folder = QLineEdit(str(default_store_folder()))
-        self.folder.setAccessibleName("Folder of the existing store")
-        label = QLabel("&Folder")
-        label.setBuddy(self.folder)
-        layout.addWidget(label)
-        layout.addLayout(_folder_row(self.folder, self, "Folder of the existing store"))
-        self.message = _message_label()
-        layout.addWidget(self.message)
-        layout.addStretch(1)
+        super().__init__("Open an existing store", "Choose the folder your administrator set up. It contains a "
+                         "file called keyslots.json.", "Folder of the existing store")
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         folder = Path(self.folder.text().strip()).expanduser()
