@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from core import paths
 from core.clock import now_db
 from core.db.engine import DB_FILE_NAME, make_engine
-from core.dto import Actor, IncidentDetail
+from core.dto import Actor, FormState, IncidentDetail
 from core.errors import ServerUnreachable, StorageFailure
 from core.security.keys import KeyHolder
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, SlotFile
@@ -97,15 +97,15 @@ def _put(outbox: Outbox, send_id: str, kind: str, ward_id: int, payload: dict) -
                                          payload=json.dumps(payload), kept_at=now_db()))
 
 
-def keep_form(outbox: Outbox, ward_id: int, payload: dict) -> None:
+def keep_form(outbox: Outbox, form: FormState) -> None:
     """The open form's autosave while the server is out of reach (one per person: the newest replaces it)."""
-    _put(outbox, FORM, FORM, ward_id, payload)
+    _put(outbox, FORM, FORM, form.draft.ward_id, drafts.form_to_payload(form))
 
 
-def kept_form(outbox: Outbox) -> dict | None:
+def kept_form(outbox: Outbox) -> FormState | None:
     with outbox.engine.connect() as conn:
-        row = conn.execute(select(KEPT.c.payload).where(KEPT.c.send_id == FORM)).first()
-    return json.loads(row[0]) if row else None
+        row = conn.execute(select(KEPT.c.payload, KEPT.c.ward_id).where(KEPT.c.send_id == FORM)).first()
+    return drafts.form_from_payload(json.loads(row[0]), int(row[1])) if row else None
 
 
 def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict) -> None:

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from core.clock import LONDON, to_db, utcnow
 from core.db.models import Incident, PersonInvolved, SafeguardingAction, Ward
@@ -209,10 +209,11 @@ def _type_counts(session, where) -> Counter:
 def _month_counts(session, where) -> Counter:
     # Months: group by UTC day, splitting off 23:00-23:59 UTC, which is the next London day in summer time.
     months = Counter()
-    late = func.substr(Incident.occurred_at, 12, 2) == "23"
-    for day, is_late, n in session.execute(
-            select(func.substr(Incident.occurred_at, 1, 10), late, func.count()).where(where)
-            .group_by(func.substr(Incident.occurred_at, 1, 10), late)):
+    # The positions are written into the SQL (literal_column), not bound: PostgreSQL matches a GROUP BY expression
+    # to the selected one only when they are the same text, and two bound parameters never are.
+    utc_day = func.substr(Incident.occurred_at, literal_column("1"), literal_column("10"))
+    late = func.substr(Incident.occurred_at, literal_column("12"), literal_column("2")) == literal_column("'23'")
+    for day, is_late, n in session.execute(select(utc_day, late, func.count()).where(where).group_by(utc_day, late)):
         moment = datetime.fromisoformat(f"{day}T{'23:30' if is_late else '12:00'}+00:00").astimezone(LONDON)
         months[f"{moment.year:04d}-{moment.month:02d}"] += n
     return months

@@ -107,3 +107,91 @@ def test_many_pcs_sending_at_once(server):
           f"{len(errors)} errors {sorted(set(errors))}, {len(references) - len(set(references))} duplicate "
           f"references; Send p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms (load: {os.getloadavg()[0]:.1f})")
     assert len(set(references)) == len(references)  # correctness, not speed: no duplicate reference
+
+
+BULK = """
+INSERT INTO incidents (id, reference, ward_id, reporter_id, status, occurred_at, occurred_precision, shift, location,
+  reported_at, description, immediate_actions, flags, pair, harm_physical, harm_psychological, pd09, restricted,
+  harm_confirmation_needed, type_codes, police_referred, feedback_note, taxonomy_version, rules_version, version,
+  created_at, updated_at, submitted_at)
+SELECT md5(g::text)::uuid::text, 'LAN-B-' || lpad(g::text, 8, '0'), 1 + g % 40, :reporter,
+  CASE WHEN g % 10 = 0 THEN 'closed' ELSE 'submitted' END,
+  to_char(timestamp '2026-01-01' + (g % 480000) * interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 'exact',
+  (ARRAY['day', 'night', 'morning_handover'])[1 + g % 3], (ARRAY['bedroom', 'lounge', 'corridor'])[1 + g % 3],
+  '2026-11-01T00:00:00+00:00', 'Synthetic benchmark incident.', '', '[]', 'patient_on_patient',
+  (ARRAY['none', 'low'])[1 + g % 2], (ARRAY['none', 'low', 'moderate'])[1 + g % 3], 1, g % 50 = 0, false,
+  (ARRAY['SS-HAR-V', 'SS-SA', 'SS-EXP'])[1 + g % 3], g % 7 = 0, '', 1, 1, 1,
+  '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00'
+FROM generate_series(1, :n) g;
+INSERT INTO incident_types (incident_id, code) SELECT id, type_codes FROM incidents;
+INSERT INTO people_involved (incident_id, position, role, person_type, local_ref)
+  SELECT id, p, (ARRAY['affected', 'alleged_perpetrator'])[p + 1], 'patient', 'P-' || p FROM incidents,
+  generate_series(0, 1) p;
+INSERT INTO safeguarding_actions (incident_id, rule_id, title, guidance, why, source, owner_role, owner_label,
+  mandatory, deadline_kind, due_at, status, note, reference, created_at)
+  SELECT id, 'bench-' || a, 'Benchmark action ' || a, '', '', '', 'ward_manager', 'Ward manager', true, 'immediate',
+  occurred_at, CASE WHEN a = 0 AND right(reference, 2) = '00' THEN 'open' ELSE 'done' END, '', '',
+  '2026-11-01T00:00:00+00:00' FROM incidents, generate_series(0, 1) a;
+ANALYZE;
+"""
+CONTENT = ("incidents", "people_involved", "incident_types", "safeguarding_actions", "incident_versions",
+           "export_latest", "form_drafts")
+
+
+def _median_ms(fn, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _timings(store, manager) -> dict[str, float]:
+    from datetime import date
+
+    from core.services import queue, reports, review
+    from core.services.review import IncidentQuery
+
+    ward = IncidentQuery(ward_id=1)
+    return {"ward's first page": _median_ms(lambda: review.list_incidents(store, manager, ward)),
+            "filter change (shift)": _median_ms(lambda: review.list_incidents(
+                store, manager, IncidentQuery(ward_id=1, shift="night"))),
+            "ward-year dashboard": _median_ms(lambda: reports.dashboard(
+                store, manager, ward_id=1, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))),
+            "action queue first page": _median_ms(lambda: queue.list_queue(store, manager))}
+
+
+def test_a_trust_store_of_a_million_incidents(server):
+    from sqlalchemy import text as sql
+
+    from core.db.server import make_server_engine
+    from core.services import accounts
+
+    wards = [f"Ward {n:02d}" for n in range(1, 41)]
+    owner_url, location = _new_store(server, wards)
+    _people(server, owner_url, location, [("manager", "ward_manager", [1]), ("nurse", "nurse", [1])])
+    owner = make_server_engine(owner_url, username=server.superuser, password=server.password)
+    started = time.perf_counter()
+    with owner.begin() as conn:
+        reporter = conn.execute(sql("SELECT id FROM users WHERE username = 'nurse'")).scalar()
+        for statement in BULK.split(";\n"):
+            if statement.strip():
+                conn.execute(sql(statement), {"reporter": reporter, "n": TRUST_INCIDENTS})
+    built = time.perf_counter() - started
+    store, manager = accounts.sign_in(location, "manager", PASSWORD)
+    with_rls = _timings(store, manager)
+    with owner.begin() as conn:
+        for table in CONTENT:
+            conn.execute(sql(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"))
+    without_rls = _timings(store, manager)
+    with owner.begin() as conn:
+        for table in CONTENT:
+            conn.execute(sql(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+    store.close()
+    owner.dispose()
+    print(f"\ntrust store of {TRUST_INCIDENTS:,} incidents over 40 wards built in {built:.0f} s "
+          f"(load {os.getloadavg()[0]:.1f}); a ward manager of one ward, through the services:")
+    for name in with_rls:
+        print(f"  {name}: {with_rls[name]:.0f} ms with row-level security, {without_rls[name]:.0f} ms without "
+              f"({with_rls[name] / max(without_rls[name], 0.001):.2f}x)")
