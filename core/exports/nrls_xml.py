@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import queue
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -132,58 +130,6 @@ def check(source: str | os.PathLike | BinaryIO) -> None:
             _check_element(el, state)
     except etree.XMLSyntaxError:
         raise ExportError(_diagnose(source)) from None
-    _check_count(state)
-
-
-class Checker:
-    """check(), made while the document is written: each piece the service writes is fed to a validating parser
-    on a second thread (lxml leaves Python's lock while it parses, so on two cores the check takes little extra
-    time). finish(path) raises ExportError exactly as check(path) would; close() stops the thread early (an
-    export cancelled or failed before the end)."""
-
-    def __init__(self) -> None:
-        self.parser = etree.XMLPullParser(events=("end",), tag=_CHECKED_TAGS, schema=schema(),
-                                          resolve_entities=False, no_network=True, huge_tree=True)
-        self.state = {"records": 0, "reference": "", "declared": None}
-        self.failed: Exception | None = None
-        self.pieces: queue.Queue = queue.Queue(maxsize=8)  # a few flushes: memory stays flat
-        self.thread = threading.Thread(target=self._run, name="lantern-xml-check", daemon=True)
-        self.thread.start()
-
-    def feed(self, data: bytes) -> None:
-        self.pieces.put(data)
-
-    def _run(self) -> None:
-        while (data := self.pieces.get()) is not None:
-            self._step(self.parser.feed, data)
-        self._step(self.parser.close)
-
-    def _step(self, call, *args) -> None:
-        if self.failed is not None:
-            return  # keep taking pieces, so the writer never waits on a check that has already failed
-        try:
-            call(*args)
-            for _event, el in self.parser.read_events():
-                _check_element(el, self.state)
-        except Exception as err:  # noqa: BLE001 - handed to finish(), on the caller's thread
-            self.failed = err
-
-    def close(self) -> None:
-        if self.thread.is_alive():
-            self.pieces.put(None)
-            self.thread.join()
-
-    def finish(self, path: str | os.PathLike) -> None:
-        """Wait for the check of everything fed; `path` is the written file, read again only to explain a failure."""
-        self.close()
-        if isinstance(self.failed, etree.XMLSyntaxError):
-            raise ExportError(_diagnose(path)) from None
-        if self.failed is not None:
-            raise self.failed
-        _check_count(self.state)
-
-
-def _check_count(state: dict) -> None:
     if state["declared"] != state["records"]:
         raise ExportError(f"The export's record count ({state['declared']}) does not match its "
                           f"{state['records']} records, so nothing was written. {_FAULT}")

@@ -171,14 +171,14 @@ def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: C
             raise ExportError(f"The organisation's ODS code ({ctx.ods_code or 'none'}) is not one the national "
                               f"dataset can carry. {ODS_CODE_RULE} Ask your administrator to correct it.")
         cancel.check()
-        with _Output(request.out_path, checked=request.kind == NRLS_XML) as out:
+        with _Output(request.out_path) as out:
             privacy = yield from _write(session, actor, request, selected, ctx, out, cancel,
                                         ward_name=ward_name, generated=generated)
             cancel.check()
-            if out.checker is not None:  # the XSD and the count, checked as the file was written
+            if request.kind == NRLS_XML:
                 yield Progress(len(selected), len(selected), "Checking the file against the schema")
                 out.flush()
-                out.checker.finish(out.temp_path)
+                nrls_xml.check(out.temp_path)
             cancel.check()
             yield Progress(len(selected), len(selected), "Saving the file")
             cancel.check()
@@ -529,11 +529,9 @@ class _Output:
     keep() fsyncs it and moves it into place in one step; leaving the block without keep() removes it,
     so a cancelled or failed export leaves nothing anywhere."""
 
-    def __init__(self, out_path: str | os.PathLike, *, checked: bool = False) -> None:
+    def __init__(self, out_path: str | os.PathLike) -> None:
         self.dest = _destination(out_path)
         self.sha, self.size, self.kept, self.temp_path, self.fh = hashlib.sha256(), 0, False, "", None
-        self.checked = checked
-        self.checker = None  # checked: an nrls_xml.Checker sees every byte written; stopped on the way out
 
     def __enter__(self) -> _Output:
         try:
@@ -541,19 +539,11 @@ class _Output:
         except OSError:
             raise _write_failed(self.dest) from None
         self.fh = os.fdopen(fd, "wb", buffering=1 << 20)
-        if self.checked:
-            try:
-                self.checker = nrls_xml.Checker()
-            except BaseException:
-                self.__exit__(None, None, None)  # no temporary file left behind
-                raise
         return self
 
     def write(self, data: bytes) -> None:
         self.sha.update(data)
         self.size += len(data)
-        if self.checker is not None:
-            self.checker.feed(data)
         try:
             self.fh.write(data)
         except OSError:
@@ -580,8 +570,6 @@ class _Output:
         return self.sha.hexdigest()
 
     def __exit__(self, *exc) -> None:
-        if self.checker is not None:
-            self.checker.close()
         if self.kept:
             return
         try:

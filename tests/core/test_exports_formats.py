@@ -330,37 +330,7 @@ def _refused(data: bytes) -> str:
     with pytest.raises(ExportError) as err:
         nrls_xml.check(io.BytesIO(data))
     assert "nothing was written" in str(err.value) and "LAN-2026-00001 was" not in str(err.value)
-    assert _refused_as_written(data) == str(err.value)  # the service's check, made as the file is written
     return str(err.value)
-
-
-def _refused_as_written(data: bytes) -> str:
-    """The same bytes fed to nrls_xml.Checker in small pieces, as the service feeds what it writes."""
-    import tempfile
-
-    checker = nrls_xml.Checker()
-    with tempfile.NamedTemporaryFile(suffix=".xml") as fh:
-        fh.write(data)
-        fh.flush()
-        for at in range(0, len(data), 97):
-            checker.feed(data[at:at + 97])
-        with pytest.raises(ExportError) as err:
-            checker.finish(fh.name)
-    assert not checker.thread.is_alive()
-    return str(err.value)
-
-
-def test_the_check_made_as_the_file_is_written_passes_a_good_file_and_stops_when_closed(tmp_path):
-    data = _two_records()
-    checker = nrls_xml.Checker()
-    for at in range(0, len(data), 50):
-        checker.feed(data[at:at + 50])
-    checker.finish(tmp_path / "unused.xml")  # read again only to explain a failure
-    assert checker.state["records"] == 2 and not checker.thread.is_alive()
-    early = nrls_xml.Checker()
-    early.feed(data[:100])
-    early.close()  # a cancelled export: the thread ends without the rest of the file
-    assert not early.thread.is_alive()
 
 
 def test_a_record_copied_twice_is_refused():

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import tempfile
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -237,9 +236,7 @@ def test_iter_export_yields_progress_and_returns_the_result(world, out_dir):
     assert all(isinstance(p, Progress) and p.done <= max(p.total, p.done) for p in seen)
 
 
-def test_an_xml_file_that_fails_the_check_made_as_it_is_written_is_not_kept(world, out_dir, monkeypatch):
-    """The service checks the XML as it streams to the file (nrls_xml.Checker, on a second thread): a file that
-    fails it is refused with the plain message, and nothing is kept or recorded."""
+def test_an_xml_file_that_fails_its_check_is_not_kept(world, out_dir, monkeypatch):
     store, actors, _wards, _ids = world
     monkeypatch.setattr(nrls_xml, "_PD09_LABEL", {})  # every PD09 label now disagrees with the check's table
     with pytest.raises(ExportError, match="PD09 label does not match its code in record 1"):
@@ -247,20 +244,6 @@ def test_an_xml_file_that_fails_the_check_made_as_it_is_written_is_not_kept(worl
     assert list(out_dir.iterdir()) == []
     with unit_of_work(store, write=False) as s:
         assert s.scalars(select(ExportBatch)).all() == []
-    assert not [t for t in threading.enumerate() if t.name == "lantern-xml-check"]
-
-
-def test_cancelling_an_xml_export_leaves_no_check_running(world, out_dir):
-    store, actors, _wards, _ids = world
-    token = CancelToken()
-    steps = exports.iter_export(store, actors["lead"], exports.ExportRequest("nrls-xml", out_dir / "c.xml"),
-                                cancel=token)
-    next(steps), next(steps)
-    token.cancel()
-    with pytest.raises(Cancelled):
-        drive(steps)
-    assert list(out_dir.iterdir()) == []
-    assert not [t for t in threading.enumerate() if t.name == "lantern-xml-check"]
 
 
 @pytest.mark.parametrize("cancel_after", [0, 1, 2, 3])
