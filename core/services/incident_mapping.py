@@ -87,6 +87,19 @@ def write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
     inc.updated_at = now_db()
 
 
+def write_reviewed(session, inc: Incident, draft: IncidentDraft) -> None:
+    """A review edit writes the draft but never the harm grading (Confirm harm changes it; the edit dialog says
+    so): the grading stays as it was, and the harm check comes back only if the edit newly makes one due (an
+    assault type or penetration added while the grading is no or low harm)."""
+    grades = (inc.harm_physical, inc.harm_psychological)
+    pd09, needed = inc.pd09, inc.harm_confirmation_needed
+    due_before = needs_harm_confirmation((inc.type_codes or "").split(), [grades], json.loads(inc.flags or "[]"))
+    write_draft(session, inc, draft)
+    inc.harm_physical, inc.harm_psychological, inc.pd09 = *grades, pd09
+    inc.harm_confirmation_needed = needed or (needs_harm_confirmation(draft.types, [grades], draft.flags)
+                                              and not due_before)
+
+
 def _derive(inc: Incident, draft: IncidentDraft) -> None:
     """The incident's derived values: pair, worst harms, PD09, restriction, harm check, type codes."""
     affected = [p for p in draft.people if p.role == "affected"]

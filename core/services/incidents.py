@@ -37,6 +37,7 @@ from core.services.incident_mapping import (
     facts_for,
     snapshot_of,
     write_draft,
+    write_reviewed,
 )
 from core.services.validation import MAX_TEXT, validate_draft
 from core.services.visibility import may_view, visible_incidents
@@ -139,9 +140,11 @@ def _update_in(session, actor: Actor, incident_id: str, draft: IncidentDraft, re
     errors = validate_draft(draft, for_submit=inc.status != "draft")
     if errors:
         raise ValidationError(errors)
-    if inc.status != "draft":
+    if inc.status == "draft":
+        write_draft(session, inc, draft)
+    else:
         _keep_version(session, actor, inc, reason.strip())
-    write_draft(session, inc, draft)
+        write_reviewed(session, inc, draft)
     audit.record(session, actor, "incident.update", entity_type="incident", entity_id=inc.id,
                  detail={"status": inc.status, "version": inc.version})
     return inc

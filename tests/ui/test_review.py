@@ -221,6 +221,7 @@ def test_an_edit_over_a_colleagues_newer_change_is_refused_keeps_the_typing_and_
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)  # seen now: the edit goes over the version on screen
     qtbot.waitUntil(lambda: page.detail.draft.description.endswith("added sentence."), timeout=WAIT)
     assert not dialog.isVisible()
+    assert page.detail.harm_psychological == "severe"  # the edit kept the lead's grading
 
 
 def test_feedback_over_a_colleagues_newer_feedback_is_refused_and_the_note_kept(qtbot, env):
