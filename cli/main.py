@@ -112,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--format", choices=["json"], required=True)
 
     from cli.exports import add_export_parser
+    from cli.server import add_server_parsers
 
     add_export_parser(sub)
+    add_server_parsers(sub, _Parser)
     return parser
 
 
@@ -209,8 +211,13 @@ def _dispatch(args, stdin, stdout, stderr) -> int:
 
         return run_export(args, _read_password(stdin), stdout, stderr)
 
+    if args.command in ("server", "migrate-store"):
+        from cli.server import run_server
+
+        return run_server(args, lambda what: _read_password(stdin, what), stdout)
+
     raise ValidationError("Name a command: init, demo, check, backup, restore, recover, approve, passwd, rules check, "
-                          f"report summary or export. Run '{PROG} --help' for the list.")
+                          f"report summary, export, server or migrate-store. Run '{PROG} --help' for the list.")
 
 
 def _check_or_backup(args, password: str, stdout: TextIO) -> int:

@@ -12,6 +12,8 @@ import uuid
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from core.clock import now_db
@@ -27,6 +29,18 @@ from core.services.account_rows import actor_of, clean_ods, clean_username, clea
 
 NOT_EMPTY = ("That database already holds tables. Lantern sets up only an empty database: create a new one "
              "(CREATE DATABASE) and name it in the address.")
+
+
+def role_in(location: str) -> str:
+    """The database role a server address names (postgresql://ROLE@HOST/DATABASE), for the commands run as the
+    schema's owner; a plain message naming the address when it names none."""
+    try:
+        role = make_url(location.strip()).username
+    except ArgumentError:
+        role = None
+    if not role:
+        raise ValidationError({"url": "Name the database role in the address: postgresql://ROLE@HOST/DATABASE."})
+    return role
 
 
 def _owner_engine(location: str, owner: str, owner_password: str, ca_file: str):
