@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QWidget
 
 from tests.ui.nurse_helpers import form_of, sign_in
 from ui.app import AppController
@@ -19,3 +21,19 @@ def nurse_window(qtbot, make_store, password):
     window.tabs.setCurrentWidget(form_of(window))
     yield controller, window, actors, wards
     controller.shutdown()
+
+
+@pytest.fixture
+def announcements(monkeypatch):
+    """Every announcement asked of assistive technology: (widget, message, assertive?)."""
+    said: list[tuple[QWidget, str, bool]] = []
+    real = QAccessible.updateAccessibility
+
+    def spy(event):
+        if event.type() == QAccessible.Event.Announcement:
+            said.append((event.object(), event.message(),
+                         event.politeness() == QAccessible.AnnouncementPoliteness.Assertive))
+        real(event)
+
+    monkeypatch.setattr(QAccessible, "updateAccessibility", staticmethod(spy))
+    return said

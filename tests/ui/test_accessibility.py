@@ -9,7 +9,6 @@ event a screen reader speaks. PySide6 has no update handler to hook, so the test
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QLabel, QWidget
@@ -37,22 +36,6 @@ def unread_labels(root: QWidget) -> list[str]:
         if words and label.isVisibleTo(root) and words not in heard(label):
             missed.append(f"{words[:60]!r} is read as {heard(label)[:60]!r}")
     return missed
-
-
-@pytest.fixture
-def announcements(monkeypatch):
-    """Every announcement asked of assistive technology: (widget, message, assertive?)."""
-    said: list[tuple[QWidget, str, bool]] = []
-    real = QAccessible.updateAccessibility
-
-    def spy(event):
-        if event.type() == QAccessible.Event.Announcement:
-            said.append((event.object(), event.message(),
-                         event.politeness() == QAccessible.AnnouncementPoliteness.Assertive))
-        real(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", staticmethod(spy))
-    return said
 
 
 def messages(said) -> list[str]:

@@ -191,7 +191,8 @@ def test_a_manager_reopens_a_finished_action_with_a_reason(qtbot, env):
     assert "Action reopened" in shown and "Patients separated on the ward." in shown
 
 
-def test_an_edit_over_a_colleagues_newer_change_is_refused_keeps_the_typing_and_shows_theirs(qtbot, env):
+def test_an_edit_over_a_colleagues_newer_change_is_refused_keeps_the_typing_and_shows_theirs(qtbot, env,
+                                                                                             announcements):
     """Issue 16 item 4: the lead changes the harm grading while the manager has the incident open; the manager's
     edit is not saved over it. The dialog stays open with what was typed and says who changed what (its problem
     line is read out), the page shows the lead's grading, and OK again saves the edit over the version now shown."""
@@ -212,6 +213,8 @@ def test_an_edit_over_a_colleagues_newer_change_is_refused_keeps_the_typing_and_
     qtbot.waitUntil(lambda: "(lead)" in dialog.problem.text() and dialog.isVisible(), timeout=WAIT)
     assert "harm" in dialog.problem.text() and "still here" in dialog.problem.text()
     assert dialog.problem.accessibleName() == "" and dialog.problem.urgent  # a LiveLabel: its text is read out
+    assert any(widget is dialog.problem and "(lead)" in message and urgent
+               for widget, message, urgent in announcements)  # said at once, interrupting the screen reader
     assert dialog.description.toPlainText().endswith("the manager's added sentence.")
     assert dialog.reason.text() == "Clearer wording"
     qtbot.waitUntil(lambda: page.detail.version > opened, timeout=WAIT)

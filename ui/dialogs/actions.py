@@ -262,11 +262,11 @@ def run_form(ctx: AppContext, dialog: FormDialog, call, on_done, parent, *, chan
         if not isValid(dialog):
             errors.show_error(parent, err)
         elif isinstance(err, ValidationError):
+            dialog.open()  # on show first, so the problem line is announced from a window the reader is in
             dialog.show_problem(errors.message_for(err))
-            dialog.open()
         elif isinstance(err, ChangedElsewhere) and changed_elsewhere is not None:
-            dialog.show_problem(f"{errors.message_for(err)} {changed_elsewhere(err)}")
             dialog.open()
+            dialog.show_problem(f"{errors.message_for(err)} {changed_elsewhere(err)}")
         else:
             errors.show_error(parent, err)
 
