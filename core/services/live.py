@@ -1,0 +1,19 @@
+"""Hearing other PCs' changes (core layer; issue 16 item 4), for the front ends, which may not reach core.db.
+
+On a trust's server, `listen(store, on_change)` starts listening for the server's notices (core.db.server.
+ChangeListener: a ward number and "incident" or "action", no text) and calls `on_change(ward_id, what)` from its
+own thread; the caller stops it with `.stop()`. On the embedded store there is no one else to hear: it returns
+None.
+"""
+
+from __future__ import annotations
+
+from core.services.engines import is_server
+
+
+def listen(store, on_change):
+    if not is_server(store):
+        return None
+    from core.db.server import ChangeListener
+
+    return ChangeListener(store, on_change)
