@@ -114,6 +114,16 @@ def prefill_username() -> bool:
     return _read(machine_settings_path()).get("prefill_username") is True
 
 
+def configured_server() -> tuple[str, str] | None:
+    """The trust's server this PC uses instead of a store folder (issue 16): `server_url`
+    (postgresql://HOST/DATABASE, never with a password) and `server_ca_file` (the trust's CA certificate, for a
+    server on another computer), from the machine-wide settings only, like the rules override: every user of a
+    PC uses the same server."""
+    settings = _read(machine_settings_path())
+    url = settings.get("server_url")
+    return (url, str(settings.get("server_ca_file") or "")) if isinstance(url, str) and url.strip() else None
+
+
 def configured_store() -> Path | None:
     value = load_settings().get("store")
     return Path(value) if value else None

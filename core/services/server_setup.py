@@ -105,7 +105,13 @@ def init_server(location: str, *, owner: str, owner_password: str, ods_code: str
 
 def sign_in_server(location: str, username: str, password: str, *, ca_file: str = "") -> tuple[ServerStore, Actor]:
     """Sign in to a server store with the account's own login role. The same WrongPassword for an unknown name,
-    a wrong password and a switched-off account, as on the embedded store."""
+    a wrong password and a switched-off account, as on the embedded store. Without `ca_file`, the trust's CA
+    named in this PC's machine-wide settings (core.paths.configured_server) is used."""
+    if not ca_file:
+        from core import paths
+
+        configured = paths.configured_server()
+        ca_file = configured[1] if configured else ""
     store = open_server_store(location, username, password, ca_file=ca_file)
     try:
         with unit_of_work(store) as session:
