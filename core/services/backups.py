@@ -20,7 +20,7 @@ from sqlalchemy import select
 from core import paths
 from core.clock import from_db, local, utcnow
 from core.db import audit
-from core.db.models import AuditEvent, Setting
+from core.db.models import AuditEvent, Organisation, Setting
 from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import LanternError, ValidationError
@@ -187,7 +187,8 @@ def backup_status(store: Store, actor: Actor, *, now: datetime | None = None) ->
 def backup_status_in(session, store: Store, now: datetime | None = None) -> BackupStatus:
     """backup_status, in the caller's transaction (the caller checks the permission)."""
     settings, last = backup_settings_in(session), last_good_in(session)
-    return BackupStatus(settings, last, backup_warning(settings, last, now or utcnow()), store.slots.store_id)
+    store_id = store.slots.store_id if hasattr(store, "slots") else session.scalar(select(Organisation.store_id))
+    return BackupStatus(settings, last, backup_warning(settings, last, now or utcnow()), store_id)
 
 
 def backup_warning(settings: BackupSettings, last: datetime | None, now: datetime) -> str:

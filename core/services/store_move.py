@@ -116,31 +116,49 @@ def _move_wards(session, data: dict) -> dict[int, int]:
 
 
 def _move_accounts(session, data: dict, ward_ids: dict[int, int], report: MoveReport, mover_id: str) -> None:
+    _insert_accounts(session, data, report)
+    if data[UserWard]:
+        session.execute(insert(UserWard.__table__), [{"user_id": uw["user_id"], "ward_id": ward_ids[uw["ward_id"]]}
+                                                     for uw in data[UserWard]])
+    for request in data[AccessRequest]:  # the history goes too; a request still waiting is replaced by the reset
+        row = {k: v for k, v in request.items() if k != "id"}
+        if row["status"] == "pending":
+            row.update(status="withdrawn", decided_at=now_db())
+        session.execute(insert(AccessRequest.__table__).values(row))
+    for user in data[User]:
+        if _reads_content(user):
+            session.add(AccessRequest(user_id=user["id"], requested_by=mover_id, kind="reset_password",
+                                      role=user["role"], created_at=now_db(), status="pending"))
+    session.flush()
+
+
+def _reads_content(user: dict) -> bool:
+    return user["role"] in CLINICAL and bool(user["active"])
+
+
+def _insert_accounts(session, data: dict, report: MoveReport) -> None:
     taken = set(session.scalars(select(User.username)))
     first_ward = _slug(data[Ward][0]["name"]) if data[Ward] else "ward"
     for user in data[User]:
         name = user["username"]
         if name in taken:
             report.renamed[name] = name = f"{name}.{first_ward}"[:64]
-        content = user["role"] in CLINICAL and user["active"]
+        content = _reads_content(user)
         session.execute(insert(User.__table__).values(
             {**{k: v for k, v in user.items() if k != "login_role"}, "username": name,
              "active": content, "must_change_password": True, "access_pending": content}))
         if content:
             report.waiting_for_approval.append(name)
-    if data[UserWard]:
-        session.execute(insert(UserWard.__table__), [{"user_id": uw["user_id"], "ward_id": ward_ids[uw["ward_id"]]}
-                                                     for uw in data[UserWard]])
-    for request in data[AccessRequest]:
-        row = {k: v for k, v in request.items() if k != "id"}
-        if row["status"] == "pending":
-            row.update(status="withdrawn", decided_at=now_db())
-        session.execute(insert(AccessRequest.__table__).values(row))
-    for user in data[User]:
-        if user["role"] in CLINICAL and user["active"]:
-            session.add(AccessRequest(user_id=user["id"], requested_by=mover_id, kind="reset_password",
-                                      role=user["role"], created_at=now_db(), status="pending"))
-    session.flush()
+
+
+def _free_reference(session, inc: dict, used: set[str]) -> str:
+    """The server's next reference for the incident's year that neither the server nor a moved record holds."""
+    year = int((inc["created_at"] or now_db())[:4])
+    new = next_reference(session, year)
+    while new in used:
+        new = next_reference(session, year)
+    used.add(new)
+    return new
 
 
 def _move_incidents(session, data: dict, ward_ids: dict[int, int], report: MoveReport) -> None:
@@ -149,20 +167,12 @@ def _move_incidents(session, data: dict, ward_ids: dict[int, int], report: MoveR
     for inc in data[Incident]:
         row = {**inc, "ward_id": ward_ids[inc["ward_id"]]}
         if row["reference"] in on_server:
-            year = int((row["created_at"] or now_db())[:4])
-            new = next_reference(session, year)
-            while new in used:  # not yet on the server, but another moved record holds it
-                new = next_reference(session, year)
-            used.add(new)
-            row["reference"] = report.new_references[inc["reference"]] = new
+            row["reference"] = report.new_references[inc["reference"]] = _free_reference(session, inc, used)
         session.execute(insert(Incident.__table__).values(row))
-    for model in CHILDREN:
+    for model in (*CHILDREN, FormDraft):  # the server numbers their integer keys afresh; nothing refers to them
         rows = [{k: v for k, v in r.items() if not (k == "id" and model is not IncidentType)} for r in data[model]]
         if rows:
             session.execute(insert(model.__table__), rows)
-    drafts = [{k: v for k, v in r.items() if k != "id"} for r in data[FormDraft]]
-    if drafts:
-        session.execute(insert(FormDraft.__table__), drafts)
 
 
 def _count(session, column, keys) -> int:
