@@ -67,8 +67,9 @@ class ThrowawayServer:
         return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
     @classmethod
-    def start(cls, bindir: Path, *, tls: tuple[bytes, bytes] | None = None) -> ThrowawayServer:
-        """`tls`: the server's certificate and private key (PEM); the server then also accepts TLS connections."""
+    def start(cls, bindir: Path, *, tls: tuple[bytes, bytes] | None = None, settings: str = "") -> ThrowawayServer:
+        """`tls`: the server's certificate and private key (PEM); the server then also accepts TLS connections.
+        `settings`: more `-c name=value` server settings."""
         root = Path(tempfile.mkdtemp(prefix="lantern-pg-"))
         server = cls(bindir=bindir, root=root, port=_free_port(), password=secrets.token_urlsafe(18))
         server.socket_dir.mkdir()
@@ -91,6 +92,7 @@ class ThrowawayServer:
                 if os.geteuid() == 0:
                     shutil.chown(path, "postgres")
             options = "-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key "
+        options += settings + " " if settings else ""
         options += (f"-c port={server.port} -c listen_addresses=127.0.0.1 "
                    f"-c unix_socket_directories={server.socket_dir} -c fsync=off -c full_page_writes=off "
                    "-c synchronous_commit=off -c max_connections=200")

@@ -40,3 +40,24 @@ def test_each_tampering_fails_its_check_by_name(trust, pg_server, pg_database, t
     results = _check(pg_server, pg_database)
     assert not results[failed].ok and words in results[failed].detail
     assert [n for n, r in results.items() if not r.ok] == [failed, "sign_in_delay"]
+
+
+def test_a_server_that_slows_password_guessing_passes_sign_in_delay(pg_server):
+    """With the trust's setting (auth_delay, as docs/server.md asks), every check passes."""
+    import uuid
+
+    from core.services.server_setup import init_server
+    from tests.pg.server import ThrowawayServer, find_bindir
+
+    server = ThrowawayServer.start(find_bindir(), settings="-c shared_preload_libraries=auth_delay "
+                                                           "-c auth_delay.milliseconds=500")
+    try:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with server.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        init_server(server.url(name), owner=server.superuser, owner_password=server.password, ods_code="RXX",
+                    wards=["Oak Ward"], admin_username="admin", admin_password="test-only passphrase 42 trust")
+        results = _check(server, name)
+        assert all(r.ok for r in results.values()), results
+    finally:
+        server.stop()
