@@ -19,7 +19,7 @@ from ui import style
 from ui.dialogs.signin import ChangePasswordDialog, SignInDialog
 from ui.errors import install_excepthook, message_for, show_error
 from ui.idle import IdleWatcher
-from ui.session import Session
+from ui.session import Session, is_server_location
 from ui.tasks import TaskRunner, run_and_wait
 
 # The database layer (SQLAlchemy, Alembic, SQLCipher) and the main window's screens take most of a second to
@@ -46,9 +46,12 @@ DEMO_HINT = (f"This is the demo store, filled with made-up incidents. Sign in as
 class AppController(QObject):
     signed_in = Signal()
 
-    def __init__(self, folder: Path, *, hint: str = "", banner: str = ""):
+    def __init__(self, folder: Path | str, *, hint: str = "", banner: str = ""):
         super().__init__()
-        self.folder, self.hint, self.banner = Path(folder), hint, banner
+        # A store folder, or the trust's server URL from this PC's machine-wide settings (issue 16).
+        self.folder = folder if is_server_location(folder) else Path(folder)
+        self.hint, self.banner = hint, banner
+        self.live = None  # on a server: the listener for other PCs' changes while someone is signed in
         self.runner = TaskRunner(self)
         self.checker = TaskRunner(self)  # the start-up integrity check runs beside the database lane
         self.session: Session | None = None
@@ -93,7 +96,8 @@ class AppController(QObject):
         def sign_in():
             from core.services import accounts
 
-            return accounts.sign_in(folder, username, password, reason=reason)
+            store, actor = accounts.sign_in(folder, username, password, reason=reason)
+            return store, actor, _open_outbox(store, actor, password) if is_server_location(folder) else None
 
         self.runner.run(sign_in,
                         self._signed_in, self._sign_in_failed)
@@ -104,11 +108,13 @@ class AppController(QObject):
             self.dialog.show_problem(message_for(err))
 
     def _signed_in(self, result) -> None:
-        store, actor = result
+        store, actor, kept = result
         if self.domain_problem or self.quitting:  # the data check failed, or Lantern quit, meanwhile
             store.close()
+            if kept is not None:
+                kept.close()
             return
-        self.session = Session(self.folder, store, actor)
+        self.session = Session(self.folder, store, actor, kept)
         if actor.must_change_password and not self._change_temporary_password():
             self.session.sign_out()
             self.session = None
@@ -126,12 +132,11 @@ class AppController(QObject):
         while dialog.exec():
             old, new = dialog.values()
             try:
-                from core.services import accounts
-
-                store, actor = self.session.store, self.session.actor
+                store, actor, kept = self.session.store, self.session.actor, self.session.outbox
                 dialog.setEnabled(False)  # Argon2id takes a second: off the GUI thread, and no second press
                 try:
-                    self.session.actor = run_and_wait(lambda s=store, a=actor, o=old, n=new: accounts.change_password(s, a, o, n))
+                    self.session.actor = run_and_wait(
+                        lambda s=store, a=actor, o=old, n=new, k=kept: _change_password(s, a, o, n, k))
                 finally:
                     dialog.setEnabled(True)
                 return True
@@ -164,7 +169,10 @@ class AppController(QObject):
         self.signed_in.emit()
 
     def _start_up_check(self) -> None:
-        """`quick_check` in the background, off the database lane so screens load meanwhile (REL-05)."""
+        """`quick_check` in the background, off the database lane so screens load meanwhile (REL-05). A trust's
+        server is IT's to check, not this PC's."""
+        if self.session.on_server:
+            return
         store, actor, ctx = self.session.store, self.session.actor, self.ctx
 
         def checked(ok: bool) -> None:
@@ -184,7 +192,7 @@ class AppController(QObject):
         self.idle.stop()
         if self.ctx:
             self.ctx.locked.emit()  # screens save their drafts now
-        if self.session and how == "sign_out":
+        if self.session and how == "sign_out" and not self.session.on_server:  # a server's backups are IT's
             self._automatic_backup()
         self.runner.wait()
         self.checker.wait(120_000)
@@ -242,6 +250,29 @@ class AppController(QObject):
         self.runner.wait(120_000)
         self.checker.wait(120_000)
         QApplication.sendPostedEvents()
+
+
+def _open_outbox(store, actor, password: str):
+    """The person's reports kept on this PC while the server cannot be reached (core.services.outbox), opened
+    with the password she signed in with. None if it cannot be opened (her password was reset since it was made):
+    she can still work, but what it holds stays locked, as designed."""
+    from core.services import outbox
+
+    try:
+        return outbox.open_outbox(store.location, actor.username, password)
+    except (LanternError, OSError) as err:
+        message_for(err)
+        return None
+
+
+def _change_password(store, actor, old: str, new: str, kept):
+    """Change the password, and re-wrap the outbox on this PC so it opens with the new one."""
+    from core.services import accounts, outbox
+
+    changed = accounts.change_password(store, actor, old, new)
+    if kept is not None:
+        outbox.rewrap(kept, changed.username, new)
+    return changed
 
 
 def _prepare_demo(parent=None) -> Path | None:
@@ -304,6 +335,9 @@ def run_gui(argv: list[str]) -> int:
     style.apply(app)
     install_excepthook()
     options = parse_gui_args(argv)
+    server = None if options["store"] or options["demo"] or options["setup"] else paths.configured_server()
+    if server is not None:  # IT set this PC to use the trust's server (machine-wide settings): no store folder
+        return _run(app, AppController(server[0]))
     hint, banner = "", ""
     folder = options["store"] or (None if options["demo"] or options["setup"] else paths.configured_store())
     if folder is None:  # the demo and first-run paths use the rules at once, so check them first
@@ -327,7 +361,10 @@ def run_gui(argv: list[str]) -> int:
         QMessageBox.warning(None, "Lantern", f"There is no Lantern store in {folder}. Check the folder, or ask "
                                              "your administrator where the ward's store is.")
         return 1
-    controller = AppController(Path(folder), hint=hint, banner=banner)
-    controller.show_sign_in("nurse" if hint else "")
+    return _run(app, AppController(Path(folder), hint=hint, banner=banner), "nurse" if hint else "")
+
+
+def _run(app: QApplication, controller: AppController, username: str = "") -> int:
+    controller.show_sign_in(username)
     app.aboutToQuit.connect(controller.shutdown)
     return app.exec()

@@ -21,6 +21,7 @@ from core.security.permissions import ROLE_LABELS, allowed
 from core.services import queue
 from ui.context import AppContext
 from ui.pages import pages_for
+from ui.session import describe_location
 from ui.widgets.a11y import LiveLabel, announce
 
 DAMAGE_TEXT = ("<b>Lantern found damage in this incident store, so it is read-only.</b> You can still read "
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         ctx.damaged.connect(self.show_damage)
-        status = f"Store: {store_label}"
+        status = describe_location(store_label)
         if banner:
             status = f"{banner}   |   {status}"
         self.status_label = LiveLabel("Status", status)
@@ -134,7 +135,8 @@ class MainWindow(QMainWindow):
         row.addWidget(self.damage_text, 1)
         self.restore_button = QPushButton("&Restore a backup…")
         self.restore_button.clicked.connect(self.on_restore_clicked)
-        self.restore_button.setVisible(allowed(self.ctx.actor, "backup.run"))
+        # A trust's server is restored by IT, not from this PC.
+        self.restore_button.setVisible(allowed(self.ctx.actor, "backup.run") and not self.ctx.session.on_server)
         row.addWidget(self.restore_button)
         banner.hide()
         return banner
@@ -158,7 +160,9 @@ class MainWindow(QMainWindow):
 
     def on_report_triggered(self) -> None:
         """Versions, settings and the store's set-up on the clipboard: never incident data or keys."""
-        self.ctx.call(lambda store, _actor: diagnostic_report(store), self._report_ready, parent=self)
+        on_server = self.ctx.session.on_server  # a server store has no folder of its own to describe
+        self.ctx.call(lambda store, _actor: diagnostic_report(None if on_server else store), self._report_ready,
+                      parent=self)
 
     def _report_ready(self, text: str) -> None:
         QApplication.clipboard().setText(text)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.security.passwords import MIN_LENGTH, estimate
+from ui.session import describe_location
 from ui.widgets.a11y import LiveLabel
 
 
@@ -25,7 +26,7 @@ class SignInDialog(QDialog):
         layout = QVBoxLayout(self)
         title = QLabel("<h2>Sign in to Lantern</h2>")
         layout.addWidget(title)
-        where = QLabel(f"Store: {store_label}")
+        where = QLabel(describe_location(store_label))  # a folder, or the trust's server: never a password
         where.setWordWrap(True)
         layout.addWidget(where)
         if hint:

@@ -31,6 +31,7 @@ from core.services import accounts, admin_overview, backups, maintenance
 from core.services import settings as store_settings
 from ui.context import AppContext
 from ui.models.base import RowsModel
+from ui.session import SERVER_CHECKS
 from ui.widgets.a11y import LiveLabel, reflow_layout
 
 WAITING_TEXT = ("waiting for the safeguarding lead to approve it; until then the account cannot sign in. The lead "
@@ -128,6 +129,11 @@ class AdminPage(QWidget):
         layout.addWidget(intro)
         for box in (self._accounts_box(), self._wards_box(), self._lock_box(), self._backup_box()):
             layout.addWidget(box)
+        if ctx.session.on_server:  # backups, restores and checks of the trust's server are IT's, not this PC's
+            self.backup_box.hide()
+            self.server_note = QLabel(SERVER_CHECKS)
+            self.server_note.setWordWrap(True)
+            layout.addWidget(self.server_note)
         self.message = LiveLabel("Administration message")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -207,7 +213,7 @@ class AdminPage(QWidget):
         return box
 
     def _backup_box(self) -> QGroupBox:
-        box = QGroupBox("Backups")
+        box = self.backup_box = QGroupBox("Backups")
         form = QFormLayout(box)
         self.backup_status = LiveLabel("Backup status")
         self.backup_status.setWordWrap(True)

@@ -1,0 +1,97 @@
+"""The desktop app on a trust's server (issue 16), driven by keyboard through the real windows against a real
+throwaway PostgreSQL server. This module has its own server, so a test can stop it (a network failure as the app
+sees it) and start it again. The PC is pointed at the server the way IT does it: `server_url` in the machine-wide
+settings file (LANTERN_SITE_CONFIG_DIR, a temporary folder in the tests)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from core import paths
+from core.errors import ServerUnreachable
+from tests.pg.conftest import PASSWORDS, build_trust
+from tests.pg.server import ThrowawayServer, find_bindir
+from tests.ui.conftest import announcements  # noqa: F401 - the screen-reader spy, a fixture
+from tests.ui.nurse_helpers import WAIT, sign_in
+from ui.app import AppController
+from ui.session import SERVER_CHECKS
+
+
+@pytest.fixture(scope="module")
+def own_server(pg_server):  # pg_server first: it skips, or fails on CI, when there is no PostgreSQL
+    server = ThrowawayServer.start(find_bindir())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_trust(own_server):
+    """A trust on this module's server, and this PC set to use it: (sign_in, oak ward id, server URL)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with own_server.admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    location = own_server.url(name).replace(f"{own_server.superuser}@", "")
+    settings = paths.machine_settings_path()
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"server_url": location}), encoding="utf-8")
+    for sign_in_as, oak in build_trust(own_server, name):
+        yield sign_in_as, oak, location
+
+
+@pytest.fixture
+def controller(server_trust):
+    app = AppController(paths.configured_server()[0])
+    yield app
+    app.shutdown()
+
+
+def labels(widget) -> list[str]:
+    return [label.text() for label in widget.findChildren(QLabel) if label.isVisibleTo(widget)]
+
+
+def test_a_nurse_signs_in_to_the_server_named_in_the_machine_settings(qtbot, controller, server_trust):
+    _sign_in, _oak, location = server_trust
+    database = location.rsplit("/", 1)[1]
+    dialog = controller.show_sign_in()
+    qtbot.addWidget(dialog)
+    assert f"Server: 127.0.0.1, database {database}" in labels(dialog)
+    assert not any("postgresql" in text or PASSWORDS["nurse"] in text for text in labels(dialog))
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    assert window.status_label.text() == f"Server: 127.0.0.1, database {database}"
+    assert controller.session.on_server and controller.session.outbox is not None
+    controller.lock()  # lock and unlock work the same on the server
+    assert controller.session is None and controller.dialog.property("unlock")
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    assert controller.session.outbox is not None
+
+
+def test_a_server_out_of_reach_at_sign_in_is_said_in_the_sign_in_window(qtbot, controller, own_server,
+                                                                         announcements):  # noqa: F811
+    dialog = controller.show_sign_in("nurse")
+    qtbot.waitExposed(dialog)
+    own_server.pause()
+    try:
+        qtbot.keyClicks(dialog.password, PASSWORDS["nurse"])
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        unreachable = ServerUnreachable().message
+        qtbot.waitUntil(lambda: dialog.message.text() == unreachable, timeout=WAIT)
+    finally:
+        own_server.resume()
+    assert (dialog.message, unreachable, True) in announcements
+    assert dialog.password.text() == "" and dialog.buttons.isEnabled() and controller.window is None
+
+
+def test_the_administrator_sees_that_backups_and_checks_are_it_s(qtbot, controller):
+    window = sign_in(qtbot, controller, "admin", PASSWORDS["admin"])
+    from ui.pages.admin import AdminPage
+
+    admin = window.page(AdminPage)
+    window.tabs.setCurrentWidget(admin)
+    assert SERVER_CHECKS in labels(admin)
+    assert not admin.backup_box.isVisibleTo(admin) and not window.restore_button.isVisibleTo(window)
+    assert not any("Store:" in text for text in labels(window))
