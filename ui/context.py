@@ -25,6 +25,8 @@ class AppContext(QObject):
     changed = Signal(object)  # a core.dto.Changes (or None for "refresh everything")
     locked = Signal()
     damaged = Signal()  # damage was found in the store: it is read-only from now on (REL-05)
+    kept_changed = Signal()  # on a server: a report was kept on this PC, or kept ones were sent (issue 16 item 5)
+    remote_changed = Signal(object)  # on a server: another PC changed something (a core.dto.Changes; issue 16 item 4)
 
     def __init__(self, session: Session, runner: TaskRunner, parent: QObject | None = None):
         super().__init__(parent)

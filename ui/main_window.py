@@ -63,7 +63,14 @@ class MainWindow(QMainWindow):
         self.status_label = LiveLabel("Status", status)
         self.statusBar().addWidget(self.status_label, 1)
         self.overdue_label = LiveLabel("Overdue actions")
+        self.kept_label = LiveLabel("Reports kept on this PC")
+        self.kept_label.hide()
+        self.statusBar().addPermanentWidget(self.kept_label)
         self.statusBar().addPermanentWidget(self.overdue_label)
+        if ctx.session.on_server:  # reports kept while the server was out of reach are sent from here
+            from ui.outbox import KeptReports
+
+            self.kept_reports = KeptReports(ctx, self.kept_label, self)
         self.overdue_timer = QTimer(self)
         self.overdue_timer.setInterval(60_000)
         self.overdue_timer.timeout.connect(self.refresh_overdue)

@@ -108,6 +108,12 @@ def kept_form(outbox: Outbox) -> FormState | None:
     return drafts.form_from_payload(json.loads(row[0]), int(row[1])) if row else None
 
 
+def forget_form(outbox: Outbox) -> None:
+    """The form reached the server again: the copy kept here is out of date."""
+    with outbox.engine.begin() as conn:
+        conn.execute(delete(KEPT).where(KEPT.c.send_id == FORM))
+
+
 def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict) -> None:
     """A report the person sent while the server was out of reach, with the id it is to be sent under. The
     form's autosave goes: the report now holds every word."""

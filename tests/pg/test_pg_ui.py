@@ -95,3 +95,63 @@ def test_the_administrator_sees_that_backups_and_checks_are_it_s(qtbot, controll
     assert SERVER_CHECKS in labels(admin)
     assert not admin.backup_box.isVisibleTo(admin) and not window.restore_button.isVisibleTo(window)
     assert not any("Store:" in text for text in labels(window))
+
+
+def test_a_report_sent_while_the_server_is_down_is_kept_then_sent_once_and_she_is_told(
+        qtbot, controller, own_server, server_trust, announcements):  # noqa: F811
+    from sqlalchemy import select
+
+    from core.db.models import Incident
+    from core.db.store import unit_of_work
+    from tests.ui.nurse_helpers import form_of, keyboard_report
+    from ui.pages.incident_form.form import KEPT_ON_THIS_PC
+
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    window.kept_reports.timer.setInterval(300)  # the 30-second retry, quicker for the test
+    form = keyboard_report(qtbot, window, description="Synthetic: sent while the server was down.", submit=False)
+    own_server.pause()
+    try:
+        qtbot.keyClick(form.summary.submit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: form.banner.text() == KEPT_ON_THIS_PC, timeout=WAIT)
+        assert (form.banner, KEPT_ON_THIS_PC, True) in announcements  # said at once, over anything else
+        assert not form.has_content()  # the report is safe on this PC; the form is ready for the next one
+        qtbot.waitUntil(lambda: window.kept_label.text() == "1 report kept on this PC, waiting for the server",
+                        timeout=WAIT)
+        assert window.kept_label.isVisibleTo(window)
+        qtbot.wait(1000)  # several retries while the server is down: each stops quietly, nothing is lost
+        assert window.kept_label.text() == "1 report kept on this PC, waiting for the server"
+    finally:
+        own_server.resume()
+    qtbot.waitUntil(lambda: window.kept_label.text().startswith("Your report kept on this PC has been sent"),
+                    timeout=WAIT)
+    qtbot.wait(1000)  # more retries: nothing is left to send twice
+    sign_in_as, _oak, _location = server_trust
+    store, _lead = sign_in_as("lead")
+    with unit_of_work(store, write=False) as session:
+        sent = session.scalars(select(Incident)).all()
+    assert len(sent) == 1 and sent[0].status == "submitted"
+    assert window.kept_label.text() == f"Your report kept on this PC has been sent: {sent[0].reference}."
+    assert any(message == window.kept_label.text() for _w, message, _urgent in announcements)
+    assert form_of(window).send_id is None
+
+
+def test_the_autosave_keeps_the_form_on_this_pc_while_the_server_is_down(qtbot, controller, own_server):
+    from core.services import outbox
+    from tests.ui.nurse_helpers import form_of, keyboard_report
+
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    form = keyboard_report(qtbot, window, description="Synthetic: half written.", submit=False)
+    kept = controller.session.outbox
+    form.autosave.setInterval(300)  # the 10-second autosave, quicker for the test
+    own_server.pause()
+    try:
+        form.dirty = True
+        qtbot.waitUntil(lambda: form.saved.text().startswith("The server cannot be reached: draft kept on this PC"),
+                        timeout=WAIT)
+        assert outbox.kept_form(kept).draft.description == "Synthetic: half written."
+    finally:
+        own_server.resume()
+    qtbot.waitUntil(lambda: form.saved.text().startswith("Draft saved at"), timeout=WAIT)
+    qtbot.waitUntil(lambda: not form.ctx.runner.busy, timeout=WAIT)
+    assert outbox.kept_form(kept) is None  # the server has it now; the copy here is gone
+    assert form_of(window).has_content()

@@ -7,6 +7,7 @@ incident, runs core's submit and shows the safeguarding prompts.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -14,10 +15,10 @@ from PySide6.QtGui import QAction, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QStackedWidget, QTabWidget, QWidget
 from shiboken6 import isValid
 
-from core.clock import local
+from core.clock import local, utcnow
 from core.dto import Changes, FormState, IncidentDraft
-from core.errors import ValidationError
-from core.services import accounts, drafts, incidents
+from core.errors import ServerUnreachable, ValidationError
+from core.services import accounts, drafts, incidents, outbox
 from ui.context import AppContext
 from ui.errors import message_for
 from ui.pages.incident_form.harm import HarmStep
@@ -28,6 +29,9 @@ from ui.pages.incident_form.summary import SummaryStep
 from ui.widgets.a11y import LiveLabel, announce, reflow_layout
 
 AUTOSAVE_MS = 10_000
+KEPT_ON_THIS_PC = ("The server cannot be reached. Your report is kept on this PC and will be sent when the server "
+                   "answers.")
+KEPT = "kept"  # what the database lane returns when the server could not be reached and the outbox has it
 
 
 class IncidentFormPage(QWidget):
@@ -38,6 +42,7 @@ class IncidentFormPage(QWidget):
         self.ctx = ctx
         self.setAccessibleName("Report an incident")
         self.incident_id: str | None = None
+        self.send_id: str | None = None  # made before a report's first Send: a retry never sends it twice
         self.dirty = False
         self.visited: set[int] = set()
         self.submit_attempted = False
@@ -56,7 +61,7 @@ class IncidentFormPage(QWidget):
         QTimer.singleShot(0, self._attach_to_window)
         self.go(0, focus=False)
         ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
-        ctx.call(drafts.load_form, self._alive(self._restore), parent=self)
+        ctx.call(self._load_saved, self._alive(self._restore), parent=self)
         self._staff_ward: int | None = None
         self.when.ward.currentIndexChanged.connect(lambda *_: self._load_staff())
         self._load_staff()
@@ -285,12 +290,38 @@ class IncidentFormPage(QWidget):
         if not self.dirty or not self.ctx.session.is_open:
             return
         form = FormState(self.current_draft(), self.stack.currentIndex(), self.when.time.text())
-        incident_id = self.incident_id
+        incident_id, kept = self.incident_id, self._outbox()
         self.dirty = False
-        self.ctx.call(lambda store, actor: drafts.save_form(store, actor, form, incident_id),
-                      self._alive(self._saved), self._alive(self._save_failed))
+
+        def save(store, actor):
+            try:
+                saved = drafts.save_form(store, actor, form, incident_id)
+            except ServerUnreachable:
+                if kept is None:
+                    raise
+                outbox.keep_form(kept, form)  # on this PC until the server answers (issue 16 item 5)
+                return KEPT
+            if kept is not None:
+                outbox.forget_form(kept)
+            return saved
+
+        self.ctx.call(save, self._alive(self._saved), self._alive(self._save_failed))
+
+    def _outbox(self):
+        """Where a report waits on this PC while the trust's server cannot be reached (None on a store folder)."""
+        return self.ctx.session.outbox if self.ctx.session.on_server else None
+
+    def _load_saved(self, store, actor):
+        """The form kept on this PC while the server was out of reach is newer than the server's: it comes first."""
+        kept = self._outbox()
+        form = outbox.kept_form(kept) if kept is not None else None
+        return form if form is not None else drafts.load_form(store, actor)
 
     def _saved(self, saved) -> None:
+        if saved == KEPT:
+            self.dirty = True  # to the server at the next autosave that reaches it
+            self.saved.set_quietly(f"The server cannot be reached: draft kept on this PC at {local(utcnow()):%H:%M}")
+            return
         self.saved.set_quietly(f"Draft saved at {local(saved.updated_at):%H:%M}")
 
     def _save_failed(self, err: BaseException) -> None:
@@ -299,6 +330,12 @@ class IncidentFormPage(QWidget):
 
     def _restore(self, saved) -> None:
         if saved is None or self.has_content():
+            return
+        if isinstance(saved, FormState):  # kept on this PC: it goes to the server at the next autosave
+            self.load(saved)
+            self.dirty = True
+            self.show_banner("Your unfinished report is back, as kept on this PC while the server could not be "
+                             "reached. Carry on where you left off.")
             return
         self.load(saved.form)
         self.incident_id = saved.incident_id
@@ -317,11 +354,24 @@ class IncidentFormPage(QWidget):
             return
         self.summary.submit.setEnabled(False)
         self.summary.message.setText("Sending…")
-        incident_id = self.incident_id
+        incident_id, kept = self.incident_id, self._outbox()
+        if kept is not None and self.send_id is None:
+            self.send_id = str(uuid.uuid4())
+        send_id = self.send_id
+
         # One service, one transaction: write, run the rules, clear the autosave. If it fails, nothing was sent
-        # and the form still holds every word (it autosaves again).
-        self.ctx.call(lambda store, actor: incidents.submit_report(store, actor, draft, incident_id),
-                      self._alive(self._submitted), self._alive(self._submit_failed))
+        # and the form still holds every word (it autosaves again). On a server out of reach, the report is kept
+        # on this PC under its send id and sent from there once the server answers.
+        def send(store, actor):
+            try:
+                return incidents.submit_report(store, actor, draft, incident_id, send_id=send_id)
+            except ServerUnreachable:
+                if kept is None:
+                    raise
+                outbox.keep_report(kept, send_id, draft.ward_id, drafts.draft_to_payload(draft))
+                return KEPT
+
+        self.ctx.call(send, self._alive(self._submitted), self._alive(self._submit_failed))
 
     def _submit_failed(self, err: BaseException) -> None:
         self.dirty = True  # its autosave may be cleared already: the next autosave writes it again
@@ -332,12 +382,23 @@ class IncidentFormPage(QWidget):
         self.summary.message.setText(f"Not sent. {message_for(err)}")
 
     def _submitted(self, detail) -> None:
+        if detail == KEPT:
+            self._kept()
+            return
         self.reset()
         self.ctx.changed.emit(Changes(incidents=True, actions=True, ids=(detail.incident_id,)))
         self.submitted.emit(detail)
         self.prompts = PromptsDialog(detail, parent=self)
         self.prompts.done_requested.connect(self.complete_action)
         self.prompts.open()
+
+    def _kept(self) -> None:
+        """Sent while the server was out of reach: kept on this PC, and said where a screen reader hears it."""
+        self.reset()
+        self.banner.set_quietly(KEPT_ON_THIS_PC)
+        self.banner.show()
+        announce(self.banner, KEPT_ON_THIS_PC, urgent=True)
+        self.ctx.kept_changed.emit()
 
     def complete_action(self, action_id: int, note: str) -> None:
         dialog = self.prompts
@@ -359,6 +420,7 @@ class IncidentFormPage(QWidget):
         self.harm.harm.clear()
         self.description.load(empty)
         self.incident_id = None
+        self.send_id = None
         self.visited.clear()
         self.submit_attempted = False
         self.summary.submit.setEnabled(True)
@@ -378,4 +440,11 @@ class IncidentFormPage(QWidget):
                                       QMessageBox.StandardButton.No)
         if answer == QMessageBox.StandardButton.Yes:
             self.reset()
-            self.ctx.call(lambda store, actor: drafts.discard_form(store, actor), parent=self)
+            kept = self._outbox()
+
+            def discard(store, actor):
+                if kept is not None:
+                    outbox.forget_form(kept)
+                drafts.discard_form(store, actor)
+
+            self.ctx.call(discard, parent=self)
