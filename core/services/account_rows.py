@@ -15,8 +15,9 @@ from core.clock import now_db
 from core.db.models import User, UserWard, Ward
 from core.db.store import Store
 from core.dto import Actor, UserInfo
-from core.errors import NotFound, StorageFailure, ValidationError
+from core.errors import NotFound, PermissionDenied, StorageFailure, ValidationError
 from core.security.keyslots import Slot
+from core.security.passwords import check_password
 from core.security.permissions import ROLES
 from core.security.usernames import normalise_username
 from core.taxonomy.ods import ODS_CODE_RULE, clean_ods_code
@@ -72,10 +73,20 @@ def get_user(session, user_id: str) -> User:
 
 def add_user(session, store: Store, *, username: str, role: str, password: str, ward_ids, display_name: str,
               must_change: bool) -> User:
-    if role not in ROLES:
-        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
+    """A new account row and its key slot (the embedded store)."""
+    if store.slots.slot_for_username(clean_username(username)):
+        raise ValidationError({"username": f"The username {clean_username(username)} is already taken."})
+    user = insert_user(session, username=username, role=role, ward_ids=ward_ids, display_name=display_name,
+                       must_change=must_change)
+    store.slots.slots[user.id] = Slot.wrap(user.id, user.username, password, store.key, store.kdf)
+    return user
+
+
+def insert_user(session, *, username: str, role: str, ward_ids, display_name: str, must_change: bool) -> User:
+    """A new account row with its wards, checked (either engine; the caller gives it a way to sign in)."""
+    check_role(role)
     username = clean_username(username)
-    if session.scalar(select(User).where(User.username == username)) or store.slots.slot_for_username(username):
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError({"username": f"The username {username} is already taken."})
     known = set(session.scalars(select(Ward.id)))
     if any(w not in known for w in ward_ids):
@@ -84,10 +95,33 @@ def add_user(session, store: Store, *, username: str, role: str, password: str, 
                 must_change_password=must_change, active=True, created_at=now_db())
     session.add(user)
     session.flush()
-    for ward_id in sorted(set(ward_ids)):
-        session.add(UserWard(user_id=user.id, ward_id=ward_id))
-    store.slots.slots[user.id] = Slot.wrap(user.id, username, password, store.key, store.kdf)
+    session.add_all(UserWard(user_id=user.id, ward_id=ward_id) for ward_id in sorted(set(ward_ids)))
     return user
+
+
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
+
+
+def check_role_change(actor: Actor, user_id: str, role: str) -> None:
+    """The checks before any role change, on either engine."""
+    check_role(role)
+    if user_id == actor.user_id:
+        raise PermissionDenied("You cannot change your own role. Ask another administrator.")
+
+
+def clean_new_store(ods_code: str, wards: list[str], admin_username: str, admin_password: str, *,
+                    allow_demo: bool = False) -> tuple[str, list[str], str]:
+    """A new store's ODS code, ward names and first administrator, checked (`init` on either engine)."""
+    names = [clean_ward_name(w) for w in wards]
+    if not names:
+        raise ValidationError({"ward": "Add at least one ward."})
+    if len({n.casefold() for n in names}) != len(names):
+        raise ValidationError({"ward": "Each ward needs a different name."})
+    admin_username = clean_username(admin_username)
+    check_password(admin_password, username=admin_username, allow_demo=allow_demo)
+    return clean_ods(ods_code), names, admin_username
 
 
 @contextmanager

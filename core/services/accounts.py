@@ -39,7 +39,7 @@ from core.errors import (
 from core.logs import LOGGER_NAME
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, derive_wrapping_key
 from core.security.passwords import check_password, temporary_password
-from core.security.permissions import ADMINISTRATOR, CLINICAL, ROLES, require
+from core.security.permissions import ADMINISTRATOR, CLINICAL, require
 from core.security.throttle import Throttle
 from core.security.usernames import normalise_username
 from core.services.access_requests import WAITING, ask_approval, needs_approval, withdraw_requests
@@ -49,9 +49,8 @@ from core.services.access_requests import list_access_requests as list_access_re
 from core.services.account_rows import (
     actor_of,
     add_user,
-    clean_ods,
-    clean_username,
-    clean_ward_name,
+    check_role_change,
+    clean_new_store,
     get_user,
     slots_guard,
     user_info,
@@ -73,14 +72,8 @@ def init_store(folder: Path, *, ods_code: str, wards: list[str], admin_username:
 
     `demo` (core.demo only) marks a store of made-up records, the only kind whose accounts may use the published
     demo password; the mark is kept in the key-slot file under its HMAC."""
-    ods_code = clean_ods(ods_code)
-    names = [clean_ward_name(w) for w in wards]
-    if not names:
-        raise ValidationError({"ward": "Add at least one ward."})
-    if len({n.casefold() for n in names}) != len(names):
-        raise ValidationError({"ward": "Each ward needs a different name."})
-    admin_username = clean_username(admin_username)
-    check_password(admin_password, username=admin_username, allow_demo=demo)
+    ods_code, names, admin_username = clean_new_store(ods_code, wards, admin_username, admin_password,
+                                                      allow_demo=demo)
     result: dict = {}
 
     def populate(session, store: Store) -> None:
@@ -354,10 +347,7 @@ def set_role(store: Store, actor: Actor, user_id: str, role: str) -> UserInfo:
     """Change an account's role. Raising it to a role that reads more incident content (outside a demo store)
     waits for a safeguarding lead's approval: the role is unchanged and the account cannot sign in until then."""
     require(actor, "users.manage")
-    if role not in ROLES:
-        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
-    if user_id == actor.user_id:
-        raise PermissionDenied("You cannot change your own role. Ask another administrator.")
+    check_role_change(actor, user_id, role)
     with unit_of_work(store) as session:
         user = get_user(session, user_id)
         if needs_approval(store, role, user.role):

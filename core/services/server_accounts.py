@@ -10,22 +10,20 @@ the server would.
 from __future__ import annotations
 
 import logging
-import uuid
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
-from core.clock import now_db
 from core.db import audit
-from core.db.models import AccessRequest, User, UserWard, Ward
+from core.db.models import AccessRequest, User
 from core.db.server import ServerStore, login_role, open_server_store, scram_verifier, set_password
 from core.db.store import unit_of_work
 from core.dto import Actor, NewAccount, UserInfo
 from core.errors import LanternError, NotFound, PermissionDenied, ValidationError
 from core.security.passwords import check_password, temporary_password
-from core.security.permissions import CLINICAL, ROLES, require
+from core.security.permissions import CLINICAL, require
 from core.services.access_requests import ask_approval, withdraw_requests
-from core.services.account_rows import actor_of, clean_username, get_user, user_info
+from core.services.account_rows import actor_of, check_role_change, get_user, insert_user, user_info
 
 log = logging.getLogger("lantern.server")
 
@@ -49,20 +47,9 @@ def create_user(store: ServerStore, actor: Actor, *, username: str, role: str, w
     """An administrator creates an account. One that reads incident content waits for a safeguarding lead's
     approval (no password for the administrator); another administrator gets a temporary password at once."""
     require(actor, "users.manage")
-    if role not in ROLES:
-        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
-    username = clean_username(username)
     with unit_of_work(store) as session:
-        if session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise ValidationError({"username": f"The username {username} is already taken."})
-        known = set(session.scalars(select(Ward.id)))
-        if any(w not in known for w in ward_ids):
-            raise ValidationError({"wards": "One of the chosen wards does not exist."})
-        user = User(id=str(uuid.uuid4()), username=username, display_name=display_name.strip()[:100], role=role,
-                    must_change_password=True, active=True, created_at=now_db())
-        session.add(user)
-        session.flush()
-        session.add_all(UserWard(user_id=user.id, ward_id=w) for w in sorted(set(ward_ids)))
+        user = insert_user(session, username=username, role=role, ward_ids=ward_ids, display_name=display_name,
+                           must_change=True)
         audit.record(session, actor, "user.create", entity_type="user", entity_id=user.id,
                      detail={"role": role, "wards": sorted(set(ward_ids))})
         if role in CLINICAL:
@@ -71,7 +58,7 @@ def create_user(store: ServerStore, actor: Actor, *, username: str, role: str, w
             return NewAccount(user_info(session, user), "", request.id)
         temp = temporary_password()
         _call(session, "SELECT lantern_set_admin_login(:id, :verifier)", id=user.id,
-              verifier=scram_verifier(store.engine, login_role(store.database, username), temp))
+              verifier=scram_verifier(store.engine, login_role(store.database, user.username), temp))
         session.commit()
         return NewAccount(user_info(session, user), temp)
 
@@ -142,10 +129,7 @@ def set_role(store: ServerStore, actor: Actor, user_id: str, role: str) -> UserI
     """On a server an account's group role is what it reads, and only a lead's approval changes it: any change
     to a content role is a request (lowering included, so the group and the record never disagree)."""
     require(actor, "users.manage")
-    if role not in ROLES:
-        raise ValidationError({"role": "Choose nurse, ward manager, safeguarding lead or administrator."})
-    if user_id == actor.user_id:
-        raise PermissionDenied("You cannot change your own role. Ask another administrator.")
+    check_role_change(actor, user_id, role)
     with unit_of_work(store) as session:
         user = get_user(session, user_id)
         if role in CLINICAL or user.role in CLINICAL:

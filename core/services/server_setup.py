@@ -23,9 +23,9 @@ from core.db.server import ServerStore, login_role, make_server_engine, open_ser
 from core.db.store import unit_of_work, workstation_name
 from core.dto import Actor
 from core.errors import LanternError, NotFound, PermissionDenied, ServerUnreachable, ValidationError, WrongPassword
-from core.security.passwords import check_password, temporary_password
+from core.security.passwords import temporary_password
 from core.security.permissions import ADMINISTRATOR
-from core.services.account_rows import actor_of, clean_ods, clean_username, clean_ward_name
+from core.services.account_rows import actor_of, clean_new_store
 
 NOT_EMPTY = ("That database already holds tables. Lantern sets up only an empty database: create a new one "
              "(CREATE DATABASE) and name it in the address.")
@@ -67,14 +67,7 @@ def _owner_engine(location: str, owner: str, owner_password: str, ca_file: str):
 def init_server(location: str, *, owner: str, owner_password: str, ods_code: str, wards: list[str],
                 admin_username: str, admin_password: str, ca_file: str = "") -> None:
     """Set up an empty database on the trust's server as a Lantern store (`lantern server init`)."""
-    ods_code = clean_ods(ods_code)
-    names = [clean_ward_name(w) for w in wards]
-    if not names:
-        raise ValidationError({"ward": "Add at least one ward."})
-    if len({n.casefold() for n in names}) != len(names):
-        raise ValidationError({"ward": "Each ward needs a different name."})
-    admin_username = clean_username(admin_username)
-    check_password(admin_password, username=admin_username)
+    ods_code, names, admin_username = clean_new_store(ods_code, wards, admin_username, admin_password)
     engine = _owner_engine(location, owner, owner_password, ca_file)
     try:
         migrate.upgrade(engine)
