@@ -150,74 +150,88 @@ def run(argv: list[str], stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
 
 
 def _dispatch(args, stdin, stdout, stderr) -> int:
-    from core.services import accounts  # each command imports only what it uses (an export never loads backups)
+    """Run the command named; each imports only what it uses (an export never loads the backup code)."""
+    handler = _COMMANDS.get(args.command)
+    if args.command == "rules" and args.rules_command != "check" or (
+            args.command == "report" and args.report_command != "summary"):
+        handler = None
+    if handler is None:
+        raise ValidationError("Name a command: init, demo, check, backup, restore, recover, approve, passwd, rules "
+                              f"check, report summary, export, server or migrate-store. Run '{PROG} --help' for the "
+                              "list.")
+    return handler(args, stdin, stdout, stderr)
 
-    if args.command == "init":
-        password = _read_password(stdin)
-        store, _actor, recovery_key = accounts.init_store(
-            Path(args.store), ods_code=args.org, wards=args.ward, admin_username=args.admin, admin_password=password)
-        store.close()
-        if args.recovery_key_file:
-            from core.fs import atomic_write
 
-            atomic_write(Path(args.recovery_key_file), (recovery_key + "\n").encode(), private=True)
-        print(f"Created the store in {args.store}.", file=stdout)
-        print("RECOVERY KEY (shown once; print it and lock it away; it can reset any password):", file=stdout)
-        print(f"    {recovery_key}", file=stdout)
-        return EXIT_OK
+def _init(args, stdin, stdout, _stderr) -> int:
+    from core.services import accounts
 
-    if args.command == "demo":
-        return _demo(args, _read_password(stdin), stdout)
+    password = _read_password(stdin)
+    store, _actor, recovery_key = accounts.init_store(
+        Path(args.store), ods_code=args.org, wards=args.ward, admin_username=args.admin, admin_password=password)
+    store.close()
+    if args.recovery_key_file:
+        from core.fs import atomic_write
 
-    if args.command == "passwd":
-        return _passwd(args, _read_password(stdin, "current password"), _read_password(stdin, "new password"),
-                       stdout)
+        atomic_write(Path(args.recovery_key_file), (recovery_key + "\n").encode(), private=True)
+    print(f"Created the store in {args.store}.", file=stdout)
+    print("RECOVERY KEY (shown once; print it and lock it away; it can reset any password):", file=stdout)
+    print(f"    {recovery_key}", file=stdout)
+    return EXIT_OK
 
-    if args.command in ("check", "backup"):
-        return _check_or_backup(args, _read_password(stdin), stdout)
 
-    if args.command == "restore":
-        from core.services import maintenance
+def _restore(args, _stdin, stdout, _stderr) -> int:
+    from core.services import maintenance
 
-        manifest = maintenance.restore_store(Path(args.source), Path(args.store))
-        print(f"Restored {manifest['incidents']} incidents into {args.store}. "
-              "It opens with the same passwords; run 'check' on it now.", file=stdout)
-        return EXIT_OK
+    manifest = maintenance.restore_store(Path(args.source), Path(args.store))
+    print(f"Restored {manifest['incidents']} incidents into {args.store}. "
+          "It opens with the same passwords; run 'check' on it now.", file=stdout)
+    return EXIT_OK
 
-    if args.command == "recover":
-        recovery_key = _read_password(stdin, "recovery key")
-        temp = accounts.reset_password_with_recovery(Path(args.store), recovery_key, args.user)
-        print(f"Temporary password for {args.user}: {temp}", file=stdout)
-        print("It must be changed at the next sign-in.", file=stdout)
-        return EXIT_OK
 
-    if args.command == "approve":
-        temp = accounts.approve_with_recovery_key(Path(args.store), _read_password(stdin, "recovery key"),
-                                                  args.request)
-        print(f"Request {args.request} approved. Temporary password: {temp}", file=stdout)
-        print("Give it to the person privately; they must change it when they first sign in.", file=stdout)
-        return EXIT_OK
+def _recover(args, stdin, stdout, _stderr) -> int:
+    from core.services import accounts
 
-    if args.command == "rules" and args.rules_command == "check":
-        from cli.rules import rules_check
+    recovery_key = _read_password(stdin, "recovery key")
+    temp = accounts.reset_password_with_recovery(Path(args.store), recovery_key, args.user)
+    print(f"Temporary password for {args.user}: {temp}", file=stdout)
+    print("It must be changed at the next sign-in.", file=stdout)
+    return EXIT_OK
 
-        return rules_check(args.file, stdout, stderr, override_path=args.override)
 
-    if args.command == "report" and args.report_command == "summary":
-        return _report_summary(args, _read_password(stdin), stdout)
+def _approve(args, stdin, stdout, _stderr) -> int:
+    from core.services import accounts
 
-    if args.command == "export":
-        from cli.exports import run_export
+    temp = accounts.approve_with_recovery_key(Path(args.store), _read_password(stdin, "recovery key"), args.request)
+    print(f"Request {args.request} approved. Temporary password: {temp}", file=stdout)
+    print("Give it to the person privately; they must change it when they first sign in.", file=stdout)
+    return EXIT_OK
 
-        return run_export(args, _read_password(stdin), stdout, stderr)
 
-    if args.command in ("server", "migrate-store"):
-        from cli.server import run_server
+def _rules(args, _stdin, stdout, stderr) -> int:
+    from cli.rules import rules_check
 
-        return run_server(args, lambda what: _read_password(stdin, what), stdout)
+    return rules_check(args.file, stdout, stderr, override_path=args.override)
 
-    raise ValidationError("Name a command: init, demo, check, backup, restore, recover, approve, passwd, rules check, "
-                          f"report summary, export, server or migrate-store. Run '{PROG} --help' for the list.")
+
+def _export(args, stdin, stdout, stderr) -> int:
+    from cli.exports import run_export
+
+    return run_export(args, _read_password(stdin), stdout, stderr)
+
+
+def _server(args, stdin, stdout, _stderr) -> int:
+    from cli.server import run_server
+
+    return run_server(args, lambda what: _read_password(stdin, what), stdout)
+
+
+def _with_password(command):
+    """A command that reads one password line first."""
+    return lambda args, stdin, stdout, _stderr: command(args, _read_password(stdin), stdout)
+
+
+def _passwd_command(args, stdin, stdout, _stderr) -> int:
+    return _passwd(args, _read_password(stdin, "current password"), _read_password(stdin, "new password"), stdout)
 
 
 def _check_or_backup(args, password: str, stdout: TextIO) -> int:
@@ -311,3 +325,12 @@ def _report_summary(args, password: str, stdout: TextIO) -> int:
 def print_json(obj, stdout: TextIO) -> None:
     json.dump(obj, stdout, indent=2, ensure_ascii=False)
     stdout.write("\n")
+
+
+# After every command's function, so the table can name them.
+_COMMANDS = {
+    "init": _init, "demo": _with_password(_demo), "passwd": _passwd_command,
+    "check": _with_password(_check_or_backup), "backup": _with_password(_check_or_backup), "restore": _restore,
+    "recover": _recover, "approve": _approve, "rules": _rules, "report": _with_password(_report_summary),
+    "export": _export, "server": _server, "migrate-store": _server,
+}
