@@ -64,16 +64,15 @@ def _oracle(actor, inc, named: set[str]) -> bool:
     return mine or on_ward
 
 
-def _build(template, folder: Path, specs):
-    store, _admin = accounts.sign_in(copy_store(template, folder), "admin", template.password)
-    actors, wards = template.actors, template.wards
+def _build(stores, actors, wards, specs) -> None:
+    """The specs' incidents, each created (and maybe submitted) by its reporter through their own store handle."""
     for spec in specs:
-        made = incidents.create_draft(store, actors[spec["reporter"]], draft(
+        store, reporter = stores[spec["reporter"]], actors[spec["reporter"]]
+        made = incidents.create_draft(store, reporter, draft(
             wards[spec["ward"]], types=spec["types"], perpetrator=spec["perpetrator"], hours_ago=spec["hours_ago"],
             linked_user_id=actors[spec["linked"]].user_id if spec["linked"] else None))
         if spec["submit"]:
-            incidents.submit(store, actors[spec["reporter"]], made.incident_id)
-    return store
+            incidents.submit(store, reporter, made.incident_id)
 
 
 def _facts(store):
@@ -175,37 +174,46 @@ def _check_pdfs(store, actor, rows, readable, view, out: Path, wards):
             assert i in readable and rows[i].status != "draft"
 
 
-def _check_reexport(store, actors):
+def _check_reexport(stores, owner, actors):
     """Once records change after export, each is flagged to an exporter only if it is in their ward view."""
-    with unit_of_work(store) as session:
+    with unit_of_work(owner) as session:
         exported = set(session.scalars(select(ExportLatest.incident_id).where(ExportLatest.kind == exports.NRLS_CSV)))
         session.execute(update(Incident).values(version=Incident.version + 1))
         session.commit()
-    rows, _named, _open = _facts(store)
+    rows, _named, _open = _facts(owner)
     for name in ("manager", "manager_elm", "lead"):
-        actor = actors[name]
+        actor, store = actors[name], stores[name]
         view = _ward_view(actor, rows, _readable(store, actor, rows))
         flagged = {f.incident_id for f in exports.incidents_needing_reexport(store, actor, exports.NRLS_CSV)}
         assert flagged == view & exported
 
 
-def _check_every_path(template, specs, folder: Path, *, pdfs: bool) -> dict[str, set[str]]:
-    """Build the store, run every read path for every account; returns what each could read."""
-    store = _build(template, folder / "store", specs)
+def check_every_path(stores, owner, actors, wards, specs, folder: Path, *, pdfs: bool) -> dict[str, set[str]]:
+    """Build the incidents, run every read path for every account, each through its own store handle (`stores`:
+    one handle for all on the embedded store; each account's own login on a server); `owner` reads every row.
+    Returns what each account could read."""
+    _build(stores, actors, wards, specs)
     seen = {}
+    rows, named, open_actions = _facts(owner)
+    for name in ACCOUNTS:
+        actor, store = actors[name], stores[name]
+        readable = seen[name] = _readable(store, actor, rows)
+        assert readable == {i for i, inc in rows.items() if _oracle(actor, inc, named[i])}
+        view = _ward_view(actor, rows, readable)
+        _check_lists(store, actor, rows, readable, view, open_actions)
+        _check_exports(store, actor, rows, readable, view, folder, wards, pdfs=pdfs)
+    _check_reexport(stores, owner, actors)
+    return seen
+
+
+def _check_every_path(template, specs, folder: Path, *, pdfs: bool) -> dict[str, set[str]]:
+    """On the embedded store: one handle, every account through it."""
+    store, _admin = accounts.sign_in(copy_store(template, folder / "store"), "admin", template.password)
     try:
-        rows, named, open_actions = _facts(store)
-        for name in ACCOUNTS:
-            actor = template.actors[name]
-            readable = seen[name] = _readable(store, actor, rows)
-            assert readable == {i for i, inc in rows.items() if _oracle(actor, inc, named[i])}
-            view = _ward_view(actor, rows, readable)
-            _check_lists(store, actor, rows, readable, view, open_actions)
-            _check_exports(store, actor, rows, readable, view, folder, template.wards, pdfs=pdfs)
-        _check_reexport(store, template.actors)
+        return check_every_path(dict.fromkeys(ACCOUNTS, store), store, template.actors, template.wards, specs,
+                                folder, pdfs=pdfs)
     finally:
         store.close()
-    return seen
 
 
 # Each example builds a store (about 1.5 s), so no shrinking: a failing store of five incidents is read as is.
