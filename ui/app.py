@@ -150,6 +150,10 @@ class AppController(QObject):
         from ui.main_window import MainWindow
 
         self.ctx = AppContext(self.session, self.runner, self)
+        if self.session.on_server:  # other PCs' reports and actions show here within seconds (issue 16 item 4)
+            from ui.live import LiveRefresh
+
+            self.live = LiveRefresh(self.ctx, self)
 
         self.window = MainWindow(self.ctx, str(self.folder), self.banner)
         self.window.lock_requested.connect(self.lock)
@@ -190,6 +194,9 @@ class AppController(QObject):
     def _close_session(self, how: str) -> str:
         username = self.session.actor.username if self.session else ""
         self.idle.stop()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
         if self.ctx:
             self.ctx.locked.emit()  # screens save their drafts now
         if self.session and how == "sign_out" and not self.session.on_server:  # a server's backups are IT's

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.overdue_timer.timeout.connect(self.refresh_overdue)
         self.overdue_timer.start()
         ctx.changed.connect(lambda _changes: self.refresh_overdue())
+        ctx.remote_changed.connect(lambda _changes: self.refresh_overdue())
         self.refresh_overdue()
 
         menu = self.menuBar().addMenu("&Lantern")

@@ -155,3 +155,24 @@ def test_the_autosave_keeps_the_form_on_this_pc_while_the_server_is_down(qtbot, 
     qtbot.waitUntil(lambda: not form.ctx.runner.busy, timeout=WAIT)
     assert outbox.kept_form(kept) is None  # the server has it now; the copy here is gone
     assert form_of(window).has_content()
+
+
+def test_another_pcs_report_shows_in_the_managers_open_queue_without_a_key_press(qtbot, controller, server_trust):
+    from core.services import incidents
+    from tests.core.helpers_common import draft
+    from ui.pages.action_queue import ActionQueuePage
+
+    sign_in_as, oak, _location = server_trust
+    window = sign_in(qtbot, controller, "manager", PASSWORDS["manager"])
+    queue = window.page(ActionQueuePage)
+    window.tabs.setCurrentWidget(queue)
+    qtbot.waitUntil(lambda: controller.live is not None and controller.live.listener is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: not controller.runner.busy, timeout=WAIT)
+    assert queue.model.rowCount() == 0
+    store, nurse = sign_in_as("nurse")  # the nurse on another PC
+    sent = incidents.submit_report(store, nurse, draft(oak, description="Synthetic: from the ward PC."),
+                                   send_id=str(uuid.uuid4()))
+    qtbot.waitUntil(lambda: queue.model.rowCount() > 0, timeout=WAIT)  # no key pressed, no refresh asked for
+    assert sent.actions and queue.model.rowCount() == len([a for a in sent.actions if a.status == "open"])
+    controller.lock()  # the listener stops with the session
+    assert controller.live is None

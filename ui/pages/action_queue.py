@@ -99,6 +99,7 @@ class ActionQueuePage(QWidget):
         for combo in (self.ward, self.type, self.owner, self.due):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         ctx.changed.connect(self._on_changed)
+        ctx.remote_changed.connect(self._on_changed)  # another PC's report or action (issue 16 item 4)
         self.ctx.load_ward_choices(self.ward)
         self.refresh()
 

@@ -244,6 +244,7 @@ class DashboardPage(QWidget):
         outer.addWidget(scroll, 1)
 
         ctx.changed.connect(lambda _c: self.refresh() if isValid(self) else None)
+        ctx.remote_changed.connect(lambda _c: self.refresh() if isValid(self) else None)  # another PC's change
         ctx.load_ward_choices(self.ward)
         self.refresh()
 
