@@ -325,22 +325,29 @@ def find_identifiers(store: Store, actor: Actor, *, ward_id: int | None = None, 
     so the user can redact it (the default) or confirm it. Audited as a count, without the text."""
     require(actor, "export.run")
     _check_period(date_from, date_to)
-    generated = now or utcnow()
     with unit_of_work(store) as session:
-        if incident_id is not None:
-            inc = load_visible(session, actor, incident_id)
-            details = [] if inc.status == "draft" else [detail_of(session, inc, generated)]
-            count = len(details)
-        else:
-            selected = _visible_ids(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to)
-            details = (d for start in range(0, len(selected), CHUNK)
-                       for d in _load(session, selected[start:start + CHUNK], generated, actions="notes"))
-            count = len(selected)
-        hits = [hit for d in details for hit in _hits(d, generated.date())]
-        audit.record(session, actor, "export.scan", entity_type="incident" if incident_id else "",
-                     entity_id=incident_id or "", detail={"incidents": count, "hits": len(hits)})
+        hits = identifiers_in(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to,
+                              incident_id=incident_id, now=now)
         session.commit()
         return hits
+
+
+def identifiers_in(session, actor: Actor, *, ward_id, date_from, date_to, incident_id, now=None) -> list[IdentifierHit]:
+    """find_identifiers in the caller's write transaction (it writes the scan's audit row; the caller commits)."""
+    generated = now or utcnow()
+    if incident_id is not None:
+        inc = load_visible(session, actor, incident_id)
+        details = [] if inc.status == "draft" else [detail_of(session, inc, generated)]
+        count = len(details)
+    else:
+        selected = _visible_ids(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to)
+        details = (d for start in range(0, len(selected), CHUNK)
+                   for d in _load(session, selected[start:start + CHUNK], generated, actions="notes"))
+        count = len(selected)
+    hits = [hit for d in details for hit in _hits(d, generated.date())]
+    audit.record(session, actor, "export.scan", entity_type="incident" if incident_id else "",
+                 entity_id=incident_id or "", detail={"incidents": count, "hits": len(hits)})
+    return hits
 
 
 def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id: int | None = None,
@@ -348,32 +355,45 @@ def incidents_needing_reexport(store: Store, actor: Actor, kind: str, *, ward_id
     """Submitted incidents the actor may see that changed (a newer version, or updated later) after the
     latest export of this kind that held them: they should be exported again. Oldest export first."""
     require(actor, "export.run")
+    check_kind_and_period(kind, date_from, date_to)
+    with unit_of_work(store, write=False) as session:
+        return reexport_in(session, actor, kind, ward_id=ward_id, date_from=date_from, date_to=date_to)
+
+
+def check_kind_and_period(kind: str, date_from: date | None, date_to: date | None) -> None:
     if kind not in KINDS:
         raise ValidationError({"kind": f"Choose one of: {', '.join(KINDS)}."})
     _check_period(date_from, date_to)
-    with unit_of_work(store, write=False) as session:
-        stmt = (select(Incident.id, Incident.reference, ExportLatest.incident_version, Incident.version,
-                       ExportBatch.created_at, ExportBatch.id)
-                .join(ExportLatest, (ExportLatest.incident_id == Incident.id) & (ExportLatest.kind == kind))
-                .join(ExportBatch, ExportBatch.id == ExportLatest.batch_id)
-                .where((Incident.version > ExportLatest.incident_version)
-                       | (Incident.updated_at > ExportLatest.incident_updated_at)))
-        rows = session.execute(_scope(stmt, session, actor, ward_id, date_from, date_to)
-                               .order_by(ExportBatch.created_at, Incident.reference)).all()
-        return [ReexportFlag(i, ref, exported, current, from_db(created_at), batch_id)
-                for i, ref, exported, current, created_at, batch_id in rows]
+
+
+def reexport_in(session, actor: Actor, kind: str, *, ward_id, date_from, date_to) -> list[ReexportFlag]:
+    """incidents_needing_reexport in the caller's transaction."""
+    stmt = (select(Incident.id, Incident.reference, ExportLatest.incident_version, Incident.version,
+                   ExportBatch.created_at, ExportBatch.id)
+            .join(ExportLatest, (ExportLatest.incident_id == Incident.id) & (ExportLatest.kind == kind))
+            .join(ExportBatch, ExportBatch.id == ExportLatest.batch_id)
+            .where((Incident.version > ExportLatest.incident_version)
+                   | (Incident.updated_at > ExportLatest.incident_updated_at)))
+    rows = session.execute(_scope(stmt, session, actor, ward_id, date_from, date_to)
+                           .order_by(ExportBatch.created_at, Incident.reference)).all()
+    return [ReexportFlag(i, ref, exported, current, from_db(created_at), batch_id)
+            for i, ref, exported, current, created_at, batch_id in rows]
 
 
 def incident_id_for_reference(store: Store, actor: Actor, reference: str) -> str:
     """The id of a submitted incident the actor may export, from its reference (e.g. LAN-2026-00012)."""
     require(actor, "export.run")
     with unit_of_work(store, write=False) as session:
-        # The single-read rule (core.services.visibility, reporter included); a draft is refused when exported.
-        found = session.scalar(select(Incident.id).where(Incident.reference == reference.strip().upper(),
-                                                         visible_incidents(session, actor, ward_only=False)))
-        if found is None:
-            raise NotFound(f"There is no incident {reference.strip()} that you can export.")
-        return found
+        return id_for_reference_in(session, actor, reference)
+
+
+def id_for_reference_in(session, actor: Actor, reference: str) -> str:
+    # The single-read rule (core.services.visibility, reporter included); a draft is refused when exported.
+    found = session.scalar(select(Incident.id).where(Incident.reference == reference.strip().upper(),
+                                                     visible_incidents(session, actor, ward_only=False)))
+    if found is None:
+        raise NotFound(f"There is no incident {reference.strip()} that you can export.")
+    return found
 
 
 def _keep_for(request: ExportRequest) -> frozenset[str] | None:

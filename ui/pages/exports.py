@@ -1,7 +1,8 @@
 """The Exports screen (ui layer): opens the export dialog, loads what it shows, and runs the export it returns.
 
-The dialog only collects choices; this page calls the services on the database lane: find_identifiers and
-incidents_needing_reexport for the dialog's preview, then iter_export through ExportProgress.
+The dialog only collects choices; this page calls the services on the database lane: export_preview (the
+identifier hits and the re-export flags, in one transaction) for the dialog's preview, then iter_export through
+ExportProgress.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from shiboken6 import isValid
 
 from core.security.permissions import SAFEGUARDING_LEAD
 from core.services import accounts, exports
+from core.services.export_preview import export_preview
 from ui.context import AppContext
 from ui.dialogs.export import ExportChoice, ExportDialog, ExportProgress
 from ui.errors import message_for
@@ -67,25 +69,13 @@ class ExportsPage(QWidget):
         serial, choice = self._scope_serial, dialog.choice()
 
         def job(store, actor):
-            incident_id = None
-            if choice.kind == exports.PDF_INCIDENT:
-                if not choice.incident_reference:
-                    return [], []
-                incident_id = exports.incident_id_for_reference(store, actor, choice.incident_reference)
-            hits = [] if choice.kind == exports.PDF_WARD else exports.find_identifiers(
-                store, actor, ward_id=choice.ward_id, date_from=choice.date_from, date_to=choice.date_to,
-                incident_id=incident_id)
-            flags = exports.incidents_needing_reexport(store, actor, choice.kind, ward_id=choice.ward_id,
-                                                       date_from=choice.date_from, date_to=choice.date_to)
-            if incident_id is not None:
-                flags = [f for f in flags if f.incident_id == incident_id]
-            return hits, flags
+            return export_preview(store, actor, choice.kind, ward_id=choice.ward_id, date_from=choice.date_from,
+                                  date_to=choice.date_to, incident_reference=choice.incident_reference or "")
 
-        def done(result) -> None:
+        def done(preview) -> None:
             if serial == self._scope_serial and isValid(dialog):
-                hits, flags = result
-                dialog.set_hits(hits)
-                dialog.set_flags(flags)
+                dialog.set_hits(preview.hits)
+                dialog.set_flags(preview.flags)
 
         def failed(err) -> None:
             if serial == self._scope_serial and isValid(dialog):
