@@ -345,30 +345,35 @@ def run_gui(argv: list[str]) -> int:
     server = None if options["store"] or options["demo"] or options["setup"] else paths.configured_server()
     if server is not None:  # IT set this PC to use the trust's server (machine-wide settings): no store folder
         return _run(app, AppController(server[0]))
-    hint, banner = "", ""
-    folder = options["store"] or (None if options["demo"] or options["setup"] else paths.configured_store())
-    if folder is None:  # the demo and first-run paths use the rules at once, so check them first
-        problem = check_domain_data()
-        if problem:
-            QMessageBox.critical(None, "Lantern cannot start", DOMAIN_PROBLEM + problem)
-            return 2
-    if folder is None and options["demo"]:
-        folder = _prepare_demo()
-        if folder is None:
-            return 1
-        hint, banner = DEMO_HINT, "DEMO STORE: made-up data only"
-    elif folder is None:  # first run on this computer (or --setup): set up a new store or find an existing one
-        from ui.dialogs.setup_wizard import FirstRun
-
-        first_run = FirstRun(TaskRunner())
-        if not first_run.wizard.exec():
-            return 0
-        folder = first_run.folder()
+    chosen = _choose_folder(options)
+    if isinstance(chosen, int):
+        return chosen
+    folder, hint, banner = chosen
     if not (Path(folder) / "keyslots.json").exists():
         QMessageBox.warning(None, "Lantern", f"There is no Lantern store in {folder}. Check the folder, or ask "
                                              "your administrator where the ward's store is.")
         return 1
     return _run(app, AppController(Path(folder), hint=hint, banner=banner), "nurse" if hint else "")
+
+
+def _choose_folder(options: dict) -> tuple[Path, str, str] | int:
+    """The store folder (with the demo's hint and banner), or the exit code when there is none to open."""
+    folder = options["store"] or (None if options["demo"] or options["setup"] else paths.configured_store())
+    if folder is not None:
+        return folder, "", ""
+    problem = check_domain_data()  # the demo and first-run paths use the rules at once, so check them first
+    if problem:
+        QMessageBox.critical(None, "Lantern cannot start", DOMAIN_PROBLEM + problem)
+        return 2
+    if options["demo"]:
+        folder = _prepare_demo()
+        return (folder, DEMO_HINT, "DEMO STORE: made-up data only") if folder is not None else 1
+    from ui.dialogs.setup_wizard import FirstRun  # first run on this computer (or --setup): set up or find a store
+
+    first_run = FirstRun(TaskRunner())
+    if not first_run.wizard.exec():
+        return 0
+    return first_run.folder(), "", ""
 
 
 def _run(app: QApplication, controller: AppController, username: str = "") -> int:

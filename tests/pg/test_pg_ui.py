@@ -176,3 +176,21 @@ def test_another_pcs_report_shows_in_the_managers_open_queue_without_a_key_press
     assert sent.actions and queue.model.rowCount() == len([a for a in sent.actions if a.status == "open"])
     controller.lock()  # the listener stops with the session
     assert controller.live is None
+
+
+def test_lantern_starts_on_the_server_named_in_the_machine_settings(qtbot, monkeypatch):
+    from ui import app as app_module
+
+    url = "postgresql://lantern-db.trust.example/wards"
+    settings = paths.machine_settings_path()
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"server_url": url, "server_ca_file": "/etc/lantern/trust-ca.pem"}),
+                        encoding="utf-8")
+    started = []
+    monkeypatch.setattr(app_module, "_run", lambda _app, controller, username="": started.append(controller) or 0)
+    assert app_module.run_gui([]) == 0
+    assert started[0].folder == url  # no store folder, no first-run wizard
+    dialog = started[0].show_sign_in()
+    qtbot.addWidget(dialog)
+    assert "Server: lantern-db.trust.example, database wards" in labels(dialog)
+    dialog.reject()
