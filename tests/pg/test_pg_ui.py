@@ -194,3 +194,29 @@ def test_lantern_starts_on_the_server_named_in_the_machine_settings(qtbot, monke
     qtbot.addWidget(dialog)
     assert "Server: lantern-db.trust.example, database wards" in labels(dialog)
     dialog.reject()
+
+
+SHOTS = __import__("os").environ.get("LANTERN_SCREENSHOTS")
+
+
+@pytest.mark.skipif(not SHOTS, reason="set LANTERN_SCREENSHOTS=<folder> to write the screenshots")
+def test_write_the_report_kept_screenshot(qtbot, controller, own_server):
+    from pathlib import Path
+
+    from tests.ui.nurse_helpers import keyboard_report
+    from ui.pages.incident_form.form import KEPT_ON_THIS_PC
+
+    out = Path(SHOTS)
+    out.mkdir(parents=True, exist_ok=True)
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    form = keyboard_report(qtbot, window, submit=False)
+    own_server.pause()
+    try:
+        qtbot.keyClick(form.summary.submit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: form.banner.text() == KEPT_ON_THIS_PC, timeout=WAIT)
+        qtbot.waitUntil(lambda: window.kept_label.isVisibleTo(window), timeout=WAIT)
+        window.resize(1366, 768 - 48)  # a 1366x768 screen less the title bar and taskbar
+        qtbot.wait(300)
+        window.grab().save(str(out / "server-unreachable-report-kept.png"))
+    finally:
+        own_server.resume()

@@ -396,9 +396,15 @@ class IncidentFormPage(QWidget):
         """Sent while the server was out of reach: kept on this PC, and said where a screen reader hears it."""
         self.reset()
         self.banner.set_quietly(KEPT_ON_THIS_PC)
+        self._bold_banner(True)
         self.banner.show()
         announce(self.banner, KEPT_ON_THIS_PC, urgent=True)
         self.ctx.kept_changed.emit()
+
+    def _bold_banner(self, bold: bool) -> None:
+        font = self.banner.font()
+        font.setBold(bold)
+        self.banner.setFont(font)
 
     def complete_action(self, action_id: int, note: str) -> None:
         dialog = self.prompts
@@ -426,6 +432,7 @@ class IncidentFormPage(QWidget):
         self.summary.submit.setEnabled(True)
         self.summary.message.setText("")
         self.show_banner("")
+        self._bold_banner(False)
         for step in self.steps:  # the last report's problems are not this one's
             for label in step.errors.values():
                 set_error(label, None)
