@@ -220,3 +220,21 @@ def test_write_the_report_kept_screenshot(qtbot, controller, own_server):
         window.grab().save(str(out / "server-unreachable-report-kept.png"))
     finally:
         own_server.resume()
+
+
+def test_a_form_kept_on_this_pc_comes_back_at_the_next_sign_in(qtbot, controller, server_trust):
+    from core.dto import FormState
+    from core.services import outbox
+    from tests.core.helpers_common import draft
+    from tests.ui.nurse_helpers import form_of
+
+    _sign_in, oak, location = server_trust
+    kept = outbox.open_outbox(location, "nurse", PASSWORDS["nurse"])  # last time, while the server was down
+    outbox.keep_form(kept, FormState(draft(oak, description="Synthetic: kept last time."), step=4, time_text=""))
+    kept.close()
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    form = form_of(window)
+    qtbot.waitUntil(lambda: form.description.description.toPlainText() == "Synthetic: kept last time.",
+                    timeout=WAIT)
+    assert form.banner.text().startswith("Your unfinished report is back, as kept on this PC")
+    assert form.dirty  # it goes to the server at the next autosave
