@@ -156,6 +156,16 @@ def actions_for(draft: IncidentDraft, reported_at: datetime, service_type: str |
     return evaluate(facts_for(draft, reported_at, service_type), active_rules())
 
 
+def kept_prompts(draft: IncidentDraft, kept_at: datetime, service_type: str | None = None) -> list[ActionInfo]:
+    """The safeguarding steps for a report kept on this PC while the server is out of reach (issue 16 item 5):
+    the same rules, run here, as the steps the prompts show after a send (ids are placeholders, negative: nothing
+    is stored until the server has the report)."""
+    rows = [action_row("", action, to_db(kept_at)) for action in actions_for(draft, kept_at, service_type)]
+    for n, row in enumerate(rows, start=1):
+        row.id, row.status = -n, "open"
+    return [action_info(row, "", kept_at) for row in rows]
+
+
 def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None = None) -> IncidentDetail:
     """Validate, run the safeguarding rules, create the actions, mark submitted: one transaction."""
     with unit_of_work(store) as session:

@@ -115,6 +115,12 @@ def test_a_report_sent_while_the_server_is_down_is_kept_then_sent_once_and_she_i
         qtbot.waitUntil(lambda: form.banner.text() == KEPT_ON_THIS_PC, timeout=WAIT)
         assert (form.banner, KEPT_ON_THIS_PC, True) in announcements  # said at once, over anything else
         assert not form.has_content()  # the report is safe on this PC; the form is ready for the next one
+        # The safeguarding steps still show offline (the rules run here), with no reference yet and nothing to tick
+        qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
+        assert form.prompts.windowTitle() == "Report kept on this PC: what must happen now"
+        assert form.prompts.rows and all(row.tick is None for row in form.prompts.rows.values())
+        assert form.prompts.reference.text() == "Given when the report is sent"
+        form.prompts.accept()
         qtbot.waitUntil(lambda: window.kept_label.text() == "1 report kept on this PC, waiting for the server",
                         timeout=WAIT)
         assert window.kept_label.isVisibleTo(window)

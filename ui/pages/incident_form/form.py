@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence, QShortcut
@@ -23,7 +24,7 @@ from ui.context import AppContext
 from ui.errors import message_for
 from ui.pages.incident_form.harm import HarmStep
 from ui.pages.incident_form.people import PeopleStep
-from ui.pages.incident_form.prompts import PromptsDialog
+from ui.pages.incident_form.prompts import KeptReport, PromptsDialog
 from ui.pages.incident_form.steps import DescriptionStep, TypesStep, WhenWhereStep, set_error
 from ui.pages.incident_form.summary import SummaryStep
 from ui.widgets.a11y import LiveLabel, announce, reflow_layout
@@ -49,6 +50,7 @@ class IncidentFormPage(QWidget):
         self.prompts: PromptsDialog | None = None
         self.default_ward = ctx.actor.ward_ids[0] if ctx.actor.ward_ids else None
         self.ward_names: dict[int, str] = {}
+        self.ward_services: dict[int, str] = {}
         self.types, self.when, self.people = TypesStep(), WhenWhereStep(), PeopleStep()
         self.harm, self.description, self.summary = HarmStep(), DescriptionStep(), SummaryStep()
         self.steps = [self.types, self.when, self.people, self.harm, self.description, self.summary]
@@ -153,6 +155,7 @@ class IncidentFormPage(QWidget):
     def _wards_loaded(self, wards) -> None:
         mine = [w for w in wards if w.active and (not self.ctx.actor.ward_ids or w.ward_id in self.ctx.actor.ward_ids)]
         self.ward_names = {w.ward_id: w.name for w in wards}
+        self.ward_services = {w.ward_id: w.service_type for w in wards}
         if self.default_ward is None and mine:
             self.default_ward = mine[0].ward_id
         self.when.set_wards(mine, self.when.ward_id() or self.default_ward)
@@ -369,7 +372,7 @@ class IncidentFormPage(QWidget):
                 if kept is None:
                     raise
                 outbox.keep_report(kept, send_id, draft.ward_id, drafts.draft_to_payload(draft))
-                return KEPT
+                return KEPT, draft
 
         self.ctx.call(send, self._alive(self._submitted), self._alive(self._submit_failed))
 
@@ -382,8 +385,9 @@ class IncidentFormPage(QWidget):
         self.summary.message.setText(f"Not sent. {message_for(err)}")
 
     def _submitted(self, detail) -> None:
-        if detail == KEPT:
-            self._kept()
+        if isinstance(detail, tuple) and detail[0] == KEPT:
+            self._kept(detail[1])
+            self.prompts.open()
             return
         self.reset()
         self.ctx.changed.emit(Changes(incidents=True, actions=True, ids=(detail.incident_id,)))
@@ -392,8 +396,13 @@ class IncidentFormPage(QWidget):
         self.prompts.done_requested.connect(self.complete_action)
         self.prompts.open()
 
-    def _kept(self) -> None:
-        """Sent while the server was out of reach: kept on this PC, and said where a screen reader hears it."""
+    def _kept(self, draft) -> None:
+        """Sent while the server was out of reach: kept on this PC, and said where a screen reader hears it. The
+        safeguarding steps still show: the rules run on this PC."""
+        service_type = self.ward_services.get(draft.ward_id)
+        kept_at = datetime.now(UTC)
+        self.prompts = PromptsDialog(KeptReport(kept_at, tuple(incidents.kept_prompts(draft, kept_at, service_type))),
+                                     parent=self)
         self.reset()
         self.banner.set_quietly(KEPT_ON_THIS_PC)
         self._bold_banner(True)

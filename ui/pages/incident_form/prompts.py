@@ -7,6 +7,7 @@ the caller runs the service and calls `mark_done` or `show_problem`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -102,6 +103,22 @@ def basis_text(basis: str) -> str:
     return BASES.get(basis, basis)
 
 
+@dataclass(frozen=True)
+class KeptReport:
+    """A report kept on this PC while the server is out of reach (issue 16 item 5): no reference yet, and its
+    steps worked out here (core.services.incidents.kept_prompts)."""
+
+    submitted_at: datetime
+    actions: tuple
+    reference: str = ""
+
+
+KEPT_INTRO = ("The server cannot be reached, so this report is kept on this PC and will be sent when it answers; "
+              "it gets its reference then. These safeguarding steps follow from what you reported: do the ones "
+              "marked Now straight away, and tell your ward manager. They are recorded against the report once it "
+              "is sent.")
+
+
 class PromptsDialog(QDialog):
     done_requested = Signal(int, str)
 
@@ -109,43 +126,15 @@ class PromptsDialog(QDialog):
         super().__init__(parent)
         now = now or detail.submitted_at
         self.detail = detail
-        self.setWindowTitle(f"Report {detail.reference} sent: what happens next")
+        kept = isinstance(detail, KeptReport)
+        self.setWindowTitle("Report kept on this PC: what must happen now" if kept
+                            else f"Report {detail.reference} sent: what happens next")
         self.resize(760, 720)
         layout = QVBoxLayout(self)
-        sent = QLabel(f"Report sent on {local(detail.submitted_at):%a %d %b at %H:%M}. Quote this reference:")
-        layout.addWidget(sent)
-        self.reference = LiveLabel("Incident reference", detail.reference)
-        self.reference.setObjectName("reference")
-        self.reference.setStyleSheet(style.sheet("prompt-reference"))
-        self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                               | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        layout.addWidget(self.reference)
-        intro = QLabel("These safeguarding steps follow from what you reported. Tick the ones you have already "
-                       "done; the rest go to the person named, and your ward manager sees them all. A step "
-                       "marked <b>Check</b> is there because an answer was not known: find out, and if the "
-                       "answer is yes, do what it says. Each deadline is <b>national</b> (law or national "
-                       "guidance, named in its source) or <b>local policy</b> (a trust may change it).")
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        self._build_header(layout, detail, kept)
         body = QWidget()
         column = QVBoxLayout(body)
-        self.rows: dict[int, _ActionRow] = {}
-        open_actions = [a for a in detail.actions if a.status == "open"]
-        for group, heading in GROUPS:
-            actions = [a for a in open_actions if a.group == group]
-            if not actions:
-                continue
-            label = QLabel(f"<h3>{heading} ({len(actions)})</h3>")
-            column.addWidget(label)
-            for action in actions:
-                row = _ActionRow(action, now, can_tick=group == "now")
-                if row.tick:
-                    row.tick.toggled.connect(lambda on, r=row: on and self._tick(r))
-                self.rows[action.action_id] = row
-                column.addWidget(row)
-        if not open_actions:
-            column.addWidget(QLabel("No safeguarding steps are needed for this report. Your ward manager will "
-                                    "review it."))
+        self._build_steps(column, detail, now, can_tick=not kept)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -164,6 +153,44 @@ class PromptsDialog(QDialog):
         layout.addWidget(buttons)
         first = next((r.note for r in self.rows.values() if r.note), None)
         (first or buttons.button(QDialogButtonBox.StandardButton.Close)).setFocus()
+
+    def _build_header(self, layout: QVBoxLayout, detail, kept: bool) -> None:
+        sent = QLabel(KEPT_INTRO if kept else
+                      f"Report sent on {local(detail.submitted_at):%a %d %b at %H:%M}. Quote this reference:")
+        sent.setWordWrap(True)
+        layout.addWidget(sent)
+        self.reference = LiveLabel("Incident reference", "Given when the report is sent" if kept else detail.reference)
+        self.reference.setObjectName("reference")
+        self.reference.setStyleSheet(style.sheet("prompt-reference"))
+        self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                               | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        layout.addWidget(self.reference)
+        intro = QLabel("These safeguarding steps follow from what you reported. Tick the ones you have already "
+                       "done; the rest go to the person named, and your ward manager sees them all. A step "
+                       "marked <b>Check</b> is there because an answer was not known: find out, and if the "
+                       "answer is yes, do what it says. Each deadline is <b>national</b> (law or national "
+                       "guidance, named in its source) or <b>local policy</b> (a trust may change it).")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+    def _build_steps(self, column: QVBoxLayout, detail, now: datetime, *, can_tick: bool) -> None:
+        """The open steps by when they are due; the ones due now can be ticked (not for a report kept here)."""
+        self.rows: dict[int, _ActionRow] = {}
+        open_actions = [a for a in detail.actions if a.status == "open"]
+        for group, heading in GROUPS:
+            actions = [a for a in open_actions if a.group == group]
+            if not actions:
+                continue
+            column.addWidget(QLabel(f"<h3>{heading} ({len(actions)})</h3>"))
+            for action in actions:
+                row = _ActionRow(action, now, can_tick=can_tick and group == "now")
+                if row.tick:
+                    row.tick.toggled.connect(lambda on, r=row: on and self._tick(r))
+                self.rows[action.action_id] = row
+                column.addWidget(row)
+        if not open_actions:
+            column.addWidget(QLabel("No safeguarding steps are needed for this report. Your ward manager will "
+                                    "review it."))
 
     def _follow_focus(self, _old, new) -> None:
         """The step (or its note) that takes the focus is scrolled into view."""
