@@ -119,7 +119,7 @@ def test_a_report_sent_while_the_server_is_down_is_kept_then_sent_once_and_she_i
         qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
         assert form.prompts.windowTitle() == "Report kept on this PC: what must happen now"
         assert form.prompts.rows and all(row.tick is None for row in form.prompts.rows.values())
-        assert form.prompts.reference.text() == "Given when the report is sent"
+        assert form.prompts.reference.text() == "Reference: given when the report is sent"
         form.prompts.accept()
         qtbot.waitUntil(lambda: window.kept_label.text() == "1 report kept on this PC, waiting for the server",
                         timeout=WAIT)
@@ -221,6 +221,11 @@ def test_write_the_report_kept_screenshot(qtbot, controller, own_server):
         qtbot.keyClick(form.summary.submit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: form.banner.text() == KEPT_ON_THIS_PC, timeout=WAIT)
         qtbot.waitUntil(lambda: window.kept_label.isVisibleTo(window), timeout=WAIT)
+        qtbot.waitUntil(lambda: form.prompts is not None and form.prompts.isVisible(), timeout=WAIT)
+        form.prompts.resize(1000, 700)
+        qtbot.wait(300)
+        form.prompts.grab().save(str(out / "server-unreachable-kept-prompts.png"))
+        form.prompts.accept()
         window.resize(1366, 768 - 48)  # a 1366x768 screen less the title bar and taskbar
         qtbot.wait(300)
         window.grab().save(str(out / "server-unreachable-report-kept.png"))

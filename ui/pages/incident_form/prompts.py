@@ -113,10 +113,11 @@ class KeptReport:
     reference: str = ""
 
 
-KEPT_INTRO = ("The server cannot be reached, so this report is kept on this PC and will be sent when it answers; "
-              "it gets its reference then. These safeguarding steps follow from what you reported: do the ones "
-              "marked Now straight away, and tell your ward manager. They are recorded against the report once it "
-              "is sent.")
+KEPT_INTRO = ("<b>The server cannot be reached, so this report is kept on this PC and will be sent when it "
+              "answers.</b> These safeguarding steps follow from what you reported: do the ones under Do now "
+              "straight away, and tell your ward manager. A step marked <b>Check</b> is there because an answer was "
+              "not known: find out, and if the answer is yes, do what it says. The steps are recorded against the "
+              "report, with its reference, once it is sent.")
 
 
 class PromptsDialog(QDialog):
@@ -159,12 +160,16 @@ class PromptsDialog(QDialog):
                       f"Report sent on {local(detail.submitted_at):%a %d %b at %H:%M}. Quote this reference:")
         sent.setWordWrap(True)
         layout.addWidget(sent)
-        self.reference = LiveLabel("Incident reference", "Given when the report is sent" if kept else detail.reference)
+        self.reference = LiveLabel("Incident reference", "Reference: given when the report is sent" if kept
+                                   else detail.reference)
         self.reference.setObjectName("reference")
-        self.reference.setStyleSheet(style.sheet("prompt-reference"))
+        if not kept:  # a reference to quote stands out; its absence does not need to
+            self.reference.setStyleSheet(style.sheet("prompt-reference"))
         self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                                | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         layout.addWidget(self.reference)
+        if kept:
+            return
         intro = QLabel("These safeguarding steps follow from what you reported. Tick the ones you have already "
                        "done; the rest go to the person named, and your ward manager sees them all. A step "
                        "marked <b>Check</b> is there because an answer was not known: find out, and if the "
