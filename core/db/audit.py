@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.clock import now_db
@@ -45,6 +45,24 @@ def server_writes_chain(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+# On a server the transaction's events go in just before it commits, not where they are recorded: adding one takes
+# the chain's head under a row lock until commit, and taken early it made every PC's Send wait for every other's
+# whole transaction. The events keep their order; a rolled-back transaction drops them with everything else.
+PENDING = "lantern_pending_audit"
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending(session: Session) -> None:
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        session.execute(insert(AuditEvent.__table__), rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
 def _fields(ev: AuditEvent) -> dict:
     return {
         "id": ev.id, "at": ev.at, "user_id": ev.user_id, "username": ev.username, "action": ev.action,
@@ -61,7 +79,7 @@ def record(session: Session, actor: Actor | None, action: str, *, entity_type: s
     On a PostgreSQL server the event goes in as a plain INSERT and the server's trigger fills in its number, time,
     author (for a Lantern login), previous hash and hash, whatever is sent here; nothing is returned then."""
     if server_writes_chain(session):
-        session.execute(insert(AuditEvent.__table__).values(
+        session.info.setdefault(PENDING, []).append(dict(
             id=0, at=at or now_db(), user_id=actor.user_id if actor else None,
             username=(actor.username if actor else username)[:64], action=action, entity_type=entity_type,
             entity_id=str(entity_id)[:40], outcome=outcome, workstation=(actor.workstation if actor else workstation)[:100],

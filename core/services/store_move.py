@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.clock import now_db
@@ -161,6 +161,21 @@ def _free_reference(session, inc: dict, used: set[str]) -> str:
     return new
 
 
+PLAIN_REFERENCE = re.compile(r"^LAN-(\d{4})-(\d{5,})$")
+
+
+def _keep_numbers_ahead(session, references: list[str]) -> None:
+    """The server's next numbers come after every moved reference that kept its number (migration 0021)."""
+    highest: dict[int, int] = {}
+    for reference in references:
+        match = PLAIN_REFERENCE.match(reference or "")
+        if match:
+            year, number = int(match.group(1)), int(match.group(2))
+            highest[year] = max(highest.get(year, 0), number)
+    for year, number in highest.items():
+        session.execute(text("SELECT lantern_number_floor(:y, :n)"), {"y": year, "n": number})
+
+
 def _move_incidents(session, data: dict, ward_ids: dict[int, int], report: MoveReport) -> None:
     on_server = set(session.scalars(select(Incident.reference)))
     used = on_server | {inc["reference"] for inc in data[Incident]}
@@ -169,6 +184,7 @@ def _move_incidents(session, data: dict, ward_ids: dict[int, int], report: MoveR
         if row["reference"] in on_server:
             row["reference"] = report.new_references[inc["reference"]] = _free_reference(session, inc, used)
         session.execute(insert(Incident.__table__).values(row))
+    _keep_numbers_ahead(session, [inc["reference"] for inc in data[Incident]])
     for model in (*CHILDREN, FormDraft):  # the server numbers their integer keys afresh; nothing refers to them
         rows = [{k: v for k, v in r.items() if not (k == "id" and model is not IncidentType)} for r in data[model]]
         if rows:

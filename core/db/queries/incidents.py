@@ -7,8 +7,7 @@ table; `stale_summaries` is the store check that they still agree.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db.models import Incident, PersonInvolved, ReferenceCounter, SafeguardingAction, Ward
@@ -63,10 +62,13 @@ def ward_service_type(session, ward_id: int) -> str | None:
 
 
 def _take_number(session, year: int) -> int:
-    """Add one to the year's counter and return it, in one statement: an upsert that locks the counter row, so
-    on a server two PCs reporting at the same moment can never take one number (issue 16 item 4)."""
+    """The year's next number: on the embedded store, the counter row plus one, in one statement (an upsert inside
+    the write transaction, which holds the store's write lock); on a server, the year's sequence (issue 16
+    item 4: PCs sending at once never queue for it)."""
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    if dialect == "postgresql":  # the year's own sequence, which never waits for another PC (migration 0021)
+        return session.execute(text("SELECT lantern_next_number(:y)"), {"y": year}).scalar_one()
+    insert = sqlite_insert
     table = ReferenceCounter.__table__
     statement = (insert(table).values(year=year, last_number=1)
                  .on_conflict_do_update(index_elements=[table.c.year], set_={"last_number": table.c.last_number + 1})
@@ -78,8 +80,8 @@ def next_reference(session, year: int) -> str:
     """Take the year's next number from its counter row, inside the caller's write transaction.
 
     References are never parsed back from text (demo references like `LAN-2026-D000300` share the store), nor
-    taken from max(): the counter row works as a sequence per year, on SQLite and on a server alike. A number
-    already used by some other path (a restored or hand-made record) is skipped, never reused.
+    taken from max(): a counter row per year on the embedded store, a sequence per year on a server. A number
+    already used by some other path (a restored, moved or hand-made record) is skipped, never reused.
     """
     while True:
         reference = f"LAN-{year}-{_take_number(session, year):05d}"
