@@ -29,7 +29,7 @@ from core.security.permissions import (
 )
 from core.services import closure
 from core.services.incidents import MAX_TEXT, _keep_version, action_info, load_visible, refresh_police_referred
-from core.services.visibility import may_view, visible_incidents
+from core.services.visibility import may_view, status_column, visible_incidents
 
 PAGE = 200
 SORTS = ("due", "ward", "type", "owner", "incident")
@@ -111,7 +111,7 @@ def _group(due_text: str, now_text: str, tomorrow: str) -> str:
 def _queue_filter(session, actor: Actor, q: QueueQuery, now: datetime):
     now_text = to_db(now)
     _start, tomorrow = london_day_bounds(now)
-    conds = [SafeguardingAction.status == "open", Incident.status.concat("") != "draft",
+    conds = [SafeguardingAction.status == "open", status_column(session) != "draft",
              visible_incidents(session, actor, ward_id=q.ward_id, ward_index=False)]
     if q.type_code:
         conds.append(select(IncidentType.incident_id).where(IncidentType.incident_id == Incident.id,

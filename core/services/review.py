@@ -31,6 +31,7 @@ from core.security.permissions import allowed, require
 from core.security.refusals import REFUSED, attach, audited
 from core.services.incidents import load_visible
 from core.services.queue import PAGE, _types_for, visible_incidents
+from core.services.visibility import status_column
 
 UNRECORDED = "unrecorded"  # the filter value for "not recorded" (no shift, no location, not graded)
 REPORTED = ("submitted", "in_review", "closed")
@@ -141,8 +142,8 @@ def _eq_or_unrecorded(column, value):
 _BREAKDOWNS = ("pair", "shift", "location", "harm_physical", "harm_psychological")
 
 
-def _status_clause(wanted: str | None):
-    status = Incident.status.concat("")
+def _status_clause(session, wanted: str | None):
+    status = status_column(session)
     if wanted is None:
         return status.in_(REPORTED)
     if wanted == "open":
@@ -170,7 +171,7 @@ def incident_filter(session, actor: Actor, q: IncidentQuery, *, ward_index: bool
     Status is compared as `status || ''` so SQLite (which has no statistics here) does not pick the
     ward+status index and sort everything; it walks the covering date indexes instead (migration 0003).
     """
-    conds = [visible_incidents(session, actor, ward_id=q.ward_id, ward_index=ward_index), _status_clause(q.status)]
+    conds = [visible_incidents(session, actor, ward_id=q.ward_id, ward_index=ward_index), _status_clause(session, q.status)]
     conds += _period_clauses(q)
     if q.type_code:
         # A correlated EXISTS probes the (incident_id, code) key for each candidate row, so a first page stops

@@ -33,10 +33,11 @@ def visible_incidents(session, actor: Actor, *, ward_id: int | None = None, ward
     """
     if not allowed(actor, "incident.view"):
         return false()
-    ward_col = Incident.ward_id if ward_index else Incident.ward_id + 0
+    # `ward_id + 0` steers SQLite's planner to another index; PostgreSQL's planner needs no steering, and there the
+    # expression would hide the ward index itself (a sequential scan of every incident: docs/performance.md).
+    ward_col = Incident.ward_id if ward_index or on_server(session) else Incident.ward_id + 0
     on_ward = true() if actor.role == SAFEGUARDING_LEAD else ward_col.in_(actor.ward_ids or (-1,))
-    # `status || ''` keeps SQLite from choosing the status index over the ward, date or action index.
-    ward_ok = and_(on_ward, Incident.status.concat("") != "draft")
+    ward_ok = and_(on_ward, status_column(session) != "draft")
     if not allowed(actor, "incident.view_restricted"):
         ward_ok = and_(ward_ok, Incident.restricted.is_(False))
     clause = ward_ok if ward_only else or_(ward_ok, Incident.reporter_id == actor.user_id)
@@ -47,6 +48,16 @@ def visible_incidents(session, actor: Actor, *, ward_id: int | None = None, ward
     if ward_id is not None:
         clause = and_(clause, ward_col == ward_id)
     return clause
+
+
+def on_server(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def status_column(session):
+    """`status || ''` keeps SQLite from choosing the status index over the ward, date or action index; on a server
+    the plain column, so PostgreSQL's estimates (and its choice of the ward and date index) stay right."""
+    return Incident.status if on_server(session) else Incident.status.concat("")
 
 
 def may_view(session, actor: Actor, incident_id: str) -> bool:
