@@ -50,21 +50,17 @@ class Session:
 
     def lock(self) -> None:
         """Audit the lock, dispose the engine and wipe the key."""
-        try:
-            if self.is_open:
-                from core.services import accounts
-
-                accounts.lock(self.store, self.actor)
-            self.store = None
-        finally:  # the outbox's key is wiped whatever happens (the controller closes a store left open)
-            self._close_outbox()
+        self._close("lock")
 
     def sign_out(self) -> None:
+        self._close("sign_out")
+
+    def _close(self, how: str) -> None:
         try:
             if self.is_open:
                 from core.services import accounts
 
-                accounts.sign_out(self.store, self.actor)
+                getattr(accounts, how)(self.store, self.actor)
             self.store = None
         finally:  # the outbox's key is wiped whatever happens (the controller closes a store left open)
             self._close_outbox()

@@ -29,6 +29,15 @@ def pg_server():
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_server(pg_server):
+    """A server of the test module's own, which its tests may stop (`pause`) and start again (`resume`).
+    Asks for pg_server first: that skips, or fails on CI, when there is no PostgreSQL."""
+    server = ThrowawayServer.start(find_bindir())
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def pg_database(pg_server):
     """The name of a new, empty database, dropped after the test."""

@@ -18,14 +18,6 @@ from core.security.keyslots import MINIMUM_KDF
 from core.services import drafts, incidents, outbox
 from tests.core.helpers_common import draft
 from tests.pg.conftest import PASSWORDS, build_trust
-from tests.pg.server import ThrowawayServer, find_bindir
-
-
-@pytest.fixture(scope="module")
-def own_server(pg_server):  # pg_server first: it skips, or fails on CI, when there is no PostgreSQL
-    server = ThrowawayServer.start(find_bindir())
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -15,18 +15,10 @@ from PySide6.QtWidgets import QLabel
 from core import paths
 from core.errors import ServerUnreachable
 from tests.pg.conftest import PASSWORDS, build_trust
-from tests.pg.server import ThrowawayServer, find_bindir
 from tests.ui.conftest import announcements  # noqa: F401 - the screen-reader spy, a fixture
 from tests.ui.nurse_helpers import WAIT, sign_in
 from ui.app import AppController
 from ui.session import SERVER_CHECKS
-
-
-@pytest.fixture(scope="module")
-def own_server(pg_server):  # pg_server first: it skips, or fails on CI, when there is no PostgreSQL
-    server = ThrowawayServer.start(find_bindir())
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -68,9 +68,8 @@ def _take_number(session, year: int) -> int:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":  # the year's own sequence, which never waits for another PC (migration 0021)
         return session.execute(text("SELECT lantern_next_number(:y)"), {"y": year}).scalar_one()
-    insert = sqlite_insert
     table = ReferenceCounter.__table__
-    statement = (insert(table).values(year=year, last_number=1)
+    statement = (sqlite_insert(table).values(year=year, last_number=1)
                  .on_conflict_do_update(index_elements=[table.c.year], set_={"last_number": table.c.last_number + 1})
                  .returning(table.c.last_number))
     return session.execute(statement).scalar_one()
