@@ -3,7 +3,9 @@
 On a trust's server, core.services.live.listen hears the server's notices (a ward and "incident" or "action") on a
 thread of its own, with no polling. Each notice is handed to the GUI thread by a Qt signal; the notices of one
 second are gathered into one `ctx.remote_changed`, so the action queue, the overdue count and the dashboard
-refresh at most once a second however busy the trust is. Started at sign-in, stopped at lock, sign-out and quit.
+refresh at most once a second however busy the trust is. After the listener's connection dropped and was made
+again, the notices sent meanwhile are lost: `ctx.remote_changed` then carries None, "refresh everything". Started at
+sign-in, stopped at lock, sign-out and quit.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class LiveRefresh(QObject):
     def flush(self) -> None:
         pending, self.pending = self.pending, set()
         if pending and not self.stopped:
-            self.ctx.remote_changed.emit(Changes(incidents="incident" in pending, actions=True))
+            everything = live.EVERYTHING in pending  # back after a dropped connection: anything may have changed
+            self.ctx.remote_changed.emit(None if everything else Changes(incidents="incident" in pending, actions=True))
 
     def stop(self) -> None:
         self.stopped = True

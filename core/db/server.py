@@ -193,42 +193,112 @@ def scram_verifier(engine: Engine, role: str, password: str) -> str:
 
 
 CHANGE_CHANNEL = "lantern_changes"  # migration 0016
+EVERYTHING = "everything"  # what a listener is told after a reconnection: notices sent meanwhile were lost
+RECONNECT_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds between tries while the server is out of reach; then 8 each time
 
 
 class ChangeListener:
     """Hears, within a second or so, that someone on another PC wrote an incident or an action (migration 0016's
     notices), on a connection of its own, in a thread of its own; calls `on_change(ward_id, what)` from that
     thread for each notice (the GUI hands it to its own thread). No polling of the server: the connection waits.
-    A dropped connection ends the listening quietly; `stop()` ends it on purpose."""
+
+    A dropped connection (the server restarted, a network blip) is made again by itself, after 1, 2, 4 then every
+    8 seconds, never in a busy loop; once it listens again it calls `on_change(None, EVERYTHING)` once, because
+    the notices sent while it was away are lost. `stop()` ends it on purpose, within a second or so (a connection
+    being made may take up to its 10-second timeout, in a thread nobody waits for)."""
 
     def __init__(self, store: ServerStore, on_change):
+        self._store = store
         self._on_change = on_change
         self._stopping = threading.Event()
-        raw = store.engine.raw_connection()
-        self._conn = raw.driver_connection
-        raw.detach()  # this connection is the listener's alone, never returned to the pool
-        self._conn.rollback()
-        self._conn.autocommit = True
-        self._conn.execute(f"LISTEN {CHANGE_CHANNEL}")
+        self._lock = threading.Lock()
+        self._conn = None
+        self._connect()  # the first connection is made here: a failure is the caller's to see
         self._thread = threading.Thread(target=self._run, name="lantern-change-listener", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
+    def _connect(self) -> None:
+        raw = self._store.engine.raw_connection()
+        conn = raw.driver_connection
+        raw.detach()  # this connection is the listener's alone, never returned to the pool
         try:
-            while not self._stopping.is_set():
-                for notice in self._conn.notifies(timeout=0.5):
-                    try:
-                        data = json.loads(notice.payload)
-                        self._on_change(data.get("ward"), data.get("what"))
-                    except (ValueError, AttributeError):
-                        continue
-        except Exception:  # noqa: BLE001 - a dropped connection ends the listening; the app still works
-            log.info("stopped listening for changes from other PCs")
+            conn.rollback()
+            conn.autocommit = True
+            conn.execute(f"LISTEN {CHANGE_CHANNEL}")
+        except Exception:
+            _close_quietly(conn)
+            raise
+        with self._lock:
+            if self._stopping.is_set():  # stopped while connecting
+                _close_quietly(conn)
+                return
+            self._conn = conn
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._hear()
+            except Exception:  # noqa: BLE001 - a dropped connection: make it again, the app still works meanwhile
+                if self._stopping.is_set():
+                    return
+                log.info("lost the connection that hears other PCs' changes; making it again")
+                self._drop()
+                if not self._reconnect():  # stopped, or the store was closed: nobody to tell any more
+                    return
+                self._tell(None, EVERYTHING)
+
+    def _hear(self) -> None:
+        while not self._stopping.is_set():
+            for notice in self._conn.notifies(timeout=0.5):
+                try:
+                    data = json.loads(notice.payload)
+                except ValueError:
+                    continue
+                if isinstance(data, dict):
+                    self._tell(data.get("ward"), data.get("what"))
+
+    def _tell(self, ward_id, what) -> None:
+        try:
+            self._on_change(ward_id, what)
+        except Exception:  # noqa: BLE001 - the listener's own fault must not stop the listening
+            log.warning("a change notice could not be handled")
+
+    def _reconnect(self) -> bool:
+        """Try again after a short wait, longer each time, until connected (True) or stopped (False)."""
+        tries = 0
+        while not self._stopping.wait(RECONNECT_DELAYS[min(tries, len(RECONNECT_DELAYS) - 1)]):
+            tries += 1
+            if not self._store.is_open:
+                return False
+            try:
+                self._connect()
+            except Exception as err:  # noqa: BLE001 - still out of reach: wait and try again
+                log.debug("still cannot listen for changes (%s)", type(err).__name__)
+                continue
+            if self._conn is not None:
+                log.info("listening for other PCs' changes again")
+                return True
+        return False
+
+    def _drop(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        _close_quietly(conn)
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._stopping.is_set()
 
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(5)
-        try:
-            self._conn.close()
-        except Exception:  # noqa: BLE001 - closing a dropped connection
-            pass
+        self._drop()
+
+
+def _close_quietly(conn) -> None:
+    if conn is None:
+        return
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001 - closing a dropped connection
+        pass

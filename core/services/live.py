@@ -2,13 +2,16 @@
 
 On a trust's server, `listen(store, on_change)` starts listening for the server's notices (core.db.server.
 ChangeListener: a ward number and "incident" or "action", no text) and calls `on_change(ward_id, what)` from its
-own thread; the caller stops it with `.stop()`. On the embedded store there is no one else to hear: it returns
-None.
+own thread; the caller stops it with `.stop()`. A dropped connection is made again by itself (a few seconds
+apart), and then `on_change(None, EVERYTHING)` says once that notices may have been missed, so everything shown is
+read again. On the embedded store there is no one else to hear: it returns None.
 """
 
 from __future__ import annotations
 
 from core.services.engines import is_server
+
+EVERYTHING = "everything"  # core.db.server.EVERYTHING: after a reconnection, refresh everything
 
 
 def listen(store, on_change):

@@ -8,11 +8,14 @@ import queue as stdlib_queue
 import subprocess
 import sys
 import textwrap
+import uuid
+
+import pytest
 
 from core.db.server import ChangeListener
-from core.services import queue
-from tests.core.helpers_common import python_env
-from tests.pg.conftest import PASSWORDS
+from core.services import incidents, live, queue
+from tests.core.helpers_common import draft, python_env
+from tests.pg.conftest import PASSWORDS, build_trust
 
 
 def test_another_pcs_report_reaches_the_managers_queue_within_seconds(trust, pg_server, pg_database):
@@ -39,3 +42,52 @@ def test_another_pcs_report_reaches_the_managers_queue_within_seconds(trust, pg_
         assert len(queue.list_queue(manager_store, manager).rows) > before
     finally:
         listener.stop()
+
+
+@pytest.fixture
+def trust_of_own(own_server):
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with own_server.admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    for sign_in, oak in build_trust(own_server, name):
+        with own_server.admin() as conn:  # the test server commits lazily (synchronous_commit=off): write it all
+            conn.execute("CHECKPOINT")    # down now, so a pause loses none of the accounts' new passwords
+        yield sign_in, oak
+
+
+def test_the_listener_comes_back_by_itself_after_the_server_restarts(own_server, trust_of_own):
+    """A server restart (or a network blip) drops the listener's connection: it connects again by itself, says
+    once that everything must be read again (the notices sent meanwhile are lost), and hears the next report."""
+    sign_in, oak = trust_of_own
+    manager_store, manager = sign_in("manager")
+    heard: stdlib_queue.Queue = stdlib_queue.Queue()
+    listener = live.listen(manager_store, lambda ward, what: heard.put((ward, what)))
+    try:
+        own_server.pause()
+        own_server.resume()
+        assert heard.get(timeout=60) == (None, live.EVERYTHING)
+        assert listener.listening
+        nurse_store, nurse = sign_in("nurse")  # another PC reports once the server is back
+        incidents.submit_report(nurse_store, nurse, draft(oak), send_id=str(uuid.uuid4()))
+        notices = {heard.get(timeout=30)}
+        while not heard.empty():
+            notices.add(heard.get())
+        assert (oak, "incident") in notices and (None, live.EVERYTHING) not in notices  # told once, not per try
+        assert queue.list_queue(manager_store, manager).rows
+    finally:
+        listener.stop()
+    assert not listener.listening
+
+
+def test_the_listener_stops_at_sign_out_while_the_server_is_out_of_reach(own_server, trust_of_own):
+    sign_in, _oak = trust_of_own
+    manager_store, _manager = sign_in("manager")
+    heard: stdlib_queue.Queue = stdlib_queue.Queue()
+    listener = live.listen(manager_store, lambda ward, what: heard.put((ward, what)))
+    own_server.pause()
+    try:
+        listener.stop()  # while it waits to try again: it ends, and never tries again
+        assert not listener._thread.is_alive() and not listener.listening
+    finally:
+        own_server.resume()
+    assert heard.empty()
