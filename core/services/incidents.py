@@ -182,7 +182,8 @@ def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id:
     Any failure rolls all of it back: nothing is half-sent, and the autosave still holds every word.
     `send_id` (a UUID the PC made when the report was first sent) makes sending a new report idempotent: a retry
     after a dropped connection, which may or may not have committed, finds the report already sent and returns
-    it, never a second copy (issue 16 item 5).
+    it, never a second copy (issue 16 item 5). With `incident_id` (her draft already on the server) and `send_id`,
+    a draft of hers already sent is returned as it is, never sent twice.
     """
     new_id = _checked_send_id(send_id) if incident_id is None else None
     with unit_of_work(store) as session:
@@ -191,6 +192,10 @@ def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id:
             if sent is not None:
                 if sent.reporter_id != actor.user_id or sent.status == "draft":
                     raise PermissionDenied("That report cannot be sent again from here. Call IT.")
+                return detail_of(session, sent)
+        elif send_id is not None:  # her draft already on the server, sent again: once sent, it is not sent twice
+            sent = session.get(Incident, incident_id)
+            if sent is not None and sent.reporter_id == actor.user_id and sent.status != "draft":
                 return detail_of(session, sent)
         if incident_id is None:
             incident_id = _create_in(session, actor, draft, new_id).id

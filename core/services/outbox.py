@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from core import paths
 from core.clock import now_db
 from core.db.engine import DB_FILE_NAME, make_engine
-from core.dto import Actor, FormState, IncidentDetail
+from core.dto import Actor, FormState, IncidentDetail, IncidentDraft
 from core.errors import ServerUnreachable, StorageFailure
 from core.security.keys import KeyHolder
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, SlotFile
@@ -97,15 +97,33 @@ def _put(outbox: Outbox, send_id: str, kind: str, ward_id: int, payload: dict) -
                                          payload=json.dumps(payload), kept_at=now_db()))
 
 
-def keep_form(outbox: Outbox, form: FormState) -> None:
-    """The open form's autosave while the server is out of reach (one per person: the newest replaces it)."""
-    _put(outbox, FORM, FORM, form.draft.ward_id, drafts.form_to_payload(form))
+DRAFT_ID = "draft_id"  # in a kept payload: the id of her draft already on the server, if the form had one
+
+
+def keep_form(outbox: Outbox, form: FormState, draft_id: str | None = None) -> None:
+    """The open form's autosave while the server is out of reach (one per person: the newest replaces it), with
+    the id of the draft on the server it edits, if any, so it comes back to that draft."""
+    _put(outbox, FORM, FORM, form.draft.ward_id, {**drafts.form_to_payload(form), DRAFT_ID: draft_id})
 
 
 def kept_form(outbox: Outbox) -> FormState | None:
+    kept = kept_form_and_draft(outbox)
+    return kept[0] if kept else None
+
+
+def kept_form_and_draft(outbox: Outbox) -> tuple[FormState, str | None] | None:
+    """The kept form and the id of the server draft it edits (None for a new report)."""
     with outbox.engine.connect() as conn:
         row = conn.execute(select(KEPT.c.payload, KEPT.c.ward_id).where(KEPT.c.send_id == FORM)).first()
-    return drafts.form_from_payload(json.loads(row[0]), int(row[1])) if row else None
+    if row is None:
+        return None
+    payload = json.loads(row[0])
+    return drafts.form_from_payload(payload, int(row[1])), _draft_id(payload)
+
+
+def _draft_id(payload: dict) -> str | None:
+    value = payload.get(DRAFT_ID)
+    return value if isinstance(value, str) and value else None
 
 
 def forget_form(outbox: Outbox) -> None:
@@ -114,13 +132,15 @@ def forget_form(outbox: Outbox) -> None:
         conn.execute(delete(KEPT).where(KEPT.c.send_id == FORM))
 
 
-def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict) -> None:
-    """A report the person sent while the server was out of reach, with the id it is to be sent under. The
-    form's autosave goes: the report now holds every word."""
+def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict, draft_id: str | None = None) -> None:
+    """A report the person sent while the server was out of reach, with the id it is to be sent under, and the id
+    of her draft already on the server if the form was one (it is then that draft that is sent, never a new
+    report beside it). The form's autosave goes: the report now holds every word."""
     with outbox.engine.begin() as conn:
         conn.execute(delete(KEPT).where(KEPT.c.send_id.in_([send_id, FORM])))
         conn.execute(insert(KEPT).values(send_id=send_id, kind=REPORT, ward_id=str(ward_id),
-                                         payload=json.dumps(draft_payload), kept_at=now_db()))
+                                         payload=json.dumps({**draft_payload, DRAFT_ID: draft_id}),
+                                         kept_at=now_db()))
 
 
 def kept_reports(outbox: Outbox) -> list[tuple[str, int, dict]]:
@@ -131,15 +151,29 @@ def kept_reports(outbox: Outbox) -> list[tuple[str, int, dict]]:
     return [(send_id, int(ward), json.loads(payload)) for send_id, ward, payload in rows]
 
 
+def submit_or_keep(outbox: Outbox | None, store, actor: Actor, draft: IncidentDraft, draft_id: str | None,
+                   send_id: str | None) -> IncidentDetail | None:
+    """The nurse's Send on a server: submit (her draft `draft_id` if the form is one), or, when the server cannot
+    be reached, keep it here under `send_id` with that draft's id and return None. Without an outbox the
+    ServerUnreachable is raised."""
+    try:
+        return incidents.submit_report(store, actor, draft, draft_id, send_id=send_id)
+    except ServerUnreachable:
+        if outbox is None:
+            raise
+    keep_report(outbox, send_id, draft.ward_id, drafts.draft_to_payload(draft), draft_id)
+    return None
+
+
 def send_kept(outbox: Outbox, store, actor: Actor) -> list[IncidentDetail]:
     """Send every kept report to the server under its own id, oldest first, removing each from this PC only once
     the server has it. Stops at the first ServerUnreachable (the rest wait for the next try); any other refusal
     (say, a ward the person no longer works on) is raised, and that report stays here."""
     sent = []
     for send_id, ward_id, payload in kept_reports(outbox):
-        try:
+        try:  # her draft already on the server is the one sent (or found sent already), never a copy beside it
             detail = incidents.submit_report(store, actor, drafts.draft_from_payload(payload, ward_id),
-                                             send_id=send_id)
+                                             _draft_id(payload), send_id=send_id)
         except ServerUnreachable:
             break
         with outbox.engine.begin() as conn:

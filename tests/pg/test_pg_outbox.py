@@ -75,3 +75,46 @@ def test_the_form_is_kept_while_the_server_is_down(own_server, trust_of_own):
         assert outbox.kept_form(kept) == typed
     finally:
         kept.close()
+
+
+def test_her_draft_already_on_the_server_then_kept_is_sent_as_that_draft_never_a_copy(own_server, trust_of_own):
+    """A report started on the server (a draft with its reference), then sent while the server is down: kept here
+    with the draft's id, and when sent it is that draft that is submitted, never a second incident beside a stale
+    draft; a retry that finds it sent already sends nothing more."""
+    sign_in, oak = trust_of_own
+    store, nurse = sign_in("nurse")
+    started = incidents.create_draft(store, nurse, draft(oak, description="Synthetic: started on the server."))
+    with own_server.admin() as conn:  # the test server commits lazily: write everything down before the power cut
+        conn.execute("CHECKPOINT")
+    kept = outbox.open_outbox(store.location, nurse.username, PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+    finished = draft(oak, description="Synthetic: finished while the server was down.")
+    send_id = str(uuid.uuid4())
+    own_server.pause()
+    try:
+        assert outbox.submit_or_keep(kept, store, nurse, finished, started.incident_id, send_id) is None
+        assert [k[0] for k in outbox.kept_reports(kept)] == [send_id]
+    finally:
+        own_server.resume()
+    sent = outbox.send_kept(kept, store, nurse)
+    assert [s.incident_id for s in sent] == [started.incident_id] and sent[0].reference == started.reference
+    assert sent[0].status == "submitted" and sent[0].draft.description == "Synthetic: finished while the server was down."
+    again = incidents.submit_report(store, nurse, finished, started.incident_id, send_id=send_id)  # a retry
+    assert again.incident_id == started.incident_id
+    with unit_of_work(store, write=False) as session:
+        assert session.scalars(select(Incident.status)).all() == ["submitted"]  # one report, no stale draft
+    kept.close()
+
+
+def test_a_kept_form_comes_back_to_her_draft_on_the_server(own_server, trust_of_own):
+    sign_in, oak = trust_of_own
+    store, nurse = sign_in("nurse")
+    started = incidents.create_draft(store, nurse, draft(oak))
+    kept = outbox.open_outbox(store.location, nurse.username, PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+    try:
+        typed = FormState(draft(oak, description="Synthetic: typed while down."), step=3, time_text="")
+        outbox.keep_form(kept, typed, started.incident_id)
+        assert outbox.kept_form_and_draft(kept) == (outbox.kept_form(kept), started.incident_id)
+        outbox.keep_form(kept, typed)  # a new report: no draft on the server
+        assert outbox.kept_form_and_draft(kept)[1] is None
+    finally:
+        kept.close()

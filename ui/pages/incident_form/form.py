@@ -302,7 +302,7 @@ class IncidentFormPage(QWidget):
             except ServerUnreachable:
                 if kept is None:
                     raise
-                outbox.keep_form(kept, form)  # on this PC until the server answers (issue 16 item 5)
+                outbox.keep_form(kept, form, incident_id)  # on this PC until the server answers (issue 16 item 5)
                 return KEPT
             if kept is not None:
                 outbox.forget_form(kept)
@@ -317,7 +317,7 @@ class IncidentFormPage(QWidget):
     def _load_saved(self, store, actor):
         """The form kept on this PC while the server was out of reach is newer than the server's: it comes first."""
         kept = self._outbox()
-        form = outbox.kept_form(kept) if kept is not None else None
+        form = outbox.kept_form_and_draft(kept) if kept is not None else None
         return form if form is not None else drafts.load_form(store, actor)
 
     def _saved(self, saved) -> None:
@@ -334,8 +334,9 @@ class IncidentFormPage(QWidget):
     def _restore(self, saved) -> None:
         if saved is None or self.has_content():
             return
-        if isinstance(saved, FormState):  # kept on this PC: it goes to the server at the next autosave
-            self.load(saved)
+        if isinstance(saved, tuple):  # kept on this PC: it goes to the server at the next autosave
+            self.load(saved[0])
+            self.incident_id = saved[1]  # her draft already on the server, if it was one
             self.dirty = True
             self.show_banner("Your unfinished report is back, as kept on this PC while the server could not be "
                              "reached. Carry on where you left off.")
@@ -366,13 +367,8 @@ class IncidentFormPage(QWidget):
         # and the form still holds every word (it autosaves again). On a server out of reach, the report is kept
         # on this PC under its send id and sent from there once the server answers.
         def send(store, actor):
-            try:
-                return incidents.submit_report(store, actor, draft, incident_id, send_id=send_id)
-            except ServerUnreachable:
-                if kept is None:
-                    raise
-                outbox.keep_report(kept, send_id, draft.ward_id, drafts.draft_to_payload(draft))
-                return KEPT, draft
+            detail = outbox.submit_or_keep(kept, store, actor, draft, incident_id, send_id)
+            return (KEPT, draft) if detail is None else detail
 
         self.ctx.call(send, self._alive(self._submitted), self._alive(self._submit_failed))
 
