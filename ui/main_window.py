@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from core.diagnostics import diagnostic_report
+from core.errors import ServerUnreachable
 from core.security.permissions import ROLE_LABELS, allowed
 from core.services import queue
 from ui.context import AppContext
@@ -68,9 +69,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.kept_label)
         self.statusBar().addPermanentWidget(self.overdue_label)
         if ctx.session.on_server:  # reports kept while the server was out of reach are sent from here
-            from ui.outbox import KeptReports
+            from ui.outbox import KeptReports, ServerReach
 
             self.kept_reports = KeptReports(ctx, self.kept_label, self)
+            self.server_label = LiveLabel("Incident server", urgent=True)  # a read that cannot reach it, said once
+            self.server_label.setWordWrap(True)
+            self.server_label.hide()
+            self.statusBar().addWidget(self.server_label, 2)
+            self.server_reach = ServerReach(ctx, self.server_label, self)
         self.overdue_timer = QTimer(self)
         self.overdue_timer.setInterval(60_000)
         self.overdue_timer.timeout.connect(self.refresh_overdue)
@@ -168,8 +174,7 @@ class MainWindow(QMainWindow):
 
     def on_report_triggered(self) -> None:
         """Versions, settings and the store's set-up on the clipboard: never incident data or keys."""
-        on_server = self.ctx.session.on_server  # a server store has no folder of its own to describe
-        self.ctx.call(lambda store, _actor: diagnostic_report(None if on_server else store), self._report_ready,
+        self.ctx.call(lambda store, _actor: diagnostic_report(store), self._report_ready,
                       parent=self)
 
     def _report_ready(self, text: str) -> None:
@@ -195,7 +200,9 @@ class MainWindow(QMainWindow):
             if isValid(self):
                 self.set_overdue(count)
 
-        self.ctx.call(queue.overdue_count, show, on_error=lambda _err: None, parent=self)
+        # Quiet on failure (it comes again in a minute), but a server out of reach is said in the status line.
+        self.ctx.call(queue.overdue_count, show, parent=self, read=True,
+                      on_error=lambda err: self.ctx.read_failed(self, err) if isinstance(err, ServerUnreachable) else None)
 
     def set_overdue(self, count: int) -> None:
         self.overdue_label.setText(f"Overdue actions: {count}" if count else "No overdue actions")

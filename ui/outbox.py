@@ -3,6 +3,10 @@
 Every 30 seconds, and as soon as someone signs in, the kept reports are sent on the database lane
 (core.services.outbox.send_kept: each under the id the PC gave it, so none is sent twice). The status line says
 how many are still waiting, and says once, with their references, when they have been sent.
+
+`ServerReach` says in the status line, once, that the server cannot be reached when a screen's read finds it out of
+reach (ctx.server_down; never a message box for a read), tries again every 30 seconds, and when a read reaches it
+again says so and has every screen read again.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer
 from shiboken6 import isValid
 
 from core.dto import Changes
-from core.services import outbox
+from core.services import live, outbox
 from ui.context import AppContext
 from ui.errors import message_for
 from ui.widgets.a11y import LiveLabel
@@ -74,3 +78,50 @@ class KeptReports(QObject):
         if isValid(self.label) and self.ctx.session.is_open:
             self.label.setText(f"A report kept on this PC could not be sent: {message_for(err)}")
             self.label.show()
+
+
+def unreachable_text(message: str) -> str:
+    return f"<b>{message}</b> What is on screen may be out of date; Lantern tries again every 30 seconds."
+
+
+BACK_TEXT = "The incident server answers again: the screens are up to date."
+BACK_SHOWN_MS = 20_000
+
+
+class ServerReach(QObject):
+    """The status line's word on the server while screens' reads cannot reach it (issue 16)."""
+
+    def __init__(self, ctx: AppContext, label: LiveLabel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.ctx, self.label = ctx, label
+        self.retry = QTimer(self)
+        self.retry.setInterval(RETRY_MS)
+        self.retry.timeout.connect(self.check)
+        self.fade = QTimer(self)
+        self.fade.setSingleShot(True)
+        self.fade.setInterval(BACK_SHOWN_MS)
+        self.fade.timeout.connect(self._fade)
+        ctx.server_down.connect(self._changed)
+
+    def check(self) -> None:
+        if self.ctx.session.is_open:
+            self.ctx.call(live.check_reachable, read=True)
+
+    def _changed(self, message: str) -> None:
+        if not isValid(self.label):
+            return
+        self.fade.stop()
+        if message:
+            self.label.show()
+            self.label.setText(unreachable_text(message))
+            self.retry.start()
+            return
+        self.retry.stop()
+        self.label.setText(BACK_TEXT)
+        self.fade.start()
+        self.ctx.changed.emit(None)  # every screen reads again what it could not read meanwhile
+
+    def _fade(self) -> None:
+        if isValid(self.label) and self.label.text() == BACK_TEXT:
+            self.label.hide()
+            self.label.set_quietly("")

@@ -20,3 +20,14 @@ def listen(store, on_change):
     from core.db.server import ChangeListener
 
     return ChangeListener(store, on_change)
+
+
+def check_reachable(store, _actor) -> None:
+    """Reach the server with the smallest read there is (the app's retry while it is out of reach):
+    ServerUnreachable if it still cannot be reached."""
+    from sqlalchemy import text
+
+    from core.db.store import unit_of_work
+
+    with unit_of_work(store, write=False) as session:
+        session.execute(text("SELECT 1"))

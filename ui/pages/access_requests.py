@@ -62,7 +62,7 @@ class AccessRequestsBox(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.call(accounts.list_access_requests, self._loaded, parent=self)
+        self.ctx.call(accounts.list_access_requests, self._loaded, parent=self, read=True)
 
     def _loaded(self, requests: list[AccessRequestInfo]) -> None:
         self.list.clear()

@@ -149,9 +149,7 @@ class ActionQueuePage(QWidget):
     def _on_fetch_failed(self, err) -> None:
         if isValid(self):
             self.model.fetch_failed()
-            from ui.errors import show_error
-
-            show_error(self, err)
+            self.ctx.read_failed(self, err)  # the server out of reach: said once in the status line
 
     def _on_counts(self, counts) -> None:
         if not isValid(self):

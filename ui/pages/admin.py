@@ -261,7 +261,7 @@ class AdminPage(QWidget):
 
     # ----- data ---------------------------------------------------------------
     def refresh(self) -> None:
-        self.ctx.call(admin_overview.admin_overview, self._loaded, parent=self)
+        self.ctx.call(admin_overview.admin_overview, self._loaded, parent=self, read=True)
 
     def _loaded(self, overview: admin_overview.AdminOverview) -> None:
         self.wards = list(overview.wards)

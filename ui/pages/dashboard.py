@@ -97,7 +97,8 @@ class DrillDownDialog(QDialog):
 
         def fetch(sort, descending, offset, limit, done):
             q = replace(query, sort=sort, descending=descending)
-            ctx.call(lambda s, a: review.list_incidents(s, a, q, offset=offset, limit=limit), done, parent=self)
+            ctx.call(lambda s, a: review.list_incidents(s, a, q, offset=offset, limit=limit), done, parent=self,
+                     read=True)
 
         self.model.set_fetch(fetch)
         self.model.fetchMore()
@@ -253,7 +254,7 @@ class DashboardPage(QWidget):
         start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
         self.headline.setText("Loading…")
         self.ctx.call(lambda s, a: reports.dashboard(s, a, ward_id=ward_id, date_from=start, date_to=end),
-                      self._show, parent=self)
+                      self._show, parent=self, read=True)
 
     def _show(self, board) -> None:
         if not isValid(self):

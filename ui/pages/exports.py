@@ -42,7 +42,8 @@ class ExportsPage(QWidget):
         self.last.setWordWrap(True)
         layout.addWidget(self.last)
         layout.addStretch(1)
-        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
+        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self,
+                 read=True)
 
     def _alive(self, fn):
         return lambda value: fn(value) if isValid(self) else None

@@ -115,7 +115,7 @@ class MyIncidentsPage(QWidget):
         return lambda value: fn(value) if isValid(self) else None
 
     def refresh(self) -> None:
-        self.ctx.call(incidents.list_my_incidents, self._alive(self._loaded), parent=self)
+        self.ctx.call(incidents.list_my_incidents, self._alive(self._loaded), parent=self, read=True)
 
     def _loaded(self, rows) -> None:
         current = self.selected()
@@ -141,7 +141,7 @@ class MyIncidentsPage(QWidget):
         if summary is None:
             return
         self.ctx.call(lambda store, actor: incidents.get_incident(store, actor, summary.incident_id),
-                      self._alive(self._show_detail), parent=self)
+                      self._alive(self._show_detail), parent=self, read=True)
 
     def _show_detail(self, detail) -> None:
         open_actions = [a for a in detail.actions if a.status == "open"]

@@ -222,9 +222,7 @@ class ReviewPage(QWidget):
     def _fetch_failed(self, err) -> None:
         if isValid(self):
             self.list_model.fetch_failed()
-            from ui.errors import show_error
-
-            show_error(self, err)
+            self.ctx.read_failed(self, err)  # the server out of reach: said once in the status line
 
     def _on_list_activated(self, index) -> None:
         row = self.list_model.data(self.list_model.index(index.row(), 0), ROW_ROLE)
@@ -242,7 +240,7 @@ class ReviewPage(QWidget):
     # ----- one incident ----------------------------------------------------------
     def open_incident(self, incident_id: str) -> None:
         """Read the record (audited by core) and its history."""
-        self.ctx.call(lambda s, a: incidents.get_incident(s, a, incident_id), self._show, parent=self)
+        self.ctx.call(lambda s, a: incidents.get_incident(s, a, incident_id), self._show, parent=self, read=True)
 
     def _show(self, detail) -> None:
         if not isValid(self):
@@ -285,7 +283,7 @@ class ReviewPage(QWidget):
                     self.version_text.setPlainText("No earlier versions: this record has not been changed since "
                                                    "it was submitted.")
 
-        self.ctx.call(lambda s, a: review.incident_versions(s, a, incident_id), show, parent=self)
+        self.ctx.call(lambda s, a: review.incident_versions(s, a, incident_id), show, parent=self, read=True)
 
     def _show_version(self, index) -> None:
         v = self.versions_model.data(self.versions_model.index(index.row(), 0), ROW_ROLE)
@@ -378,7 +376,7 @@ class ReviewPage(QWidget):
                 self.view_log = ViewLogDialog(rows, self)
                 self.view_log.open()
 
-        self.ctx.call(lambda s, a: review.restricted_view_log(s, a, limit=1000), show, parent=self)
+        self.ctx.call(lambda s, a: review.restricted_view_log(s, a, limit=1000), show, parent=self, read=True)
 
 
 def show_incident(widget: QWidget, incident_id: str) -> None:

@@ -62,7 +62,8 @@ class IncidentFormPage(QWidget):
         self._wire_keys_and_autosave()
         QTimer.singleShot(0, self._attach_to_window)
         self.go(0, focus=False)
-        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self)
+        ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self,
+                 read=True)
         ctx.call(self._load_saved, self._alive(self._restore), parent=self)
         self._staff_ward: int | None = None
         self.when.ward.currentIndexChanged.connect(lambda *_: self._load_staff())
