@@ -22,9 +22,11 @@ INCIDENT_STATUSES = ("draft", "submitted", "in_review", "closed")
 ACTION_STATUSES = ("open", "done", "not_applicable")
 ACCESS_REQUEST_KINDS = ("grant_role", "raise_role", "reset_password")
 ACCESS_REQUEST_STATUSES = ("pending", "approved", "refused", "withdrawn")
-# The incident columns the lists and dashboard read besides ward and date: the covering indexes hold them all.
+# The incident columns the lists and dashboard read besides ward and date: the covering indexes hold them all,
+# and the reporter too, which the server's row-level security reads (migration 0022).
 DASHBOARD_COLUMNS = ("status", "restricted", "shift", "location", "pair", "harm_physical",
-                     "harm_psychological", "harm_confirmation_needed", "police_referred", "type_codes", "id")
+                     "harm_psychological", "harm_confirmation_needed", "police_referred", "type_codes", "id",
+                     "reporter_id")
 
 
 class Base(DeclarativeBase):
