@@ -97,25 +97,25 @@ class AppController(QObject):
             from core.services import accounts
 
             store, actor = accounts.sign_in(folder, username, password, reason=reason)
-            return store, actor, _open_outbox(store, actor, password) if is_server_location(folder) else None
+            kept, locked = _open_outbox(store, actor, password) if is_server_location(folder) else (None, None)
+            return store, actor, kept, locked
 
-        self.runner.run(sign_in,
-                        self._signed_in, self._sign_in_failed)
+        self.runner.run(sign_in, lambda result: self._signed_in(result, password), self._sign_in_failed)
 
     def _sign_in_failed(self, err: BaseException) -> None:
         if self.dialog:
             self.dialog.set_busy(False)
             self.dialog.show_problem(message_for(err))
 
-    def _signed_in(self, result) -> None:
-        store, actor, kept = result
+    def _signed_in(self, result, password: str = "") -> None:
+        store, actor, kept, locked = result
         if self.domain_problem or self.quitting:  # the data check failed, or Lantern quit, meanwhile
             store.close()
             if kept is not None:
                 kept.close()
             return
         self.session = Session(self.folder, store, actor, kept)
-        if actor.must_change_password and not self._change_temporary_password():
+        if actor.must_change_password and not (password := self._change_temporary_password()):
             self.session.sign_out()
             self.session = None
             self.dialog.set_busy(False)
@@ -125,8 +125,13 @@ class AppController(QObject):
         self.dialog.accept()
         self.dialog = None
         self._open_main_window()
+        if locked is not None:  # her password was reset since reports were kept here: ask for the previous one
+            from ui.dialogs.kept_locked import offer_locked_outbox
 
-    def _change_temporary_password(self) -> bool:
+            self.locked_dialog = offer_locked_outbox(self.ctx, locked, password, self.window)
+
+    def _change_temporary_password(self) -> str:
+        """The new password chosen ("" if none was)."""
         dialog = ChangePasswordDialog("You signed in with a temporary password. Choose your own now.",
                                       username=self.session.actor.username)
         while dialog.exec():
@@ -139,10 +144,10 @@ class AppController(QObject):
                         lambda s=store, a=actor, o=old, n=new, k=kept: _change_password(s, a, o, n, k))
                 finally:
                     dialog.setEnabled(True)
-                return True
+                return new
             except LanternError as err:
                 dialog.show_problem(err.message)
-        return False
+        return ""
 
     def _open_main_window(self) -> None:
         from core.services import settings as store_settings
@@ -261,15 +266,16 @@ class AppController(QObject):
 
 def _open_outbox(store, actor, password: str):
     """The person's reports kept on this PC while the server cannot be reached (core.services.outbox), opened
-    with the password she signed in with. None if it cannot be opened (her password was reset since it was made):
-    she can still work, but what it holds stays locked, as designed."""
+    with the password she signed in with: (outbox, None). (None, what it holds) when her password was reset since
+    reports were kept: she is asked for the previous one once signed in. (None, None) if it cannot be opened at
+    all: she can still work."""
     from core.services import outbox
 
     try:
-        return outbox.open_outbox(store.location, actor.username, password)
+        return outbox.open_at_sign_in(store.location, actor.username, password)
     except (LanternError, OSError) as err:
         message_for(err)
-        return None
+        return None, None
 
 
 def _change_password(store, actor, old: str, new: str, kept):

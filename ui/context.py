@@ -30,6 +30,7 @@ class AppContext(QObject):
     kept_changed = Signal()  # on a server: a report was kept on this PC, or kept ones were sent (issue 16 item 5)
     remote_changed = Signal(object)  # on a server: another PC changed something (a core.dto.Changes; issue 16 item 4)
     server_down = Signal(str)  # a read found the server out of reach (its message), or "" once a read reaches it
+    outbox_opened = Signal()  # on a server: kept reports locked by a reset were opened with the previous password
 
     def __init__(self, session: Session, runner: TaskRunner, parent: QObject | None = None):
         super().__init__(parent)

@@ -8,8 +8,11 @@ report (`send_id`); once the server answers again, `send_kept` sends each one wi
 takes once whatever happened to earlier tries (incidents.submit_report), and only then removes it here.
 
 The outbox is per server and per person (its folder's name comes from both) under the user's data folder. A
-password changed in Lantern re-wraps it (`rewrap`); after a password reset by the safeguarding lead its reports
-cannot be opened, by design, and the app says so.
+password changed in Lantern re-wraps it (`rewrap`). After a password reset by the safeguarding lead the new password
+cannot open it, by design: `locked_outbox` says how many reports and forms it holds (from a small plain count kept
+beside it, `kept.json`: numbers only, never a word of a report), `open_with_previous` opens it with the previous
+password and re-wraps it to the new one, and `set_aside` keeps it on this PC, untouched, under another name, so a new
+outbox can be made; nothing in it is ever deleted unread.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
@@ -27,13 +31,15 @@ from core import paths
 from core.clock import now_db
 from core.db.engine import DB_FILE_NAME, make_engine
 from core.dto import Actor, FormState, IncidentDetail, IncidentDraft
-from core.errors import ServerUnreachable, StorageFailure
+from core.errors import ServerUnreachable, StorageFailure, WrongPassword
+from core.fs import atomic_write
 from core.security.keys import KeyHolder
 from core.security.keyslots import DEFAULT_KDF, KdfParams, Slot, SlotFile
 from core.services import drafts, incidents
 
 FORM = "form"      # the open form's autosave, one per person
 REPORT = "report"  # a report the person sent while the server was out of reach
+COUNTS_FILE = "kept.json"  # how many of each are kept: readable without the password (numbers only)
 
 _meta = MetaData()
 KEPT = Table("kept", _meta, Column("send_id", String(36), primary_key=True), Column("kind", String(10)),
@@ -95,6 +101,18 @@ def _put(outbox: Outbox, send_id: str, kind: str, ward_id: int, payload: dict) -
         conn.execute(delete(KEPT).where(KEPT.c.send_id == send_id))
         conn.execute(insert(KEPT).values(send_id=send_id, kind=kind, ward_id=str(ward_id),
                                          payload=json.dumps(payload), kept_at=now_db()))
+    _note_counts(outbox)
+
+
+def _note_counts(outbox: Outbox) -> None:
+    """Write down how many reports and forms are kept, for the day the password cannot open them (a reset)."""
+    with outbox.engine.connect() as conn:
+        kinds = list(conn.execute(select(KEPT.c.kind)).scalars())
+    counts = {"reports": kinds.count(REPORT), "forms": kinds.count(FORM)}
+    try:
+        atomic_write(outbox.folder / COUNTS_FILE, json.dumps(counts).encode(), private=True)
+    except OSError:
+        pass  # only a courtesy for later: the kept reports themselves are safe
 
 
 DRAFT_ID = "draft_id"  # in a kept payload: the id of her draft already on the server, if the form had one
@@ -130,6 +148,7 @@ def forget_form(outbox: Outbox) -> None:
     """The form reached the server again: the copy kept here is out of date."""
     with outbox.engine.begin() as conn:
         conn.execute(delete(KEPT).where(KEPT.c.send_id == FORM))
+    _note_counts(outbox)
 
 
 def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict, draft_id: str | None = None) -> None:
@@ -141,6 +160,7 @@ def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict,
         conn.execute(insert(KEPT).values(send_id=send_id, kind=REPORT, ward_id=str(ward_id),
                                          payload=json.dumps({**draft_payload, DRAFT_ID: draft_id}),
                                          kept_at=now_db()))
+    _note_counts(outbox)
 
 
 def kept_reports(outbox: Outbox) -> list[tuple[str, int, dict]]:
@@ -178,5 +198,71 @@ def send_kept(outbox: Outbox, store, actor: Actor) -> list[IncidentDetail]:
             break
         with outbox.engine.begin() as conn:
             conn.execute(delete(KEPT).where(KEPT.c.send_id == send_id))
+        _note_counts(outbox)
         sent.append(detail)
     return sent
+
+
+@dataclass(frozen=True)
+class LockedOutbox:
+    """An outbox on this PC that the person's password does not open (it was reset since): how many reports and
+    unfinished forms it holds, as last written down (None when not known: an outbox from before the count)."""
+
+    reports: int | None
+    forms: int | None
+
+
+def locked_outbox(location: str, username: str) -> LockedOutbox | None:
+    """What a kept outbox holds that the person's current password cannot open, without opening it; None if
+    there is none, or it is known to hold nothing."""
+    folder = folder_for(location, username)
+    if not (folder / DB_FILE_NAME).exists():
+        return None
+    try:
+        counts = json.loads((folder / COUNTS_FILE).read_text(encoding="utf-8"))
+        reports, forms = int(counts["reports"]), int(counts["forms"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return LockedOutbox(None, None)
+    return LockedOutbox(reports, forms) if reports or forms else None
+
+
+def open_with_previous(location: str, username: str, previous: str, new: str) -> Outbox:
+    """Open the outbox with the person's previous password and re-wrap it to the new one, so it opens as usual
+    from now on. WrongPassword, in words for this case, if `previous` does not open it either."""
+    try:
+        kept = open_outbox(location, username, previous)
+    except WrongPassword:
+        raise WrongPassword("That is not the password these reports were kept with. Check it and try again.") \
+            from None
+    try:
+        rewrap(kept, username, new)
+    except StorageFailure:
+        kept.close()
+        raise
+    return kept
+
+
+def set_aside(location: str, username: str) -> Path:
+    """Keep a locked outbox on this PC, untouched, under another name, so a new one can be made for the new
+    password. Never deletes it. Returns where it is now."""
+    folder = folder_for(location, username)
+    aside = folder.with_name(f"{folder.name}-locked-{datetime.now(UTC):%Y%m%d%H%M%S}")
+    try:
+        folder.rename(aside)
+    except OSError:
+        raise StorageFailure() from None
+    return aside
+
+
+def open_at_sign_in(location: str, username: str, password: str) -> tuple[Outbox | None, LockedOutbox | None]:
+    """The person's outbox as she signs in: (outbox, None) as usual; (None, what it holds) when her password
+    cannot open one that holds something (reset since: the app then asks for the previous password). One known
+    to hold nothing is set aside, never deleted, and a new one made, so she can keep reports again."""
+    try:
+        return open_outbox(location, username, password), None
+    except WrongPassword:
+        locked = locked_outbox(location, username)
+        if locked is not None:
+            return None, locked
+    set_aside(location, username)
+    return open_outbox(location, username, password), None

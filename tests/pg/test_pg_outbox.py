@@ -118,3 +118,46 @@ def test_a_kept_form_comes_back_to_her_draft_on_the_server(own_server, trust_of_
         assert outbox.kept_form_and_draft(kept)[1] is None
     finally:
         kept.close()
+
+
+def test_after_a_reset_the_locked_outbox_is_counted_opened_with_the_previous_password_or_set_aside():
+    """After the lead resets her password, the new one cannot open what was kept here: she is told how many
+    reports and forms wait (numbers only, readable without the password), her previous password opens them and
+    locks them with the new one from then on; a wrong one is refused; set aside, nothing is deleted."""
+    location = f"postgresql://127.0.0.1:5/t_{uuid.uuid4().hex[:12]}"  # no server needed: the outbox is this PC's
+    old, new = PASSWORDS["nurse"], "a new passphrase after the reset"
+    kept = outbox.open_outbox(location, "nurse", old, kdf=MINIMUM_KDF)
+    report = draft(4, description="Synthetic: kept before the reset.")
+    outbox.keep_report(kept, str(uuid.uuid4()), 4, drafts.draft_to_payload(report))
+    outbox.keep_form(kept, FormState(draft(4), step=1, time_text=""))
+    kept.close()
+    counts = (kept.folder / outbox.COUNTS_FILE).read_text()
+    assert "kept before" not in counts and "Synthetic" not in counts
+    assert outbox.open_at_sign_in(location, "nurse", new) == (None, outbox.LockedOutbox(reports=1, forms=1))
+    with pytest.raises(WrongPassword, match="not the password these reports were kept with"):
+        outbox.open_with_previous(location, "nurse", "not it either", new)
+    opened = outbox.open_with_previous(location, "nurse", old, new)
+    opened.close()
+    again, locked = outbox.open_at_sign_in(location, "nurse", new)  # the new password opens it from now on
+    assert locked is None and [r[2]["description"] for r in outbox.kept_reports(again)] == [report.description]
+    again.close()
+
+    aside = outbox.set_aside(location, "nurse")  # she does not know it: kept on this PC, untouched
+    assert not kept.folder.exists() and (aside / "keyslots.json").exists() and (aside / outbox.COUNTS_FILE).exists()
+    assert outbox.locked_outbox(location, "nurse") is None  # a new one is made at the next sign-in
+    fresh, locked = outbox.open_at_sign_in(location, "nurse", "yet another password")
+    assert locked is None and outbox.kept_reports(fresh) == []
+    fresh.close()
+
+
+def test_an_outbox_known_to_hold_nothing_is_set_aside_and_a_new_one_made_at_sign_in():
+    location = f"postgresql://127.0.0.1:5/t_{uuid.uuid4().hex[:12]}"
+    kept = outbox.open_outbox(location, "nurse", PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+    outbox.keep_form(kept, FormState(draft(4), step=1, time_text=""))
+    outbox.forget_form(kept)  # it reached the server: nothing kept now
+    kept.close()
+    fresh, locked = outbox.open_at_sign_in(location, "nurse", "the password after a reset")
+    assert locked is None and fresh is not None and outbox.kept_reports(fresh) == []
+    fresh.close()
+    aside = [p for p in kept.folder.parent.iterdir() if p.name.startswith(kept.folder.name + "-locked-")]
+    assert len(aside) == 1 and (aside[0] / "keyslots.json").exists()  # the old one is still on this PC

@@ -65,6 +65,7 @@ class IncidentFormPage(QWidget):
         ctx.call(lambda store, actor: accounts.list_wards(store, actor), self._alive(self._wards_loaded), parent=self,
                  read=True)
         ctx.call(self._load_saved, self._alive(self._restore), parent=self)
+        ctx.outbox_opened.connect(self._kept_form_back)  # kept reports opened with her previous password
         self._staff_ward: int | None = None
         self.when.ward.currentIndexChanged.connect(lambda *_: self._load_staff())
         self._load_staff()
@@ -320,6 +321,12 @@ class IncidentFormPage(QWidget):
         kept = self._outbox()
         form = outbox.kept_form_and_draft(kept) if kept is not None else None
         return form if form is not None else drafts.load_form(store, actor)
+
+    def _kept_form_back(self) -> None:
+        """The outbox a reset had locked was opened: an unfinished report kept in it comes back here."""
+        kept = self._outbox()
+        if kept is not None and isValid(self):
+            self.ctx.call(lambda _s, _a: outbox.kept_form_and_draft(kept), self._alive(self._restore), parent=self)
 
     def _saved(self, saved) -> None:
         if saved == KEPT:
