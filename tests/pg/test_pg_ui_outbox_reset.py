@@ -14,22 +14,27 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from core.dto import FormState
 from core.security.keyslots import MINIMUM_KDF
 from core.services import accounts, drafts, outbox
 from tests.core.helpers_common import draft
 from tests.pg.conftest import PASSWORDS
 from tests.pg.test_pg_ui import controller, server_trust  # noqa: F401 - fixtures: this PC set to use the server
 from tests.ui.conftest import announcements  # noqa: F401 - the screen-reader spy, a fixture
-from tests.ui.nurse_helpers import WAIT, sign_in
+from tests.ui.nurse_helpers import WAIT, form_of, sign_in
 
 CHOSEN = "violet harbour tram ledger quietly 93"
 
 
-def kept_before_the_reset(location: str, oak: int) -> None:
-    """Last week, while the server was down, the nurse sent a report from this PC: kept here under her password."""
+def kept_before_the_reset(location: str, oak: int, *, form: bool = False) -> None:
+    """Last week, while the server was down, the nurse sent a report from this PC (and, with `form`, started
+    another): kept here under her password."""
     kept = outbox.open_outbox(location, "nurse", PASSWORDS["nurse"], kdf=MINIMUM_KDF)
     report = draft(oak, description="Synthetic: kept before the reset.")
     outbox.keep_report(kept, str(uuid.uuid4()), oak, drafts.draft_to_payload(report))
+    if form:
+        outbox.keep_form(kept, FormState(draft(oak, description="Synthetic: half written before the reset."),
+                                         step=4, time_text=""))
     kept.close()
 
 
@@ -76,9 +81,9 @@ def test_her_previous_password_opens_the_kept_reports_and_they_are_sent(qtbot, c
     from core.db.store import unit_of_work
 
     sign_in_as, oak, location = server_trust
-    kept_before_the_reset(location, oak)
+    kept_before_the_reset(location, oak, form=True)
     window, dialog = sign_in_with_temporary(qtbot, controller, reset_by_the_lead(sign_in_as))
-    assert dialog.intro.text().startswith("<b>1 report you sent is kept on this PC")
+    assert dialog.intro.text().startswith("<b>1 report you sent and an unfinished report are kept on this PC")
     assert controller.session.outbox is None  # not opened: nothing is sent or lost yet
     QTest.keyClicks(dialog.previous, "not my previous password")
     QTest.keyClick(dialog.previous, Qt.Key.Key_Return)
@@ -94,6 +99,9 @@ def test_her_previous_password_opens_the_kept_reports_and_they_are_sent(qtbot, c
     with unit_of_work(store, write=False) as session:
         sent = session.scalars(select(Incident)).all()
     assert len(sent) == 1 and sent[0].status == "submitted"
+    form = form_of(window)  # the unfinished one is back in the form, to finish and send
+    qtbot.waitUntil(lambda: form.description.description.toPlainText() == "Synthetic: half written before the reset.",
+                    timeout=WAIT)
     QTest.keyClick(dialog.close_button, Qt.Key.Key_Space)
     assert not dialog.isVisible()
     reopened = outbox.open_outbox(location, "nurse", CHOSEN)  # locked with the new password from now on
