@@ -175,7 +175,8 @@ def submit(store: Store, actor: Actor, incident_id: str, *, now: datetime | None
 
 
 def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id: str | None = None, *,
-                  now: datetime | None = None, send_id: str | None = None) -> IncidentDetail:
+                  now: datetime | None = None, send_id: str | None = None,
+                  kept_at: str | None = None) -> IncidentDetail:
     """The nurse's Send, as one transaction: write the report (new, or the draft already started), run the
     safeguarding rules, create the actions, mark it submitted and clear the sender's autosaved form.
 
@@ -183,7 +184,9 @@ def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id:
     `send_id` (a UUID the PC made when the report was first sent) makes sending a new report idempotent: a retry
     after a dropped connection, which may or may not have committed, finds the report already sent and returns
     it, never a second copy (issue 16 item 5). With `incident_id` (her draft already on the server) and `send_id`,
-    a draft of hers already sent is returned as it is, never sent twice.
+    a draft of hers already sent is returned as it is, never sent twice. `kept_at` (a report kept on her PC while
+    the server was out of reach, sent later): only an autosaved form from before then is cleared, never the one
+    she has started since.
     """
     new_id = _checked_send_id(send_id) if incident_id is None else None
     with unit_of_work(store) as session:
@@ -203,7 +206,8 @@ def submit_report(store: Store, actor: Actor, draft: IncidentDraft, incident_id:
             _update_in(session, actor, incident_id, draft)
         session.flush()
         inc, reported = _submit_in(session, actor, incident_id, now)
-        session.execute(delete(FormDraft).where(FormDraft.user_id == actor.user_id))
+        clear = delete(FormDraft).where(FormDraft.user_id == actor.user_id)
+        session.execute(clear if kept_at is None else clear.where(FormDraft.updated_at <= kept_at))
         session.commit()
         return detail_of(session, inc, reported)
 

@@ -165,10 +165,14 @@ def keep_report(outbox: Outbox, send_id: str, ward_id: int, draft_payload: dict,
 
 def kept_reports(outbox: Outbox) -> list[tuple[str, int, dict]]:
     """(send_id, ward_id, draft payload) of every report waiting to be sent, oldest first."""
+    return [row[:3] for row in _kept_rows(outbox)]
+
+
+def _kept_rows(outbox: Outbox) -> list[tuple[str, int, dict, str]]:
     with outbox.engine.connect() as conn:
-        rows = conn.execute(select(KEPT.c.send_id, KEPT.c.ward_id, KEPT.c.payload)
+        rows = conn.execute(select(KEPT.c.send_id, KEPT.c.ward_id, KEPT.c.payload, KEPT.c.kept_at)
                             .where(KEPT.c.kind == REPORT).order_by(KEPT.c.kept_at)).all()
-    return [(send_id, int(ward), json.loads(payload)) for send_id, ward, payload in rows]
+    return [(send_id, int(ward), json.loads(payload), kept_at) for send_id, ward, payload, kept_at in rows]
 
 
 def submit_or_keep(outbox: Outbox | None, store, actor: Actor, draft: IncidentDraft, draft_id: str | None,
@@ -190,10 +194,11 @@ def send_kept(outbox: Outbox, store, actor: Actor) -> list[IncidentDetail]:
     the server has it. Stops at the first ServerUnreachable (the rest wait for the next try); any other refusal
     (say, a ward the person no longer works on) is raised, and that report stays here."""
     sent = []
-    for send_id, ward_id, payload in kept_reports(outbox):
-        try:  # her draft already on the server is the one sent (or found sent already), never a copy beside it
+    for send_id, ward_id, payload, kept_at in _kept_rows(outbox):
+        try:  # her draft already on the server is the one sent (or found sent already), never a copy beside it;
+            # the form she has autosaved since it was kept is hers to finish, not cleared with it
             detail = incidents.submit_report(store, actor, drafts.draft_from_payload(payload, ward_id),
-                                             _draft_id(payload), send_id=send_id)
+                                             _draft_id(payload), send_id=send_id, kept_at=kept_at)
         except ServerUnreachable:
             break
         with outbox.engine.begin() as conn:

@@ -161,3 +161,38 @@ def test_an_outbox_known_to_hold_nothing_is_set_aside_and_a_new_one_made_at_sign
     fresh.close()
     aside = [p for p in kept.folder.parent.iterdir() if p.name.startswith(kept.folder.name + "-locked-")]
     assert len(aside) == 1 and (aside[0] / "keyslots.json").exists()  # the old one is still on this PC
+
+
+def test_a_kept_report_sent_later_clears_its_own_old_autosave_but_not_the_form_she_started_since(own_server,
+                                                                                                   trust_of_own):
+    """The kept report's own autosave on the server (from before the server went down) goes when it is sent, so
+    its words never come back to be sent twice; but the form she started once the server was back, and autosaved
+    to it, is hers to finish: sending the kept report must not clear it."""
+    sign_in, oak = trust_of_own
+    store, nurse = sign_in("nurse")
+    report = draft(oak, description="Synthetic: kept at Send.")
+    drafts.save_form(store, nurse, FormState(report, step=5, time_text=""))  # its autosave, before the outage
+    with own_server.admin() as conn:
+        conn.execute("CHECKPOINT")
+    kept = outbox.open_outbox(store.location, nurse.username, PASSWORDS["nurse"], kdf=MINIMUM_KDF)
+    own_server.pause()
+    try:
+        assert outbox.submit_or_keep(kept, store, nurse, report, None, str(uuid.uuid4())) is None
+    finally:
+        own_server.resume()
+    assert len(outbox.send_kept(kept, store, nurse)) == 1
+    assert drafts.load_form(store, nurse) is None  # the old autosave of the report sent went with it
+
+    own_server.pause()
+    try:
+        outbox.submit_or_keep(kept, store, nurse, report, None, str(uuid.uuid4()))
+    finally:
+        own_server.resume()
+    with kept.engine.begin() as conn:  # kept a while ago (the clock has seconds): before the form she starts now
+        conn.execute(outbox.KEPT.update().values(kept_at="2020-01-01T00:00:00+00:00"))
+    started = FormState(draft(oak, description="Synthetic: the next one, half written."), step=2, time_text="")
+    drafts.save_form(store, nurse, started)  # the server is back: her new form autosaves to it
+    assert len(outbox.send_kept(kept, store, nurse)) == 1
+    saved = drafts.load_form(store, nurse)
+    assert saved is not None and saved.form.draft.description == "Synthetic: the next one, half written."
+    kept.close()
