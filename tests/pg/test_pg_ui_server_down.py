@@ -103,6 +103,29 @@ def test_a_write_that_fails_while_the_server_is_down_is_still_shown(qtbot, contr
     assert boxes == [ServerUnreachable().message]
 
 
+def test_after_the_server_restarts_another_pcs_report_still_reaches_the_managers_open_queue(
+        qtbot, controller, own_server, server_trust, boxes):  # noqa: F811
+    from core.services import incidents
+    from tests.core.helpers_common import draft
+    from ui.pages.action_queue import ActionQueuePage
+
+    sign_in_as, oak, _location = server_trust
+    window = sign_in(qtbot, controller, "manager", PASSWORDS["manager"])
+    queue = window.page(ActionQueuePage)
+    window.tabs.setCurrentWidget(queue)
+    qtbot.waitUntil(lambda: controller.live is not None and controller.live.listener is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: not controller.runner.busy, timeout=WAIT)
+    assert queue.model.rowCount() == 0
+    written_down(own_server)
+    own_server.pause()  # a restart: the listener's connection drops
+    own_server.resume()
+    store, nurse = sign_in_as("nurse")  # the nurse on another PC
+    incidents.submit_report(store, nurse, draft(oak, description="Synthetic: after the restart."),
+                            send_id=str(uuid.uuid4()))
+    qtbot.waitUntil(lambda: queue.model.rowCount() > 0, timeout=WAIT)  # no key pressed, no sign-in again
+    assert controller.live.listener.listening and boxes == []
+
+
 SHOTS = __import__("os").environ.get("LANTERN_SCREENSHOTS")
 
 
