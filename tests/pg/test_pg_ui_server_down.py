@@ -71,6 +71,7 @@ def test_reads_while_the_server_is_down_are_said_once_in_the_status_line_and_the
         qtbot.waitUntil(lambda: not controller.runner.busy, timeout=WAIT)
         assert boxes == []  # no message box for a read
         assert unreachable in window.server_label.text()
+        assert dashboard.headline.text().startswith("Figures not loaded")  # not "Loading…" for ever
         said = [(urgent, m) for w, m, urgent in announcements if w is window.server_label]
         assert len(said) == 1 and said[0][0] and unreachable in said[0][1]  # said once, at once
     finally:
@@ -82,6 +83,8 @@ def test_reads_while_the_server_is_down_are_said_once_in_the_status_line_and_the
     qtbot.waitUntil(lambda: window.server_label.text() == BACK_TEXT, timeout=WAIT)
     assert any(w is window.server_label and m == BACK_TEXT for w, m, _u in announcements)
     qtbot.waitUntil(lambda: queue.model.rowCount() > 0, timeout=WAIT)  # the screens read again by themselves
+    qtbot.waitUntil(lambda: not dashboard.headline.text().startswith(("Figures not loaded", "Loading")),
+                    timeout=WAIT)
     assert boxes == []
 
 

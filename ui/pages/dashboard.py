@@ -254,7 +254,13 @@ class DashboardPage(QWidget):
         start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
         self.headline.setText("Loading…")
         self.ctx.call(lambda s, a: reports.dashboard(s, a, ward_id=ward_id, date_from=start, date_to=end),
-                      self._show, parent=self, read=True)
+                      self._show, on_error=self._not_loaded, parent=self, read=True)
+
+    def _not_loaded(self, err) -> None:
+        """Never "Loading…" for ever: the figures were not read (why: the status line, or a message box)."""
+        if isValid(self):
+            self.headline.set_quietly("Figures not loaded. Lantern reads them again when it can.")
+            self.ctx.read_failed(self, err)
 
     def _show(self, board) -> None:
         if not isValid(self):
