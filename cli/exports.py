@@ -50,10 +50,10 @@ def add_export_parser(sub) -> None:
 
 def run_export(args, password: str, stdout: TextIO, stderr: TextIO) -> int:
     """Sign in, export, sign out. Returns 0; problems are raised as LanternErrors."""
-    from core.services import accounts, exports
+    from core.services import accounts, engines, exports
 
     _check_arguments(args)
-    store, actor = accounts.sign_in(Path(args.store), args.user, password)
+    store, actor = accounts.sign_in(engines.location(args.store), args.user, password)
     try:
         chosen = _pdf_ward_defaults(args, store, actor) if args.kind == exports.PDF_WARD else ""
         ward_id = _ward_id(accounts.list_wards(store, actor), args.ward) if args.ward else None

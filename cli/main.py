@@ -235,10 +235,10 @@ def _passwd_command(args, stdin, stdout, _stderr) -> int:
 
 
 def _check_or_backup(args, password: str, stdout: TextIO) -> int:
-    from core.services import accounts, maintenance
+    from core.services import accounts, engines, maintenance
 
     try:
-        store, actor = accounts.sign_in(Path(args.store), args.user, password)
+        store, actor = accounts.sign_in(engines.location(args.store), args.user, password)
     except LanternError:
         if args.command == "check":  # the report's first line; the reason is printed once, on stderr
             print("FAIL open: the store could not be opened, so nothing else was checked.", file=stdout)
@@ -280,9 +280,9 @@ def _demo(args, password: str, stdout: TextIO) -> int:
 
 def _passwd(args, old: str, new: str, stdout: TextIO) -> int:
     """Change one's own password (for example the temporary one `recover` printed) with the accounts service."""
-    from core.services import accounts
+    from core.services import accounts, engines
 
-    store, actor = accounts.sign_in(Path(args.store), args.user, old)
+    store, actor = accounts.sign_in(engines.location(args.store), args.user, old)
     try:
         accounts.change_password(store, actor, old, new)
     finally:
@@ -302,11 +302,11 @@ def _sign_out(store, actor) -> None:
 
 
 def _report_summary(args, password: str, stdout: TextIO) -> int:
-    from core.services import accounts, queue, reports
+    from core.services import accounts, engines, queue, reports
 
     date_from = reports.parse_day(args.date_from, "from")
     date_to = reports.parse_day(args.date_to, "to")
-    store, actor = accounts.sign_in(Path(args.store), args.user, password)
+    store, actor = accounts.sign_in(engines.location(args.store), args.user, password)
     try:
         ward_id = None
         if args.ward:

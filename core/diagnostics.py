@@ -93,9 +93,27 @@ def _store_lines(store, folder: Path | None) -> list[str]:
     return lines
 
 
+def _server_lines(store) -> list[str]:
+    """A store on the trust's server: where (the address never holds a password), and the schema."""
+    from core.db import migrate
+    from core.services import settings as store_settings
+
+    lines = [f"  server: {store.location}", f"  schema: head of this version is {migrate.head_revision()}"]
+    try:
+        lines.append(f"  schema revision in the store: {migrate.current_revision(store.engine)}")
+        lines.append(f"  lock after: {store_settings.lock_minutes(store)} minutes")
+    except Exception as err:  # noqa: BLE001 - an unreachable server must not stop the report
+        lines.append(f"  PROBLEM reading the store ({type(err).__name__})")
+    lines.append("  backups: the trust's database administrator's (pg_dump; docs/server.md)")
+    return lines
+
+
 def diagnostic_report(store=None, folder: Path | None = None, *, now: datetime | None = None) -> str:
-    """The report as plain text. `store` is the open store (optional); `folder` defaults to its folder."""
-    folder = folder or (store.folder if store is not None else paths.configured_store())
+    """The report as plain text. `store` is the open store (optional; a folder's or the trust server's);
+    `folder` defaults to its folder."""
+    on_server = getattr(store, "kind", "") == "server"
+    if not on_server:
+        folder = folder or (store.folder if store is not None else paths.configured_store())
     rules_override = paths.rules_override()
     lines = [
         "Lantern diagnostic report (no incident data, no passwords, no keys)",
@@ -119,6 +137,6 @@ def diagnostic_report(store=None, folder: Path | None = None, *, now: datetime |
         *_settings_file(),
         "",
         "Store:",
-        *_store_lines(store, Path(folder) if folder else None),
+        *(_server_lines(store) if on_server else _store_lines(store, Path(folder) if folder else None)),
     ]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,8 @@ from core.services import accounts  # noqa: E402
 
 PASSWORD = "test-only passphrase 42"  # synthetic, meets the policy
 
+from tests.both_engines import _pg_store_template, pg_server, pg_store_maker  # noqa: E402,F401  (fixtures)
+
 
 def add_account(store, admin: Actor, *, approver: Actor | None = None, recovery_key: str | None = None,
                 password: str = PASSWORD, **fields) -> Actor:
@@ -33,8 +35,13 @@ def add_account(store, admin: Actor, *, approver: Actor | None = None, recovery_
     else:
         temp = accounts.approve_with_recovery_key(store, recovery_key, new.request_id)
     user = new.user
+    if hasattr(store, "remember_password"):  # a server store: the person signs in with their own login
+        store.remember_password(user.username, temp)
     person = Actor(user.user_id, user.username, user.role, user.ward_ids, "test", True, user.display_name)
-    return accounts.change_password(store, person, temp, password)
+    changed = accounts.change_password(store, person, temp, password)
+    if hasattr(store, "remember_password"):
+        store.remember_password(user.username, password)
+    return changed
 
 
 @pytest.fixture(scope="session")
@@ -110,15 +117,26 @@ def _store_template(tmp_path_factory):
 
 
 @pytest.fixture
-def make_store(tmp_path, _store_template):
-    """Give a test its own real SQLCipher store: two wards and one account per role (minimum Argon2id cost).
+def engine(request) -> str:
+    """The engine of the store a test gets: "sqlcipher", or "postgresql" where tests/core/conftest.py asks for
+    both (tests/both_engines.py)."""
+    return getattr(request, "param", "sqlcipher")
+
+
+@pytest.fixture
+def make_store(request, engine, tmp_path):
+    """Give a test its own real store: two wards and one account per role (minimum Argon2id cost): a SQLCipher
+    store, or a database of the throwaway PostgreSQL server when `engine` is "postgresql".
 
     Returns a function giving (store signed in as admin, actors by username and role, recovery key,
     ward ids by name); every store is closed at teardown.
     """
+    if engine == "postgresql":
+        yield request.getfixturevalue("pg_store_maker")
+        return
     import shutil
 
-    template, actors, recovery, wards = _store_template
+    template, actors, recovery, wards = request.getfixturevalue("_store_template")
     opened = []
 
     def _make(name: str = "store"):
@@ -172,8 +190,18 @@ def copy_store(template: Template, dest: Path) -> Path:
 
 
 @pytest.fixture(name="fresh")
-def fresh_fixture(template, tmp_path):
-    """A private copy of the template store, signed in as admin. Closed at teardown."""
+def fresh_fixture(request, engine, tmp_path):
+    """A private copy of the template store, signed in as admin. Closed at teardown. On the server
+    (`engine` "postgresql"), `folder` is the store's postgresql:// location and `recovery` is None."""
+    if engine == "postgresql":
+        store, actors, recovery, wards = request.getfixturevalue("pg_store_maker")()
+        result = Fresh(store, actors, recovery, wards, store.location)
+        yield result
+        for s in result.extra:
+            if s.is_open:
+                s.close()
+        return
+    template = request.getfixturevalue("template")
     folder = copy_store(template, tmp_path / "store")
     store, _admin = accounts.sign_in(folder, "admin", PASSWORD)
     result = Fresh(store, dict(template.actors), template.recovery, dict(template.wards), folder)

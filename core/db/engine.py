@@ -8,6 +8,7 @@ goes into a URL, a log or an exception.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import sqlcipher3.dbapi2 as sqlcipher
@@ -80,6 +81,21 @@ def _apply_pragmas(dbapi_conn, key: KeyHolder, wal: bool) -> None:
         cur.close()
 
 
+_SILENT = logging.getLogger("lantern.db.never_logged")
+_SILENT.disabled = True
+
+
+def never_log(engine: Engine) -> None:
+    """Whatever the logging configuration, `engine` logs no statements and no result rows (patient text):
+    hide_parameters covers bound values only. Its connections, and the one a dialect opens first to look at the
+    server (PostgreSQL's version and schema queries), ask this logger, which is never enabled."""
+    engine.logger = _SILENT
+
+    @event.listens_for(engine, "engine_connect")
+    def _never_echo(conn):
+        conn._echo = False
+
+
 def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool = True) -> Engine:
     """An engine whose every connection is keyed and configured before first use."""
     check_sqlcipher_build()
@@ -109,11 +125,7 @@ def make_engine(db_path: Path, key: KeyHolder, *, pool_size: int = 4, wal: bool 
                 raise StoreBusy() from None
             raise StoreDamaged() from None
 
-    @event.listens_for(engine, "engine_connect")
-    def _never_echo(conn):
-        # hide_parameters covers bound values only: at INFO/DEBUG SQLAlchemy would still log result
-        # rows (patient text). Whatever the logging configuration, this engine logs no statements or rows.
-        conn._echo = False
+    never_log(engine)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.db.engine import never_log
 from core.errors import LanternError, ServerUnreachable, ValidationError, WrongPassword
 from core.security.usernames import normalise_username
 
@@ -97,9 +98,7 @@ def make_server_engine(location: str, *, username: str, password: str, ca_file: 
         echo=False,
     )
 
-    @event.listens_for(engine, "engine_connect")
-    def _never_echo(conn):
-        conn._echo = False
+    never_log(engine)
 
     secret = {"password": password}
     engine.info_secret = secret  # the one place it is kept; `set_password` changes it after a password change

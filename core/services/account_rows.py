@@ -15,7 +15,7 @@ from core.clock import now_db
 from core.db.models import User, UserWard, Ward
 from core.db.store import Store
 from core.dto import Actor, UserInfo
-from core.errors import NotFound, PermissionDenied, StorageFailure, ValidationError
+from core.errors import NotFound, PermissionDenied, StorageFailure, ValidationError, WrongPassword
 from core.security.keyslots import Slot
 from core.security.passwords import check_password
 from core.security.permissions import ROLES
@@ -57,6 +57,20 @@ def user_info(session, user: User) -> UserInfo:
 def user_infos(session) -> list[UserInfo]:
     """Every account, by username, in the caller's transaction."""
     return [user_info(session, u) for u in session.scalars(select(User).order_by(User.username)).all()]
+
+
+SWITCHED_OFF = "This account has been switched off. Ask your ward manager or administrator."
+
+
+def may_sign_in(user: User | None) -> None:
+    """Refuse a sign-in to a switched-off account, or one whose access is still waiting for approval, in words
+    that say which (after the password was right, on either engine)."""
+    from core.services.access_requests import WAITING
+
+    if user is None or not user.active:
+        raise WrongPassword(SWITCHED_OFF)
+    if user.access_pending:
+        raise WrongPassword(WAITING)
 
 
 def actor_of(session, user: User, workstation: str) -> Actor:

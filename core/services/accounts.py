@@ -42,8 +42,8 @@ from core.security.passwords import check_password, temporary_password
 from core.security.permissions import ADMINISTRATOR, CLINICAL, require
 from core.security.throttle import Throttle
 from core.security.usernames import normalise_username
-from core.services.access_requests import WAITING, ask_approval, needs_approval, withdraw_requests
 from core.services.access_requests import approve_with_recovery_key as approve_with_recovery_key
+from core.services.access_requests import ask_approval, needs_approval, withdraw_requests
 from core.services.access_requests import decide_access_request as decide_access_request
 from core.services.access_requests import list_access_requests as list_access_requests
 from core.services.account_rows import (
@@ -52,6 +52,7 @@ from core.services.account_rows import (
     check_role_change,
     clean_new_store,
     get_user,
+    may_sign_in,
     slots_guard,
     user_info,
 )
@@ -105,7 +106,7 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     """Unlock the store with one account's password. Wrong password, throttled account, damaged store
     and tampered key file each raise their own error. A postgresql:// location signs in to a trust's server."""
     if isinstance(folder, str) and is_server_location(folder):
-        return sign_in_server(folder, username, password)
+        return sign_in_server(folder, username, password, reason=reason)
     folder = Path(folder)
     username = normalise_username(username)  # one spelling for the slot, the throttle and the audit
     workstation = workstation_name()
@@ -141,21 +142,11 @@ def sign_in(folder: Path, username: str, password: str, *, reason: str = "sign_i
     return store, actor
 
 
-SWITCHED_OFF = "This account has been switched off. Ask your ward manager or administrator."
-
-
-def _may_sign_in(user: User | None) -> None:
-    if user is None or not user.active:
-        raise WrongPassword(SWITCHED_OFF)
-    if user.access_pending:
-        raise WrongPassword(WAITING)
-
-
 def _record_sign_in(store: Store, user_id: str, throttle: Throttle, username: str, workstation: str,
                     reason: str) -> Actor:
     with unit_of_work(store) as session:
         user = session.get(User, user_id)
-        _may_sign_in(user)
+        may_sign_in(user)
         for failure in throttle.succeeded(username):
             audit.record(session, None, "sign_in", outcome="failed", username=failure["username"],
                          workstation=failure["workstation"], at=failure["at"])
@@ -187,7 +178,7 @@ def _sign_in_read_only(store: Store, user_id: str, workstation: str) -> Actor:
     audited in a store that takes no writes; the log says so."""
     with unit_of_work(store, write=False) as session:
         user = session.get(User, user_id)
-        _may_sign_in(user)
+        may_sign_in(user)
         actor = actor_of(session, user, workstation)
     log.warning("signed in read-only: store damage found while recording the sign-in, which is not audited")
     return actor

@@ -12,6 +12,16 @@ from __future__ import annotations
 import functools
 
 
+def location(given: str):
+    """A store's location as a front end was given it (`--store`): a trust server's postgresql:// address as it
+    is, or a folder as a Path."""
+    from pathlib import Path
+
+    from core.db.server import is_server_location
+
+    return given if is_server_location(given) else Path(given)
+
+
 def is_server(store) -> bool:
     return getattr(store, "kind", "") == "server"
 

@@ -123,6 +123,17 @@ def _summaries_result(store: Store) -> CheckResult:
                        else f"{stale} incident(s) would be miscounted on the dashboard")
 
 
+ON_SERVER_CHECK = ("This store is on the trust's server: its owner checks it with 'lantern server check' "
+                   "(docs/server.md).")
+ON_SERVER_BACKUP = ("This store is on the trust's server: the trust's database administrator backs it up with "
+                    "pg_dump (docs/server.md, Backups). Lantern's own backups are for a store on this PC.")
+
+
+def _embedded_only(store, message: str) -> None:
+    if getattr(store, "kind", "") == "server":
+        raise ValidationError({"store": message})
+
+
 def check_store(store: Store, actor: Actor) -> list[CheckResult]:
     """Run integrity_check, cipher_integrity_check, the audit-chain walk, the protective-trigger comparison, the
     comparisons with the newest backup's audit anchor and with the key file's, and the dashboard-summary
@@ -133,6 +144,7 @@ def check_store(store: Store, actor: Actor) -> list[CheckResult]:
     A check that cannot even read its pages is reported as failed (by name), never as an exception.
     """
     require(actor, "store.check")
+    _embedded_only(store, ON_SERVER_CHECK)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-check") as pool:
         integrity = pool.submit(_page_check, store, "integrity_check")
         cipher = _page_check(store, "cipher_integrity_check")
@@ -284,6 +296,7 @@ def _sha256(path: Path) -> str:
 def backup_store(store: Store, actor: Actor, out_file: Path) -> dict:
     """Write an encrypted, verified backup of a live store to `out_file`. Returns the manifest."""
     require(actor, "backup.run")
+    _embedded_only(store, ON_SERVER_BACKUP)
     return write_backup(store, actor, out_file)
 
 

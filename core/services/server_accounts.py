@@ -21,7 +21,7 @@ from core.db.store import unit_of_work
 from core.dto import Actor, NewAccount, UserInfo
 from core.errors import LanternError, NotFound, PermissionDenied, ValidationError
 from core.security.passwords import check_password, temporary_password
-from core.security.permissions import CLINICAL, require
+from core.security.permissions import CLINICAL, CONTENT_RANK, require
 from core.services.access_requests import ask_approval, withdraw_requests
 from core.services.account_rows import actor_of, check_role_change, get_user, insert_user, user_info
 
@@ -89,13 +89,10 @@ def decide_access_request(store: ServerStore, actor: Actor, request_id: int, app
 def change_password(store: ServerStore, actor: Actor, old_password: str, new_password: str) -> Actor:
     """Change one's own password (ending a temporary one). The old password is proven by signing in with it."""
     require(actor, "account.change_own_password")
+    open_server_store(store.location, actor.username, old_password).close()  # WrongPassword, as on a PC's store
     check_password(new_password, username=actor.username)
     if new_password == old_password:
         raise ValidationError({"password": "Choose a password different from the old one."})
-    try:
-        open_server_store(store.location, actor.username, old_password).close()
-    except LanternError:
-        raise ValidationError({"old_password": "Your current password is not right."}) from None
     with unit_of_work(store) as session:
         _call(session, "SELECT lantern_set_my_password(:verifier)",
               verifier=scram_verifier(store.engine, login_role(store.database, actor.username), new_password))
@@ -126,15 +123,22 @@ def reset_password(store: ServerStore, actor: Actor, user_id: str) -> str | None
 
 
 def set_role(store: ServerStore, actor: Actor, user_id: str, role: str) -> UserInfo:
-    """On a server an account's group role is what it reads, and only a lead's approval changes it: any change
-    to a content role is a request (lowering included, so the group and the record never disagree)."""
+    """On a server an account's group role is what it reads. Lowering it (to a role that reads less, or to
+    administrator) takes effect at once, record and group together (`lantern_lower_role`, migration 0023), as on
+    a PC's store; any other change to a content role is a request for a safeguarding lead."""
     require(actor, "users.manage")
     check_role_change(actor, user_id, role)
     with unit_of_work(store) as session:
         user = get_user(session, user_id)
-        if role in CLINICAL or user.role in CLINICAL:
-            ask_approval(session, actor, user, "raise_role" if user.role in CLINICAL else "grant_role", role)
+        old = user.role
+        if old in CLINICAL and CONTENT_RANK[role] < CONTENT_RANK[old]:
+            _call(session, "SELECT lantern_lower_role(:id, :role)", id=user_id, role=role)
+            audit.record(session, actor, "user.role_change", entity_type="user", entity_id=user_id,
+                         detail={"from": old, "to": role})
+        elif role in CLINICAL or old in CLINICAL:
+            ask_approval(session, actor, user, "raise_role" if old in CLINICAL else "grant_role", role)
         session.commit()
+        session.refresh(user)
         return user_info(session, user)
 
 

@@ -25,7 +25,7 @@ from core.dto import Actor
 from core.errors import LanternError, NotFound, PermissionDenied, ServerUnreachable, ValidationError, WrongPassword
 from core.security.passwords import temporary_password
 from core.security.permissions import ADMINISTRATOR
-from core.services.account_rows import actor_of, clean_new_store
+from core.services.account_rows import actor_of, clean_new_store, may_sign_in
 
 NOT_EMPTY = ("That database already holds tables. Lantern sets up only an empty database: create a new one "
              "(CREATE DATABASE) and name it in the address.")
@@ -96,10 +96,13 @@ def init_server(location: str, *, owner: str, owner_password: str, ods_code: str
         engine.dispose()
 
 
-def sign_in_server(location: str, username: str, password: str, *, ca_file: str = "") -> tuple[ServerStore, Actor]:
-    """Sign in to a server store with the account's own login role. The same WrongPassword for an unknown name,
-    a wrong password and a switched-off account, as on the embedded store. Without `ca_file`, the trust's CA
-    named in this PC's machine-wide settings (core.paths.configured_server) is used."""
+def sign_in_server(location: str, username: str, password: str, *, ca_file: str = "",
+                   reason: str = "sign_in") -> tuple[ServerStore, Actor]:
+    """Sign in to a server store with the account's own login role. The same WrongPassword for an unknown name
+    and a wrong password; after a right password, the same words as on the embedded store for an account switched
+    off or still waiting for approval. `reason` is what the trail records ("sign_in", or "unlock" after a lock).
+    Without `ca_file`, the trust's CA named in this PC's machine-wide settings (core.paths.configured_server) is
+    used."""
     if not ca_file:
         from core import paths
 
@@ -109,10 +112,9 @@ def sign_in_server(location: str, username: str, password: str, *, ca_file: str 
     try:
         with unit_of_work(store) as session:
             user = session.scalar(select(User).where(User.username == store.username))
-            if user is None or not user.active:
-                raise WrongPassword()
+            may_sign_in(user)
             actor = actor_of(session, user, workstation_name())
-            audit.record(session, actor, "sign_in", entity_type="user", entity_id=user.id)
+            audit.record(session, actor, reason, entity_type="user", entity_id=user.id)
             session.commit()
     except LanternError:
         store.close()

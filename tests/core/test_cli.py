@@ -148,18 +148,21 @@ def _assert_check_failed(code, out, err):
     assert "Traceback" not in err and "Traceback" not in out
 
 
+@pytest.mark.sqlcipher_only("lantern check reads the embedded store's file; a server is checked by lantern server check (tests/pg/test_pg_check.py)")
 def test_check_reports_flipped_byte_in_process(damaged):
     code, out, err = cli(["check", "--store", str(damaged), "--user", "nurse", "--password-stdin"], PASSWORD + "\n")
     _assert_check_failed(code, out, err)
     assert "integrity_check" in out.replace("cipher_integrity_check", "")
 
 
+@pytest.mark.sqlcipher_only("lantern check reads the embedded store's file; a server is checked by lantern server check (tests/pg/test_pg_check.py)")
 def test_check_reports_flipped_byte_as_subprocess(damaged):
     code, out, err = subprocess_cli(["check", "--store", str(damaged), "--user", "admin", "--password-stdin"],
                                     PASSWORD + "\n")
     _assert_check_failed(code, out, err)
 
 
+@pytest.mark.sqlcipher_only("lantern check reads the embedded store's file; a server is checked by lantern server check (tests/pg/test_pg_check.py)")
 @pytest.mark.parametrize("where", ["page2", "middle", "last"])
 def test_any_flipped_page_makes_check_fail(fresh, where):
     nurse = fresh.actors["nurse"]
@@ -181,6 +184,7 @@ def test_any_flipped_page_makes_check_fail(fresh, where):
     assert "Traceback" not in err
 
 
+@pytest.mark.sqlcipher_only("lantern check reads the embedded store's file; a server is checked by lantern server check (tests/pg/test_pg_check.py)")
 def test_check_on_healthy_store_prints_each_check(fresh):
     fresh.store.close()
     code, out, err = cli(["check", "--store", str(fresh.folder), "--user", "lead", "--password-stdin"],

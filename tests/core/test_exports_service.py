@@ -328,6 +328,7 @@ def _snapshot(*folders):
     return {p for folder in folders for p in folder.rglob("*")}
 
 
+@pytest.mark.sqlcipher_only("the files of the store folder on this PC")
 def test_no_file_is_written_anywhere_but_the_destination(world, tmp_path, monkeypatch):
     """Snapshot the temp folder, the store folder, the working folder and Lantern's log/settings folders
     around an export of every kind: the only new file is the destination (besides SQLite's own WAL files).
@@ -437,6 +438,7 @@ def test_a_store_with_an_ods_code_the_dataset_cannot_carry_is_refused_in_words(w
     assert list(out_dir.iterdir()) == []
 
 
+@pytest.mark.sqlcipher_only("a downgrade and upgrade of the embedded store's schema")
 def test_migration_0010_keeps_the_latest_export_of_each_kind(world, out_dir):
     """Down to 0009 (one item row per batch), two batches of one kind, then up again: the later batch stays."""
     from alembic import command

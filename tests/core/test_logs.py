@@ -105,16 +105,22 @@ def test_marker_strings_and_keys_never_reach_the_log(fresh_log, tmp_path, capsys
         assert secret not in report
 
 
-def test_the_diagnostic_report_has_versions_settings_and_schema_but_no_data(make_store):
+def test_the_diagnostic_report_has_versions_settings_and_schema_but_no_data(make_store, engine, password):
     from core import paths
     from core.db import migrate
 
     store, actors, _recovery, _wards = make_store()
     paths.save_settings({"store": str(store.folder), "api_password": "ZQX-not-shown"})
+    if engine == "postgresql":
+        store = store.as_actor(actors["admin"])  # the administrator's own login, as Help gives it on a server
     report = diagnostic_report(store)
     assert "Lantern: 0.1.0" in report and "SQLCipher 4." in report
     assert f"schema revision in the store: {migrate.head_revision()}" in report
-    assert f"folder: {store.folder}" in report and "location: local disk" in report
     assert "api_password: (hidden)" in report and "ZQX-not-shown" not in report
+    assert password not in report
+    if engine == "postgresql":
+        assert f"server: {store.location}" in report and "lock after: " in report and "pg_dump" in report
+        return
+    assert f"folder: {store.folder}" in report and "location: local disk" in report
     assert store.key.hex() not in report
     assert "last good backup: none" in report

@@ -1,32 +1,18 @@
-"""Fixtures for the PostgreSQL tests: a throwaway server per test session, a fresh database per test.
+"""Fixtures for the PostgreSQL tests: a throwaway server per test session (`pg_server`, in tests/both_engines.py),
+a fresh database per test.
 
 Without the server programs the tests skip with one line saying how to run them; with `CI=true` a missing
 server is a failure, not a skip (issue 16, item 9)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
 from core.services import accounts  # the one name the front ends call: it goes to the server's variants
 from core.services.server_setup import approve_as_owner, init_server
-from tests.pg.server import HOW_TO, ThrowawayServer, find_bindir
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but no PostgreSQL server programs were found; bootstrap.py test installs them.")
-        pytest.skip(HOW_TO)
-    server = ThrowawayServer.start(bindir)
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.pg.server import ThrowawayServer, find_bindir
 
 
 @pytest.fixture(scope="module")

@@ -143,3 +143,28 @@ def test_an_account_switched_off_cannot_sign_in(server):
         other.execute("SELECT lantern_switch_off(%s)", (admin_id,))
     with pytest.raises(psycopg.OperationalError):
         server.sign_in("admin", "admin pass 1")
+
+
+def test_lowering_a_role_takes_effect_at_once_and_nothing_is_raised_without_the_lead(server):
+    """Migration 0023: the administrator lowers a role in the database at once (record and group together);
+    the same function refuses any raise, so widening what an account reads still waits for a lead."""
+    with server.sign_in("admin", "admin pass 1") as admin:
+        request = _ask(admin, "sam", "ward_manager")
+    with server.pg.admin(server.database) as owner:
+        owner.execute("SELECT lantern_decide_request(%s, true, %s)", (request, server.verifier("sam", "temp 1")))
+        sam_id = owner.execute("SELECT id FROM users WHERE username = 'sam'").fetchone()[0]
+    with server.sign_in("sam", "temp 1") as sam:
+        sam.execute("SELECT lantern_set_my_password(%s)", (server.verifier("sam", "own pass 1"),))
+    with server.sign_in("sam", "own pass 1") as sam, server.sign_in("admin", "admin pass 1") as admin:
+        for role in ("safeguarding_lead", "ward_manager", "superuser"):  # a raise, no change, no such role
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                admin.execute("SELECT lantern_lower_role(%s, %s)", (sam_id, role))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # only an administrator lowers
+            sam.execute("SELECT lantern_lower_role(%s, 'nurse')", (sam_id,))
+        admin.execute("SELECT lantern_lower_role(%s, 'nurse')", (sam_id,))
+        groups = sam.execute("SELECT b.rolname FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid "
+                             "WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = session_user)").fetchall()
+        assert groups == [("lantern_nurse",)]  # on the connection already open, from its next statement
+        assert sam.execute("SELECT role FROM users WHERE id = %s", (sam_id,)).fetchone() == ("nurse",)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # and back up only through a lead
+            admin.execute("SELECT lantern_lower_role(%s, 'ward_manager')", (sam_id,))

@@ -24,6 +24,8 @@ from core.db.store import unit_of_work
 from core.services import backups, incidents, maintenance
 from tests.core.helpers_common import draft
 
+pytestmark = pytest.mark.sqlcipher_only("the audit anchor lives in an embedded store's backups and key file; a server's chain is checked by lantern server check (tests/pg/test_pg_check.py)")
+
 
 @pytest.fixture
 def configured(make_store, tmp_path):

@@ -30,6 +30,8 @@ from core.services import accounts, drafts, incidents, maintenance
 from tests.core.fault_helpers import EXPECTED, FAULTS, refused_writes
 from tests.core.manager_helpers import draft, report
 
+pytestmark = pytest.mark.sqlcipher_only("faults of the store's own file on this PC; a server's faults are tests/pg/test_pg_faults.py")
+
 MARKER = "REL02-MARKER-7731"  # stands for patient text: it must never leave the store
 MARKED = f"Synthetic: {MARKER} said something made up at the hatch."
 FORBIDDEN = (MARKER, "SQL", "INSERT", "UPDATE", "SELECT", "parameters", "sqlcipher", "sqlite", "audit_events",

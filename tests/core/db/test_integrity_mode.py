@@ -17,6 +17,8 @@ from core.errors import StoreDamaged, StoreReadOnly
 from core.services import accounts, incidents, maintenance
 from tests.core.helpers_common import draft
 
+pytestmark = pytest.mark.sqlcipher_only("SQLCipher page damage and the read-only mode it brings; a server keeps its own pages")
+
 PAGE = 4096
 MARKER = "Synthetic integrity marker 7781"
 

@@ -64,6 +64,7 @@ def _incident_ids(store) -> set[str]:
         return set(session.scalars(select(Incident.id)))
 
 
+@pytest.mark.sqlcipher_only("processes sharing one store file; on a server: tests/pg/test_pg_concurrency.py and test_pg_faults.py")
 def test_sigkill_never_loses_an_acknowledged_incident(fresh, password):
     rng = random.Random(int(os.environ.get("LANTERN_CRASH_SEED", "1801")))
     folder, ward = fresh.folder, fresh.wards["Oak Ward"]
@@ -101,6 +102,7 @@ def test_sigkill_never_loses_an_acknowledged_incident(fresh, password):
     assert not missing, f"{len(missing)} acknowledged incidents were lost"
 
 
+@pytest.mark.sqlcipher_only("processes sharing one store file; on a server: tests/pg/test_pg_concurrency.py and test_pg_faults.py")
 def test_two_processes_write_500_each_without_lock_errors(fresh, tmp_path, password):
     per_process = 500
     folder, ward = fresh.folder, fresh.wards["Oak Ward"]

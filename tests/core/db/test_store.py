@@ -54,6 +54,7 @@ def _assert_no_plaintext(folder, *, expect=()):
 # ----- SEC-01: no plaintext at rest -------------------------------------------------------------------
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_marker_absent_from_every_file_in_wal_mode(fresh, password):
     nurse = fresh.actors["nurse"]
     store, _ = accounts.sign_in(fresh.folder, "nurse", password)
@@ -78,6 +79,7 @@ def test_marker_absent_from_every_file_in_wal_mode(fresh, password):
     _assert_no_plaintext(fresh.folder, expect=(DB_FILE_NAME, SLOT_FILE_NAME))
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_marker_absent_from_rollback_journal_mid_transaction(fresh, password):
     """DELETE journal mode: the journal holds the *old* pages, which contain the committed marker."""
     fresh.store.close()
@@ -104,6 +106,7 @@ def test_marker_absent_from_rollback_journal_mid_transaction(fresh, password):
 # ----- SEC-02/03: pragmas and the build check ---------------------------------------------------------
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_every_pooled_connection_is_configured(fresh):
     conns = [fresh.store.engine.connect() for _ in range(3)]
     try:
@@ -144,6 +147,7 @@ def test_plain_sqlite_build_is_refused(monkeypatch, template, tmp_path, password
     assert not (tmp_path / "new").exists()  # nothing half-made left behind
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_writes_begin_immediate_and_reads_plain_begin(fresh):
     seen: list[str] = []
     event.listen(fresh.store.engine, "before_cursor_execute",
@@ -170,6 +174,7 @@ def test_savepoint_rolls_back_only_the_inner_part(fresh):
     assert "outer" in keys and "inner" not in keys
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_locked_store_refuses_work_and_forgets_key(fresh):
     store = fresh.store
     store.close()
@@ -212,6 +217,7 @@ def test_wrong_password(fresh, password):
         accounts.sign_in(fresh.folder, "nobody-here", password)
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_damaged_database_first_page(fresh, password):
     fresh.store.close()
     with open(fresh.folder / DB_FILE_NAME, "r+b") as fh:
@@ -220,6 +226,7 @@ def test_damaged_database_first_page(fresh, password):
         accounts.sign_in(fresh.folder, "nurse", password)
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_missing_or_truncated_database(fresh, password):
     fresh.store.close()
     db = fresh.folder / DB_FILE_NAME
@@ -231,6 +238,7 @@ def test_missing_or_truncated_database(fresh, password):
         accounts.sign_in(fresh.folder, "nurse", password)
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_slot_byte_edited_without_checksum(fresh, password):
     fresh.store.close()
     _flip_wrapped_byte(fresh.folder, "nurse")
@@ -238,6 +246,7 @@ def test_slot_byte_edited_without_checksum(fresh, password):
         accounts.sign_in(fresh.folder, "admin", password)  # any account: the file as a whole is refused
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_slot_removed_with_valid_checksums_caught_by_hmac(fresh, password):
     fresh.store.close()
     _rewrite_slots(fresh.folder, lambda slots: slots.remove(next(s for s in slots if s["username"] == "nurse2")))
@@ -245,6 +254,7 @@ def test_slot_removed_with_valid_checksums_caught_by_hmac(fresh, password):
         accounts.sign_in(fresh.folder, "admin", password)
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_slot_added_with_valid_checksums_caught_by_hmac(fresh, password):
     fresh.store.close()
 
@@ -260,6 +270,7 @@ def test_slot_added_with_valid_checksums_caught_by_hmac(fresh, password):
         accounts.sign_in(fresh.folder, "intruder", password)
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_missing_slot_file_and_missing_store(fresh, tmp_path, password):
     fresh.store.close()
     (fresh.folder / SLOT_FILE_NAME).unlink()
@@ -328,6 +339,7 @@ def test_fresh_store_is_at_alembic_head(fresh):
     assert migrate.current_revision(fresh.store.engine) == migrate.head_revision()
 
 
+@pytest.mark.sqlcipher_only("the store folder, its key file and the SQLite engine")
 def test_alembic_schema_matches_models(fresh):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import text, update
 
 from core.db.engine import BUSY_TIMEOUT_MS, DB_FILE_NAME
@@ -14,6 +15,8 @@ from core.db.store import unit_of_work
 from core.dto import FormState
 from core.services import accounts, drafts
 from tests.core.manager_helpers import draft
+
+pytestmark = pytest.mark.sqlcipher_only("SQLite's write-ahead log")
 
 WRITES = 2000
 AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: without a reader in the way the log is reset about here

@@ -41,6 +41,7 @@ def test_delay_schedule():
     assert delays[1] > delays[0] and max(delays) == MAX_DELAY_S
 
 
+@pytest.mark.sqlcipher_only("the sign-in throttle file of an embedded store; a server slows guessing with auth_delay (docs/server.md)")
 def test_five_free_failures_then_growing_delay(fresh, password):
     folder, t0 = fresh.folder, utcnow()
     for i in range(FREE_ATTEMPTS):
@@ -78,6 +79,7 @@ def test_five_free_failures_then_growing_delay(fresh, password):
     assert Throttle(folder)._load()["pending"] == []
 
 
+@pytest.mark.sqlcipher_only("the sign-in throttle file of an embedded store; a server slows guessing with auth_delay (docs/server.md)")
 def test_unknown_username_is_throttled_too(fresh, password):
     t0 = utcnow()
     for i in range(FREE_ATTEMPTS):
@@ -87,6 +89,7 @@ def test_unknown_username_is_throttled_too(fresh, password):
         accounts.sign_in(fresh.folder, "no-such-user", password, now=t0 + timedelta(seconds=FREE_ATTEMPTS))
 
 
+@pytest.mark.sqlcipher_only("the sign-in throttle file of an embedded store; a server slows guessing with auth_delay (docs/server.md)")
 def test_throttle_survives_a_new_process(fresh, password):
     for i in range(FREE_ATTEMPTS):
         with pytest.raises(WrongPassword):
@@ -99,6 +102,7 @@ def test_throttle_survives_a_new_process(fresh, password):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.sqlcipher_only("the sign-in throttle file of an embedded store; a server slows guessing with auth_delay (docs/server.md)")
 def test_throttle_file_holds_no_password(fresh):
     with pytest.raises(WrongPassword):
         accounts.sign_in(fresh.folder, "nurse", "a guessed secret phrase")
@@ -106,6 +110,7 @@ def test_throttle_file_holds_no_password(fresh):
     assert "guessed" not in raw and "nurse" in raw
 
 
+@pytest.mark.sqlcipher_only("the sign-in throttle file of an embedded store; a server slows guessing with auth_delay (docs/server.md)")
 def test_corrupt_throttle_file_does_not_block_sign_in(fresh, password):
     (fresh.folder / "signin-failures.json").write_text("{not json")
     store, _ = accounts.sign_in(fresh.folder, "nurse", password)
@@ -144,6 +149,7 @@ def test_temporary_password_must_be_changed_first(fresh):
         accounts.sign_in(fresh.folder, "newnurse", temp)
 
 
+@pytest.mark.sqlcipher_only("key slots and the recovery key are the embedded store's; on a server the lead resets (tests/pg/test_pg_accounts.py)")
 def test_change_password_rewraps_one_slot_only(fresh, password):
     store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)
@@ -190,6 +196,7 @@ def test_admin_reset_password_gives_temporary_once_a_lead_approves(fresh, passwo
 # ----- recovery key --------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlcipher_only("key slots and the recovery key are the embedded store's; on a server the lead resets (tests/pg/test_pg_accounts.py)")
 @pytest.mark.parametrize("typed", ["exact", "lower-spaces"])
 def test_recovery_key_resets_a_password(fresh, typed, password):
     fresh.store.close()
@@ -204,6 +211,7 @@ def test_recovery_key_resets_a_password(fresh, typed, password):
     assert len(rows) == 1 and rows[0].username == "recovery-key"
 
 
+@pytest.mark.sqlcipher_only("key slots and the recovery key are the embedded store's; on a server the lead resets (tests/pg/test_pg_accounts.py)")
 def test_wrong_recovery_key_is_refused(fresh, password):
     fresh.store.close()
     wrong = "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH"

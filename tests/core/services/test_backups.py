@@ -29,6 +29,8 @@ from core.services import accounts, backups, incidents, maintenance
 from core.services.maintenance import check_store
 from tests.core.helpers_common import draft
 
+pytestmark = pytest.mark.sqlcipher_only("Lantern's own backups are for a store on a PC; a server is backed up with pg_dump (docs/server.md)")
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -363,6 +365,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from core.demo.seed import add_synthetic_incidents
 from core.services import accounts
+
 folder, stop = Path(sys.argv[1]), Path(sys.argv[2])
 store, admin = accounts.sign_in(folder, "admin", sys.stdin.readline().rstrip("\\n"))
 i = 0

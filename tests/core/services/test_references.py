@@ -64,6 +64,7 @@ def test_references_follow_one_another(fresh, password):
     assert made == [f"LAN-{_year()}-{n:05d}" for n in (1, 2, 3)]
 
 
+@pytest.mark.sqlcipher_only("the embedded store's counter table; a server numbers from a sequence per year (migration 0021, tests/pg/test_pg_concurrency.py)")
 def test_a_number_already_taken_by_another_path_is_skipped_never_reused(fresh, password):
     store, nurse = accounts.sign_in(fresh.folder, "nurse", password)
     fresh.extra.append(store)

@@ -23,29 +23,29 @@ def counts(store) -> tuple[int, int]:
 
 
 def nurse_of(make_store, password):
-    store, _actors, _recovery, wards = make_store()
-    folder = store.folder
-    store.close()
-    store, nurse = accounts.sign_in(folder, "nurse", password)
-    return store, nurse, wards["Oak Ward"]
+    """The nurse's own store, her actor, Oak Ward's id, and a store that reads the whole trail (which a nurse's
+    own login on a server may not)."""
+    whole, _actors, _recovery, wards = make_store()
+    store, nurse = accounts.sign_in(whole.folder, "nurse", password)
+    return store, nurse, wards["Oak Ward"], whole
 
 
 def test_send_writes_runs_the_rules_and_clears_the_autosave_in_one_go(make_store, password):
-    store, nurse, oak = nurse_of(make_store, password)
+    store, nurse, oak, whole = nurse_of(make_store, password)
     try:
         draft = full_draft(oak)
         drafts.save_form(store, nurse, FormState(draft))
-        before = len(audit_actions(store))
+        before = len(audit_actions(whole))
         sent = incidents.submit_report(store, nurse, draft)
         assert sent.status == "submitted" and sent.actions
         assert drafts.load_form(store, nurse) is None
-        assert audit_actions(store)[before:] == ["incident.create", "incident.submit"]
+        assert audit_actions(whole)[before:] == ["incident.create", "incident.submit"]
     finally:
         store.close()
 
 
 def test_a_refused_send_leaves_nothing_half_written_and_keeps_the_autosave(make_store, password):
-    store, nurse, oak = nurse_of(make_store, password)
+    store, nurse, oak, whole = nurse_of(make_store, password)
     try:
         incomplete = replace(full_draft(oak), description="")  # cannot be sent: no description
         drafts.save_form(store, nurse, FormState(incomplete))
@@ -58,7 +58,7 @@ def test_a_refused_send_leaves_nothing_half_written_and_keeps_the_autosave(make_
 
 
 def test_sending_a_draft_already_started_updates_it_then_sends_it(make_store, password):
-    store, nurse, oak = nurse_of(make_store, password)
+    store, nurse, oak, whole = nurse_of(make_store, password)
     try:
         started = incidents.create_draft(store, nurse, replace(full_draft(oak), description=""))
         sent = incidents.submit_report(store, nurse, full_draft(oak), started.incident_id)

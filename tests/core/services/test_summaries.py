@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -131,6 +132,7 @@ def test_migration_0006_backfills_the_summaries_of_existing_records(make_store):
     assert reports.dashboard(store, manager, now=moment) == before
 
 
+@pytest.mark.sqlcipher_only("lantern check reads the embedded store's file; a server is checked by lantern server check (tests/pg/test_pg_check.py)")
 def test_the_store_check_reports_a_stale_summary(make_store):
     store, actors, _recovery, wards = make_store()
     made = report(store, actors["nurse"], wards["Oak Ward"], police_wishes="yes")
