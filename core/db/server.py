@@ -289,8 +289,10 @@ class ChangeListener:
         return self._conn is not None and not self._stopping.is_set()
 
     def stop(self) -> None:
+        """Stop listening. Waits a second at most (sign-out must not hang on a server out of reach); a connection
+        still being made then closes itself in its own thread."""
         self._stopping.set()
-        self._thread.join(5)
+        self._thread.join(1)
         self._drop()
 
 
