@@ -52,6 +52,7 @@ class AppController(QObject):
         self.folder = folder if is_server_location(folder) else Path(folder)
         self.hint, self.banner = hint, banner
         self.live = None  # on a server: the listener for other PCs' changes while someone is signed in
+        self.locked_dialog = None  # on a server: asks for the previous password of reports a reset has locked
         self.runner = TaskRunner(self)
         self.checker = TaskRunner(self)  # the start-up integrity check runs beside the database lane
         self.session: Session | None = None
@@ -210,8 +211,9 @@ class AppController(QObject):
         self.checker.wait(120_000)
         if self.window:
             self.window.hide()
-            self.window.deleteLater()
+            self.window.deleteLater()  # with it any dialog of the session (the locked reports' one)
             self.window = None
+            self.locked_dialog = None
         if self.session:
             try:
                 self.session.lock() if how == "lock" else self.session.sign_out()
