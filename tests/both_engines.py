@@ -135,11 +135,12 @@ def route_services(monkeypatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def _pg_store_template(pg_server, password):
+def _pg_store_template(pg_server):
     """The server counterpart of tests/conftest.py's `_store_template`: Oak Ward and Elm Ward, and the same six
     accounts (admin, lead, nurse, nurse2, manager, manager_elm), each approved and past its temporary password."""
     from core.services import accounts
     from core.services.server_setup import approve_as_owner, init_server
+    from tests.conftest import PASSWORD as password  # every account's (a test may parametrize `password`)
 
     name = f"template_{uuid.uuid4().hex[:8]}"
     with pg_server.admin() as conn:
@@ -203,9 +204,11 @@ def _drop_database(pg_server, name: str) -> None:
 
 
 @pytest.fixture
-def pg_store_maker(request, monkeypatch, password):
+def pg_store_maker(request, monkeypatch):
     """Give a test its own server database copied from the template: returns a function giving (RoutedStore,
     actors, recovery key (None: a server store has none), ward ids by name), as `make_store` does."""
+    from tests.conftest import PASSWORD as password
+
     pg_server = request.getfixturevalue("pg_server")
     template, actors, wards = request.getfixturevalue("_pg_store_template")
     route_services(monkeypatch)

@@ -86,7 +86,21 @@ def _decide(session, store: Store, request: AccessRequest, approve: bool, decide
     return temp
 
 
-def _decision_detail(session, request: AccessRequest) -> dict:
+def request_to_decide(session, actor: Actor, request_id: int) -> AccessRequest:
+    """The checks before a lead decides, on either engine: the approver is active and not waiting themselves,
+    the request is pending, and it is not about the approver's own account (each refusal audited)."""
+    approver = get_user(session, actor.user_id)
+    if not approver.active or approver.access_pending:
+        raise attach(PermissionDenied(WAITING), actor, "access.approve", "not_active")
+    request = _pending_request(session, request_id)
+    if request.user_id == actor.user_id:
+        raise attach(PermissionDenied("You cannot decide a request about your own account. Ask another "
+                                      "safeguarding lead."), actor, "access.approve", "own_account",
+                     entity_type="user", entity_id=actor.user_id)
+    return request
+
+
+def decision_detail(session, request: AccessRequest) -> dict:
     asker = session.get(User, request.requested_by)
     return {"request": request.id, "kind": request.kind, "role": request.role,
             "requested_by": request.requested_by, "requested_by_username": asker.username if asker else "",
@@ -113,17 +127,10 @@ def decide_access_request(store: Store, actor: Actor, request_id: int, approve: 
     or refuses (None) a request. Nobody decides a request about their own account."""
     require(actor, "access.approve")
     with slots_guard(store), unit_of_work(store) as session:
-        approver = get_user(session, actor.user_id)
-        if not approver.active or approver.access_pending:
-            raise attach(PermissionDenied(WAITING), actor, "access.approve", "not_active")
-        request = _pending_request(session, request_id)
-        if request.user_id == actor.user_id:
-            raise attach(PermissionDenied("You cannot decide a request about your own account. Ask another "
-                                          "safeguarding lead."), actor, "access.approve", "own_account",
-                         entity_type="user", entity_id=actor.user_id)
+        request = request_to_decide(session, actor, request_id)
         temp = _decide(session, store, request, approve, actor.user_id)
         audit.record(session, actor, "access.approve" if approve else "access.refuse", entity_type="user",
-                     entity_id=request.user_id, detail=_decision_detail(session, request))
+                     entity_id=request.user_id, detail=decision_detail(session, request))
         store.save_slots()
         session.commit()
     return temp
@@ -154,7 +161,7 @@ def approve_with_recovery_key(target: Store | Path, recovery_key: str, request_i
         request = _pending_request(session, request_id)
         temp = _decide(session, store, request, True, None)
         audit.record(session, None, "access.approve", entity_type="user", entity_id=request.user_id,
-                     detail=_decision_detail(session, request), username="recovery-key",
+                     detail=decision_detail(session, request), username="recovery-key",
                      workstation=workstation_name())
         store.save_slots()
         session.commit()

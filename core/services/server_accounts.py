@@ -15,14 +15,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from core.db import audit
-from core.db.models import AccessRequest, User
+from core.db.models import User
 from core.db.server import ServerStore, login_role, open_server_store, scram_verifier, set_password
 from core.db.store import unit_of_work
 from core.dto import Actor, NewAccount, UserInfo
 from core.errors import LanternError, NotFound, PermissionDenied, ValidationError
 from core.security.passwords import check_password, temporary_password
 from core.security.permissions import CLINICAL, CONTENT_RANK, require
-from core.services.access_requests import ask_approval, withdraw_requests
+from core.services.access_requests import ask_approval, decision_detail, request_to_decide, withdraw_requests
 from core.services.account_rows import actor_of, check_role_change, get_user, insert_user, user_info
 
 log = logging.getLogger("lantern.server")
@@ -43,10 +43,15 @@ def _call(session, sql: str, **params) -> None:
 
 
 def create_user(store: ServerStore, actor: Actor, *, username: str, role: str, ward_ids=(),
-                display_name: str = "") -> NewAccount:
+                display_name: str = "", password: str | None = None, must_change: bool = True) -> NewAccount:
     """An administrator creates an account. One that reads incident content waits for a safeguarding lead's
-    approval (no password for the administrator); another administrator gets a temporary password at once."""
+    approval (no password for the administrator, whatever `password` said); another administrator gets
+    `password` (checked by the policy) or a temporary one at once, and on a server always changes it at first
+    sign-in (`must_change` is the embedded store's choice)."""
     require(actor, "users.manage")
+    del must_change  # the server's lantern_set_admin_login always asks for a change
+    if password is not None:
+        check_password(password, username=username)
     with unit_of_work(store) as session:
         user = insert_user(session, username=username, role=role, ward_ids=ward_ids, display_name=display_name,
                            must_change=True)
@@ -56,7 +61,7 @@ def create_user(store: ServerStore, actor: Actor, *, username: str, role: str, w
             request = ask_approval(session, actor, user, "grant_role", role)
             session.commit()
             return NewAccount(user_info(session, user), "", request.id)
-        temp = temporary_password()
+        temp = password if password is not None else temporary_password()
         _call(session, "SELECT lantern_set_admin_login(:id, :verifier)", id=user.id,
               verifier=scram_verifier(store.engine, login_role(store.database, user.username), temp))
         session.commit()
@@ -68,20 +73,14 @@ def decide_access_request(store: ServerStore, actor: Actor, request_id: int, app
     refuses a request. The server checks it again: never one's own, never by an administrator."""
     require(actor, "access.approve")
     with unit_of_work(store) as session:
-        request = session.get(AccessRequest, request_id)
-        if request is None or request.status != "pending":
-            raise NotFound("That request is not waiting for approval: it may have been decided already.")
-        if request.user_id == actor.user_id:
-            raise PermissionDenied("You cannot decide a request about your own account. Ask another "
-                                   "safeguarding lead.")
+        request = request_to_decide(session, actor, request_id)
         username = session.scalar(select(User.username).where(User.id == request.user_id))
         temp = temporary_password() if approve else None
         verifier = scram_verifier(store.engine, login_role(store.database, username), temp) if temp else None
         _call(session, "SELECT lantern_decide_request(:id, :approve, :verifier)", id=request_id, approve=approve,
               verifier=verifier)
         audit.record(session, actor, "access.approve" if approve else "access.refuse", entity_type="user",
-                     entity_id=request.user_id, detail={"request": request_id, "kind": request.kind,
-                                                        "role": request.role})
+                     entity_id=request.user_id, detail=decision_detail(session, request))
         session.commit()
     return temp
 

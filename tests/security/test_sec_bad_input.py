@@ -103,6 +103,7 @@ def test_change_password_on_a_full_disk_says_one_plain_sentence(template, small_
 # ----- an edited slot with a recomputed checksum -------------------------------------------------------------
 
 
+@pytest.mark.sqlcipher_only("the embedded store's key slots")
 def test_edited_slot_with_recomputed_checksum_is_reported_as_altered_and_not_counted(fresh, password):
     fresh.store.close()
     path = fresh.folder / SLOT_FILE_NAME

@@ -18,6 +18,8 @@ from core.db.store import unit_of_work
 from core.security.keyslots import SLOT_FILE_NAME
 from core.services import accounts, maintenance
 
+pytestmark = pytest.mark.sqlcipher_only("lantern check, the key file's anchor and the store file's damage; a server is checked by lantern server check (tests/pg/test_pg_check.py)")
+
 MIGRATION = Path(__file__).resolve().parents[2] / "core/db/migrations/versions/0001_initial_schema.py"
 
 

@@ -38,6 +38,7 @@ def _mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlcipher_only("Lantern's own backups and restores are for a store on a PC")
 def test_backups_exports_restores_logs_and_settings_are_owner_only(tmp_path, make_store, monkeypatch, password):
     """Issue 13 item 6: modes after init (above), backup, export and restore, and of the log and settings files,
     with the usual 022 umask that used to leave them 0644 and 0755."""

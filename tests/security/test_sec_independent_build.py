@@ -13,6 +13,8 @@ import pytest
 
 from core.security.keyslots import SlotFile
 
+pytestmark = pytest.mark.sqlcipher_only("the store file opened by a separate SQLCipher build with the raw key")
+
 REPO = Path(__file__).resolve().parents[2]
 INDEPENDENT = Path(sys.prefix) / "independent-sqlcipher"
 
@@ -21,6 +23,8 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 import sqlcipher3
 from sqlcipher3 import dbapi2
+
+
 conn = dbapi2.connect(sys.argv[2])
 conn.execute("PRAGMA key = \"x'%s'\"" % sys.stdin.readline().strip())
 out = {

@@ -14,6 +14,8 @@ from core.db.engine import check_sqlcipher_build
 from core.services import accounts
 from tests.core.helpers_common import REPO, python_env
 
+pytestmark = pytest.mark.sqlcipher_only("the embedded store's key in memory; a server store holds no key")
+
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/mem")
 
 

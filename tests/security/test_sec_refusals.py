@@ -46,8 +46,12 @@ def submitted(fresh):
     ("administrator", "oak", "role"), ("nurse", "elm", "ward"), ("manager", "restricted", "named_staff"),
     ("nurse2", "restricted", "restricted"), ("nurse", "missing", "missing"),
 ])
-def test_a_refused_read_is_audited_with_the_same_answer_as_missing(submitted, who, which, why):
+def test_a_refused_read_is_audited_with_the_same_answer_as_missing(submitted, who, which, why, engine):
+    """On a server, row-level security hides the record from the account's own login, so the app cannot tell
+    why: the trail says "missing" (the answer, the same for every case, is the point)."""
     fresh, oak, elm, restricted = submitted
+    if engine == "postgresql" and who != "administrator":
+        why = "missing"
     target = {"oak": oak, "elm": elm, "restricted": restricted, "missing": "no-such-incident"}[which]
     with pytest.raises(NotFound) as err:
         incidents.get_incident(fresh.store, fresh.actors[who], target)

@@ -16,6 +16,8 @@ from core.security.throttle import FREE_ATTEMPTS, MAX_ACCOUNTS, Throttle
 from core.security.usernames import normalise_username
 from core.services import accounts
 
+pytestmark = pytest.mark.sqlcipher_only("the sign-in throttle file of an embedded store; a server slows guessing with auth_delay (docs/server.md)")
+
 SPELLINGS = (" nurse", "nurse ", "\tnurse", "NURSE", "ｎｕｒｓｅ", " Nurse\n")
 
 
