@@ -154,3 +154,61 @@ def test_write_the_server_down_status_line_screenshot(qtbot, controller, own_ser
         window.grab().save(str(out / "server-unreachable-status-line.png"))
     finally:
         own_server.resume()
+
+
+def test_opening_a_record_while_the_server_is_down_says_so_where_the_person_is_looking(
+        qtbot, controller, own_server, server_trust, boxes, announcements):  # noqa: F811
+    """A nurse arrowing to her report hears "Not loaded" in its pane (no box per row); a manager who presses
+    Enter on an incident, and waits for it, is told in a box."""
+    from core.services import incidents
+    from tests.core.helpers_common import draft
+    from ui.pages.my_incidents import MyIncidentsPage
+
+    sign_in_as, oak, _location = server_trust
+    store, nurse = sign_in_as("nurse")
+    incidents.submit_report(store, nurse, draft(oak, description="Synthetic: opened while the server is down."),
+                            send_id=str(uuid.uuid4()))
+    unreachable = ServerUnreachable().message
+    window = sign_in(qtbot, controller, "nurse", PASSWORDS["nurse"])
+    mine = window.page(MyIncidentsPage)
+    window.tabs.setCurrentWidget(mine)
+    qtbot.waitUntil(lambda: mine.proxy.rowCount() == 1, timeout=WAIT)
+    mine.table.clearSelection()
+    mine.table.setCurrentIndex(mine.table.model().index(-1, -1))
+    written_down(own_server)
+    own_server.pause()
+    try:
+        mine.table.setFocus()
+        qtbot.keyClick(mine.table, Qt.Key.Key_Down)
+        qtbot.waitUntil(lambda: mine.detail.text().startswith("Not loaded"), timeout=WAIT)
+        assert unreachable in mine.detail.text() and boxes == []
+        assert any(w is mine.detail and unreachable in m for w, m, _urgent in announcements)
+    finally:
+        own_server.resume()
+
+
+def test_a_manager_who_opens_an_incident_while_the_server_is_down_is_told_in_a_box(
+        qtbot, controller, own_server, server_trust, boxes):  # noqa: F811
+    from core.services import incidents
+    from tests.core.helpers_common import draft
+    from ui.pages.review import ReviewPage
+
+    sign_in_as, oak, _location = server_trust
+    store, nurse = sign_in_as("nurse")
+    incidents.submit_report(store, nurse, draft(oak, description="Synthetic: opened by a manager, server down."),
+                            send_id=str(uuid.uuid4()))
+    window = sign_in(qtbot, controller, "manager", PASSWORDS["manager"])
+    page = window.page(ReviewPage)
+    window.tabs.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.list_model.rowCount() >= 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: not controller.runner.busy, timeout=WAIT)
+    written_down(own_server)
+    own_server.pause()
+    try:
+        page.list.setFocus()
+        page.list.setCurrentIndex(page.list_model.index(0, 0))
+        qtbot.keyClick(page.list, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(boxes), timeout=WAIT)
+    finally:
+        own_server.resume()
+    assert boxes == [ServerUnreachable().message]

@@ -324,7 +324,7 @@ def reassign_action(ctx: AppContext, action, parent: QWidget, on_done) -> None:
 
         run_form(ctx, dialog, call, on_done, parent)
 
-    ctx.call(lambda s, a: queue.assignable_users(s, a, action.action_id), show, parent=parent, read=True)
+    ctx.call(lambda s, a: queue.assignable_users(s, a, action.action_id), show, parent=parent)  # the person asked
 
 
 def reopen_action(ctx: AppContext, action, parent: QWidget, on_done) -> None:

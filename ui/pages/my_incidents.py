@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from core.clock import local
+from core.errors import ServerUnreachable
 from core.services import incidents
 from core.taxonomy import load_taxonomy
 from ui.context import AppContext
@@ -141,7 +142,15 @@ class MyIncidentsPage(QWidget):
         if summary is None:
             return
         self.ctx.call(lambda store, actor: incidents.get_incident(store, actor, summary.incident_id),
-                      self._alive(self._show_detail), parent=self, read=True)
+                      self._alive(self._show_detail), parent=self, read=True,
+                      on_error=self._alive(self._detail_failed))
+
+    def _detail_failed(self, err) -> None:
+        """Said where the person is looking (the selected report's pane, read out), not only in the status line:
+        arrowing down the list while the server is out of reach gives no box per report."""
+        if isinstance(err, ServerUnreachable):
+            self.detail.setText(f"Not loaded. {err.message}")
+        self.ctx.read_failed(self, err)
 
     def _show_detail(self, detail) -> None:
         open_actions = [a for a in detail.actions if a.status == "open"]

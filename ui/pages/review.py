@@ -235,12 +235,14 @@ class ReviewPage(QWidget):
         if changes is None or getattr(changes, "incidents", False) or getattr(changes, "actions", False):
             self.refresh()
             if self.detail is not None:
-                self.open_incident(self.detail.incident_id)
+                self.open_incident(self.detail.incident_id, refreshing=True)
 
     # ----- one incident ----------------------------------------------------------
-    def open_incident(self, incident_id: str) -> None:
-        """Read the record (audited by core) and its history."""
-        self.ctx.call(lambda s, a: incidents.get_incident(s, a, incident_id), self._show, parent=self, read=True)
+    def open_incident(self, incident_id: str, *, refreshing: bool = False) -> None:
+        """Read the record (audited by core) and its history. Opened by the person, a server out of reach is said
+        in a box, since they are waiting for it; on a refresh, once in the status line (AppContext.read_failed)."""
+        self.ctx.call(lambda s, a: incidents.get_incident(s, a, incident_id), self._show, parent=self,
+                      read=refreshing)
 
     def _show(self, detail) -> None:
         if not isValid(self):
@@ -376,7 +378,7 @@ class ReviewPage(QWidget):
                 self.view_log = ViewLogDialog(rows, self)
                 self.view_log.open()
 
-        self.ctx.call(lambda s, a: review.restricted_view_log(s, a, limit=1000), show, parent=self, read=True)
+        self.ctx.call(lambda s, a: review.restricted_view_log(s, a, limit=1000), show, parent=self)
 
 
 def show_incident(widget: QWidget, incident_id: str) -> None:
