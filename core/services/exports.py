@@ -618,25 +618,31 @@ _SQLITE_LATEST_FROM_JSON = (
     "SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true "
     "ON CONFLICT (kind, incident_id) DO UPDATE SET batch_id = excluded.batch_id, "
     "incident_version = excluded.incident_version, incident_updated_at = excluded.incident_updated_at")
+# PostgreSQL: a slice of an export in one statement, from three arrays.
+LATEST_SLICE = 20_000
+_SERVER_LATEST_FROM_ARRAYS = """
+INSERT INTO export_latest (kind, batch_id, incident_id, incident_version, incident_updated_at)
+SELECT %s, %s, i, v, u FROM unnest(%s::varchar[], %s::integer[], %s::varchar[]) AS t(i, v, u)
+ON CONFLICT (kind, incident_id) DO UPDATE SET batch_id = excluded.batch_id,
+  incident_version = excluded.incident_version, incident_updated_at = excluded.incident_updated_at
+"""
 
 
 def _record_latest(connection, kind: str, batch_id: int, selected: list[tuple[str, int, str]]) -> None:
     """One row per incident and kind (this batch, the version and updated_at as read), replacing the last
-    export's: one statement on SQLite, one executemany of the dialect's own upsert elsewhere (PostgreSQL)."""
+    export's: one statement on SQLite; on PostgreSQL one statement per slice of LATEST_SLICE incidents, each
+    sent as three arrays (a row per incident as its own parameters would build a million dicts for a trust-wide
+    year and send them a thousand at a time)."""
     dialect = connection.dialect.name
     if dialect == "sqlite":
         connection.exec_driver_sql(_SQLITE_LATEST_FROM_JSON, (kind, batch_id, json.dumps(selected)))
         return
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
+    if dialect != "postgresql":
         raise ExportError(f"Recording an export is not written for the {dialect} database.")
-    stmt = insert(ExportLatest.__table__)
-    stmt = stmt.on_conflict_do_update(index_elements=["kind", "incident_id"], set_={
-        "batch_id": stmt.excluded.batch_id, "incident_version": stmt.excluded.incident_version,
-        "incident_updated_at": stmt.excluded.incident_updated_at})
-    connection.execute(stmt, [{"kind": kind, "batch_id": batch_id, "incident_id": i, "incident_version": v,
-                               "incident_updated_at": u} for i, v, u in selected])
+    for start in range(0, len(selected), LATEST_SLICE):
+        ids, versions, updated = zip(*selected[start:start + LATEST_SLICE], strict=True)
+        connection.exec_driver_sql(_SERVER_LATEST_FROM_ARRAYS, (kind, batch_id, list(ids), list(versions),
+                                                                list(updated)))
 
 
 def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[tuple[str, int, str]], *,

@@ -121,3 +121,29 @@ def test_the_dashboard_agrees_with_a_plain_count_on_a_random_trust_store(pg_serv
     trust_board = reports.dashboard(store, lead, date_from=PERIOD[0], date_to=PERIOD[1], now=NOW)
     assert want_trust["total"] > want_ward["total"]
     assert _figures(trust_board) == want_trust
+
+
+def test_a_trust_wide_export_is_recorded_in_slices(pg_server, pg_database, trust, tmp_path, monkeypatch):
+    """The server records an export's incidents a slice at a time (exports.LATEST_SLICE, three arrays a slice):
+    every incident of every slice is recorded with the version it was exported at, so none is flagged for
+    re-export until it changes, and then exactly that one is."""
+    from core.services import exports
+
+    monkeypatch.setattr(exports, "LATEST_SLICE", 7)
+    sign_in, _oak = trust
+    owner = make_server_engine(pg_server.url(pg_database), username=pg_server.superuser, password=pg_server.password)
+    try:
+        with Session(owner, expire_on_commit=False) as session, session.begin():
+            nurse = session.scalar(select(User.id).where(User.username == "nurse"))
+            incidents = _random_incidents(session, random.Random(7), list(session.scalars(select(Ward.id))), nurse)
+        store, lead = sign_in("lead")
+        result = exports.export_incidents(store, lead, "nrls-csv", out_path=tmp_path / "trust.csv")
+        assert result.incident_count == sum(i.status != "draft" for i in incidents) > 3 * 7
+        assert exports.incidents_needing_reexport(store, lead, "nrls-csv") == []
+        changed = next(i.id for i in incidents if i.status != "draft")
+        with owner.begin() as conn:
+            conn.execute(Incident.__table__.update().where(Incident.id == changed)
+                         .values(version=Incident.version + 1))
+        assert [f.incident_id for f in exports.incidents_needing_reexport(store, lead, "nrls-csv")] == [changed]
+    finally:
+        owner.dispose()
