@@ -7,7 +7,11 @@ Figures only, never a pass or fail on speed (docs/performance.md has them, with 
   rules, the actions, the audit rows, row-level security): errors, lost or duplicate references, and the p50 and
   p95 of each Send as the client waits for it;
 - a trust store (TRUST_INCIDENTS, default 1,000,000, over 40 wards and 12 months): a ward manager's first page,
-  a filter change and the ward-year dashboard through the services, with row-level security on and then off.
+  a filter change and the ward-year dashboard through the services, with row-level security on and then off;
+- from the same store (built once for both tests), the safeguarding lead's trust-wide NRLS XML export of the
+  year through the CLI, as a new process (`main.py export nrls-xml`), its time and peak memory (max RSS from
+  wait4, as tests/bench/test_bench_exports.py measures) beside a floor in the same run: a new process that signs
+  the lead in the same way and counts the incidents.
 
 LANTERN_BENCH_CLIENTS, LANTERN_BENCH_PER_CLIENT and LANTERN_BENCH_TRUST_INCIDENTS change the sizes.
 """
@@ -16,14 +20,19 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 
 import pytest
 
 from tests.pg.server import ThrowawayServer, find_bindir
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CLIENTS = int(os.environ.get("LANTERN_BENCH_CLIENTS", "50"))
 PER_CLIENT = int(os.environ.get("LANTERN_BENCH_PER_CLIENT", "200"))
@@ -120,13 +129,13 @@ SELECT md5(g::text)::uuid::text, 'LAN-B-' || lpad(g::text, 8, '0'), 1 + g % 40, 
   (ARRAY['day', 'night', 'morning_handover'])[1 + g % 3], (ARRAY['bedroom', 'lounge', 'corridor'])[1 + g % 3],
   '2026-11-01T00:00:00+00:00', 'Synthetic benchmark incident.', '', '[]', 'patient_on_patient',
   (ARRAY['none', 'low'])[1 + g % 2], (ARRAY['none', 'low', 'moderate'])[1 + g % 3], 1, g % 50 = 0, false,
-  (ARRAY['SS-HAR-V', 'SS-SA', 'SS-EXP'])[1 + g % 3], g % 7 = 0, '', 1, 1, 1,
+  (ARRAY['SS-HAR-V', 'SS-SA', 'SS-EXP-S'])[1 + g % 3], g % 7 = 0, '', 1, 1, 1,
   '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00'
 FROM generate_series(1, :n) g;
 INSERT INTO incident_types (incident_id, code) SELECT id, type_codes FROM incidents;
-INSERT INTO people_involved (incident_id, position, role, person_type, local_ref)
-  SELECT id, p, (ARRAY['affected', 'alleged_perpetrator'])[p + 1], 'patient', 'P-' || p FROM incidents,
-  generate_series(0, 1) p;
+INSERT INTO people_involved (incident_id, position, role, person_type, local_ref, harm_physical, harm_psychological)
+  SELECT id, p, (ARRAY['affected', 'alleged_perpetrator'])[p + 1], 'patient', 'P-' || p, harm_physical,
+  harm_psychological FROM incidents, generate_series(0, 1) p;
 INSERT INTO safeguarding_actions (incident_id, rule_id, title, guidance, why, source, owner_role, owner_label,
   mandatory, deadline_kind, due_at, status, note, reference, created_at)
   SELECT id, 'bench-' || a, 'Benchmark action ' || a, '', '', '', 'ward_manager', 'Ward manager', true, 'immediate',
@@ -162,11 +171,12 @@ def _timings(store, manager) -> dict[str, float]:
             "action queue first page": _median_ms(lambda: queue.list_queue(store, manager))}
 
 
-def test_a_trust_store_of_a_million_incidents(server):
+@pytest.fixture(scope="module")
+def trust_store(server):
+    """The trust store, built once with SQL: (owner URL, location, seconds to build)."""
     from sqlalchemy import text as sql
 
     from core.db.server import make_server_engine
-    from core.services import accounts
 
     wards = [f"Ward {n:02d}" for n in range(1, 41)]
     owner_url, location = _new_store(server, wards)
@@ -179,7 +189,22 @@ def test_a_trust_store_of_a_million_incidents(server):
         for statement in BULK.split(";\n"):
             if statement.strip():
                 conn.execute(sql(statement), {"reporter": reporter, "n": TRUST_INCIDENTS})
-    built = time.perf_counter() - started
+    owner.dispose()
+    # What autovacuum does after a bulk load, done now so the figures do not depend on when it runs: without the
+    # visibility map an index-only scan still visits the table.
+    with server.admin(owner_url.rsplit("/", 1)[1]) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return owner_url, location, time.perf_counter() - started
+
+
+def test_a_trust_store_of_a_million_incidents(server, trust_store):
+    from sqlalchemy import text as sql
+
+    from core.db.server import make_server_engine
+    from core.services import accounts
+
+    owner_url, location, built = trust_store
+    owner = make_server_engine(owner_url, username=server.superuser, password=server.password)
     store, manager = accounts.sign_in(location, "manager", PASSWORD)
     with_rls = _timings(store, manager)
     with owner.begin() as conn:
@@ -196,3 +221,52 @@ def test_a_trust_store_of_a_million_incidents(server):
     for name in with_rls:
         print(f"  {name}: {with_rls[name]:.0f} ms with row-level security, {without_rls[name]:.0f} ms without "
               f"({with_rls[name] / max(without_rls[name], 0.001):.2f}x)")
+
+
+FLOOR = """
+import sys
+sys.path.insert(0, {root!r})
+from core.logs import setup_logging
+setup_logging()
+import cli.main
+from sqlalchemy import func, select
+from core.db.models import Incident
+from core.db.store import unit_of_work
+from core.services import accounts
+store, actor = accounts.sign_in(sys.argv[1], "lead", sys.stdin.readline().rstrip("\\n"))
+with unit_of_work(store, write=False) as session:
+    print(session.scalar(select(func.count()).select_from(Incident)))
+accounts.sign_out(store, actor)
+"""
+
+
+def _child(argv: list[str]) -> tuple[float, int, float]:
+    """One process run to its end, the password on standard input: (seconds, peak resident memory in bytes, CPU
+    seconds), measured as tests/bench/test_bench_exports.py does (wait4). It must succeed."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdin.write((PASSWORD + "\n").encode())
+    proc.stdin.close()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert os.waitstatus_to_exitcode(status) == 0, (out + err).decode(errors="replace")[-2000:]
+    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime  # Linux reports KiB
+
+
+def test_a_trust_wide_year_exported(trust_store, tmp_path):
+    """The safeguarding lead's trust-wide NRLS XML export of the year, end to end through the CLI, beside the
+    floor (sign-in and a count) measured in the same run."""
+    _owner_url, location, _built = trust_store
+    out = tmp_path / "trust-2026.xml"
+    export = [sys.executable, str(ROOT / "main.py"), "export", "nrls-xml", "--store", location, "--user", "lead",
+              "--password-stdin", "--from", "2026-01-01", "--to", "2026-12-31", "--out", str(out)]
+    floor = _child([sys.executable, "-c", FLOOR.format(root=str(ROOT)), location])
+    load_before = os.getloadavg()[0]
+    run = _child(export)
+    mib = 1024 * 1024
+    print(f"\ntrust-wide NRLS XML export of 2026 from {TRUST_INCIDENTS:,} incidents ({out.stat().st_size / mib:,.0f} "
+          f"MiB written), end to end: {run[0]:.1f} s, peak {run[1] / mib:.0f} MiB, CPU {run[2]:.1f} s; floor (sign-in "
+          f"and a count): {floor[0]:.2f} s, peak {floor[1] / mib:.0f} MiB, CPU {floor[2]:.2f} s; "
+          f"load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    out.unlink()
