@@ -76,6 +76,7 @@ PLAINTEXT_NOTICE = ("This export file is not encrypted. Anyone who can open the 
                     "in a secure, access-controlled place, send it only by secure email, and delete it when it is "
                     "no longer needed.")
 CHUNK = 500  # incidents read, mapped and written at a time (also SQLite's bound-parameter budget)
+SELECT_BATCH = 10_000  # selected incidents' (id, version, updated_at) fetched at a time
 WRITERS = {NRLS_XML: nrls_xml.Writer, NRLS_CSV: nrls_csv.Writer, LFPSE_JSON: lfpse_json.Writer}
 
 
@@ -443,8 +444,11 @@ def _visible_ids(session, actor: Actor, *, ward_id, date_from, date_to) -> list[
     order, from one query over the incident rows: the visibility predicate is part of it, no per-row check."""
     stmt = _scope(select(Incident.id, Incident.version, Incident.updated_at), session, actor, ward_id, date_from,
                   date_to)
-    rows = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference)).all()
-    return [tuple(row) for row in rows]
+    # Read in batches (a server-side cursor on PostgreSQL), each row kept only as a plain tuple: fetching every row
+    # first held the driver's rows and the tuples at once, about 2.5 times the list itself.
+    result = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference),
+                                          execution_options={"yield_per": SELECT_BATCH})
+    return [tuple(row) for row in result]
 
 
 _INCIDENT_COLUMNS = (Incident.id, Incident.reference, Incident.ward_id, Incident.status, Incident.reporter_id,
