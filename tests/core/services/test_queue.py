@@ -25,9 +25,11 @@ def ward_store(make_store):
 
 
 def all_rows(store, actor, query=QueueQuery()):
-    rows, offset = [], 0
+    """Every page, read at one moment: an action due "now" turns overdue between two pages read a moment apart
+    (the server is slower; it happened in CI), which would make the grouping look out of order."""
+    rows, offset, now = [], 0, utcnow()
     while True:
-        page = queue.list_queue(store, actor, query, offset=offset, limit=7)
+        page = queue.list_queue(store, actor, query, offset=offset, limit=7, now=now)
         rows += page.rows
         if not page.has_more:
             return rows
