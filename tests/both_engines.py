@@ -116,13 +116,14 @@ def _routed(fn):
 
 
 def _service_functions():
-    """Every `core.services` function whose first two parameters are `store, actor`: (module, name, function)."""
+    """Every `core.services` function whose first two parameters are `store, actor`, under every name a module
+    gives it (`accounts.list_wards` is `wards.list_wards` re-exported): (module, name, function)."""
     import core.services
 
     for info in pkgutil.iter_modules(core.services.__path__):
         module = importlib.import_module(f"core.services.{info.name}")
         for name, fn in vars(module).items():
-            if not inspect.isfunction(fn) or fn.__module__ != module.__name__ or name.startswith("__"):
+            if not inspect.isfunction(fn) or not fn.__module__.startswith("core.services.") or name.startswith("__"):
                 continue
             params = list(inspect.signature(fn).parameters)
             if params[:2] == ["store", "actor"]:
