@@ -130,13 +130,19 @@ def _service_functions():
                 yield module, name, fn
 
 
-def route_services(monkeypatch) -> None:
+@pytest.fixture(scope="session")
+def _pg_routing():
+    """Service calls on a RoutedStore go to the actor's own login from the first server test on (the wrappers
+    pass any other store straight through)."""
+    patch = pytest.MonkeyPatch()
     for module, name, fn in _service_functions():
-        monkeypatch.setattr(module, name, _routed(fn))
+        patch.setattr(module, name, _routed(fn))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
-def _pg_store_template(pg_server):
+def _pg_store_template(pg_server, _pg_routing):
     """The server counterpart of tests/conftest.py's `_store_template`: Oak Ward and Elm Ward, and the same six
     accounts (admin, lead, nurse, nurse2, manager, manager_elm), each approved and past its temporary password."""
     from core.services import accounts
@@ -204,27 +210,36 @@ def _drop_database(pg_server, name: str) -> None:
             conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
-@pytest.fixture
-def pg_store_maker(request, monkeypatch):
-    """Give a test its own server database copied from the template: returns a function giving (RoutedStore,
-    actors, recovery key (None: a server store has none), ward ids by name), as `make_store` does."""
+def copied_store(request):
+    """A RoutedStore on a new database copied from the template: (store, actors, wards, drop)."""
     from tests.conftest import PASSWORD as password
 
     pg_server = request.getfixturevalue("pg_server")
     template, actors, wards = request.getfixturevalue("_pg_store_template")
-    route_services(monkeypatch)
-    made: list[tuple[str, RoutedStore]] = []
+    name = _copy_database(pg_server, template)
+    owner_url = pg_server.url(name)
+    location = owner_url.replace(f"{pg_server.superuser}@", "")
+    engine = make_server_engine(owner_url, username=pg_server.superuser, password=pg_server.password)
+    store = RoutedStore(location=location, database=name, username="admin", engine=engine, password=password)
 
-    def _make(_name: str = "store"):
-        name = _copy_database(pg_server, template)
-        owner_url = pg_server.url(name)
-        location = owner_url.replace(f"{pg_server.superuser}@", "")
-        engine = make_server_engine(owner_url, username=pg_server.superuser, password=pg_server.password)
-        store = RoutedStore(location=location, database=name, username="admin", engine=engine, password=password)
-        made.append((name, store))
-        return store, dict(actors), None, dict(wards)
-
-    yield _make
-    for name, store in made:
+    def drop() -> None:
         store.close()
         _drop_database(pg_server, name)
+
+    return store, dict(actors), dict(wards), drop
+
+
+@pytest.fixture
+def pg_store_maker(request):
+    """Give a test its own server database copied from the template: returns a function giving (RoutedStore,
+    actors, recovery key (None: a server store has none), ward ids by name), as `make_store` does."""
+    made = []
+
+    def _make(_name: str = "store"):
+        store, actors, wards, drop = copied_store(request)
+        made.append(drop)
+        return store, actors, None, wards
+
+    yield _make
+    for drop in made:
+        drop()

@@ -18,7 +18,7 @@ from core.services import accounts  # noqa: E402
 
 PASSWORD = "test-only passphrase 42"  # synthetic, meets the policy
 
-from tests.both_engines import _pg_store_template, pg_server, pg_store_maker  # noqa: E402,F401  (fixtures)
+from tests.both_engines import _pg_routing, _pg_store_template, pg_server, pg_store_maker  # noqa: E402,F401  (fixtures)
 
 
 def add_account(store, admin: Actor, *, approver: Actor | None = None, recovery_key: str | None = None,
@@ -116,7 +116,7 @@ def _store_template(tmp_path_factory):
     return folder, actors, recovery, wards
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def engine(request) -> str:
     """The engine of the store a test gets: "sqlcipher", or "postgresql" where tests/core/conftest.py asks for
     both (tests/both_engines.py)."""
@@ -150,6 +150,25 @@ def make_store(request, engine, tmp_path):
     for store in opened:
         if store.is_open:
             store.close()
+
+
+@pytest.fixture(scope="module")
+def module_store(request, engine, tmp_path_factory):
+    """`make_store`'s store, built once for a test module (tests that share one store: a matrix, a property test),
+    on the module's engine. Returns (store signed in as admin, actors, recovery key, ward ids by name)."""
+    if engine == "postgresql":
+        from tests.both_engines import copied_store
+
+        store, actors, wards, drop = copied_store(request)
+        yield store, actors, None, wards
+        drop()
+        return
+    template, actors, recovery, wards = request.getfixturevalue("_store_template")
+    folder = copy_store(Template(template, actors, recovery, wards), tmp_path_factory.mktemp("module") / "store")
+    store, _admin = accounts.sign_in(folder, "admin", PASSWORD)
+    yield store, dict(actors), recovery, dict(wards)
+    if store.is_open:
+        store.close()
 
 
 @pytest.fixture

@@ -130,8 +130,9 @@ def set_role(store: ServerStore, actor: Actor, user_id: str, role: str) -> UserI
     with unit_of_work(store) as session:
         user = get_user(session, user_id)
         old = user.role
-        if old in CLINICAL and CONTENT_RANK[role] < CONTENT_RANK[old]:
-            _call(session, "SELECT lantern_lower_role(:id, :role)", id=user_id, role=role)
+        if role == old or (old in CLINICAL and CONTENT_RANK[role] < CONTENT_RANK[old]):
+            if role != old:  # the same role again changes nothing, and asks nobody (as on a PC's store)
+                _call(session, "SELECT lantern_lower_role(:id, :role)", id=user_id, role=role)
             audit.record(session, actor, "user.role_change", entity_type="user", entity_id=user_id,
                          detail={"from": old, "to": role})
         elif role in CLINICAL or old in CLINICAL:

@@ -7,4 +7,4 @@ from __future__ import annotations
 
 def pytest_generate_tests(metafunc):
     if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlcipher_only") is None:
-        metafunc.parametrize("engine", ["sqlcipher", "postgresql"], indirect=True)
+        metafunc.parametrize("engine", ["sqlcipher", "postgresql"], indirect=True, scope="module")

@@ -38,22 +38,10 @@ def drafts(draw, ward_id: int):
 
 
 @pytest.fixture(scope="module")
-def shared_store(tmp_path_factory, password, add_account):
-    from core.security.keyslots import MINIMUM_KDF
-    from core.services import accounts
-
-    folder = tmp_path_factory.mktemp("prop") / "store"
-    store, admin, recovery = accounts.init_store(folder, ods_code="RXX", wards=["Oak Ward"],
-                                                 admin_username="admin", admin_password=password, kdf=MINIMUM_KDF)
-    ward = accounts.list_wards(store, admin)[0].ward_id
-    for name, role in (("nurse", "nurse"), ("manager", "ward_manager")):
-        add_account(store, admin, recovery_key=recovery, username=name, role=role, ward_ids=[ward])
-    store.close()
-    store, nurse = accounts.sign_in(folder, "nurse", password)
-    _s, manager = accounts.sign_in(folder, "manager", password)
-    _s.close()
-    yield store, nurse, manager, ward
-    store.close()
+def shared_store(module_store):
+    """One store for the module's examples, on the module's engine: (store, Oak Ward's nurse, its manager, its id)."""
+    store, actors, _recovery, wards = module_store
+    return store, actors["nurse"], actors["manager"], wards["Oak Ward"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
