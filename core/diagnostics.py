@@ -111,7 +111,9 @@ def _server_lines(store) -> list[str]:
 def diagnostic_report(store=None, folder: Path | None = None, *, now: datetime | None = None) -> str:
     """The report as plain text. `store` is the open store (optional; a folder's or the trust server's);
     `folder` defaults to its folder."""
-    on_server = getattr(store, "kind", "") == "server"
+    from core.services.engines import is_server
+
+    on_server = is_server(store)
     if not on_server:
         folder = folder or (store.folder if store is not None else paths.configured_store())
     rules_override = paths.rules_override()

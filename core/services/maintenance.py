@@ -34,6 +34,7 @@ from core.security.keys import KeyHolder
 from core.security.keyslots import SLOT_FILE_NAME, SlotFile
 from core.security.permissions import require
 from core.services import incidents
+from core.services.engines import is_server
 
 MANIFEST = "manifest.json"
 # A failure of any of these makes the store read-only for the session (`Store.mark_damaged`). `audit_anchor` is
@@ -130,7 +131,7 @@ ON_SERVER_BACKUP = ("This store is on the trust's server: the trust's database a
 
 
 def _embedded_only(store, message: str) -> None:
-    if getattr(store, "kind", "") == "server":
+    if is_server(store):
         raise ValidationError({"store": message})
 
 
