@@ -60,6 +60,8 @@ from core.privacy import KINDS as PID_KINDS
 from core.privacy import find_pid
 from core.security.permissions import require, require_ward
 from core.security.refusals import audited
+from core.services import export_choice
+from core.services.engines import is_server
 from core.services.incidents import detail_of, load_visible
 from core.services.visibility import visible_incidents
 from core.taxonomy import load_taxonomy
@@ -76,7 +78,6 @@ PLAINTEXT_NOTICE = ("This export file is not encrypted. Anyone who can open the 
                     "in a secure, access-controlled place, send it only by secure email, and delete it when it is "
                     "no longer needed.")
 CHUNK = 500  # incidents read, mapped and written at a time (also SQLite's bound-parameter budget)
-SELECT_BATCH = 10_000  # selected incidents' (id, version, updated_at) fetched at a time
 WRITERS = {NRLS_XML: nrls_xml.Writer, NRLS_CSV: nrls_csv.Writer, LFPSE_JSON: lfpse_json.Writer}
 
 
@@ -165,27 +166,31 @@ def iter_export(store: Store, actor: Actor, request: ExportRequest, *, cancel: C
     _check_request(request)
     generated = now or utcnow()
     yield Progress(0, 0, "Reading the records")
-    with unit_of_work(store, write=False) as session:
-        selected, ward_id, ward_name = _select(session, actor, request, generated)
+    # On a server the selection is kept in this transaction (core.services.export_choice) and recorded in it.
+    with unit_of_work(store, write=is_server(store)) as session:
+        chosen, ward_id, ward_name = _select(session, actor, request, generated)
         ctx = _context(session, generated, request.date_from, request.date_to, request.include_free_text)
         if request.kind in DATASET_KINDS and not clean_ods_code(ctx.ods_code):
             raise ExportError(f"The organisation's ODS code ({ctx.ods_code or 'none'}) is not one the national "
                               f"dataset can carry. {ODS_CODE_RULE} Ask your administrator to correct it.")
         cancel.check()
         with _Output(request.out_path) as out:
-            privacy = yield from _write(session, actor, request, selected, ctx, out, cancel,
+            privacy = yield from _write(session, actor, request, chosen, ctx, out, cancel,
                                         ward_name=ward_name, generated=generated)
             cancel.check()
             if request.kind == NRLS_XML:
-                yield Progress(len(selected), len(selected), "Checking the file against the schema")
+                yield Progress(chosen.count, chosen.count, "Checking the file against the schema")
                 out.flush()
                 nrls_xml.check(out.temp_path)
             cancel.check()
-            yield Progress(len(selected), len(selected), "Saving the file")
+            yield Progress(chosen.count, chosen.count, "Saving the file")
             cancel.check()
             out.keep()
-    return _finish(store, actor, request.kind, out, selected, period=(request.date_from, request.date_to),
-                   ward_id=ward_id, privacy=privacy)
+        made = _Made(request.kind, out, chosen, (request.date_from, request.date_to), ward_id, privacy)
+        if chosen.in_transaction:
+            return _finish(session, actor, made)
+    with unit_of_work(store) as session:
+        return _finish(session, actor, made)
 
 
 def _check_request(request: ExportRequest) -> None:
@@ -200,35 +205,35 @@ def _check_request(request: ExportRequest) -> None:
 
 
 def _select(session, actor: Actor, request: ExportRequest, generated: datetime):
-    """The incidents to export as (id, version, updated_at), in export order, and the ward (id, name)."""
+    """The incidents to export (export_choice: each one's id, version and updated_at, in export order), and the
+    ward (id, name)."""
     if request.kind == PDF_INCIDENT:
         inc = load_visible(session, actor, request.incident_id)
         if inc.status == "draft":
             raise ValidationError({"status": "This report is still a draft. Drafts are never exported."})
-        return [(inc.id, inc.version, inc.updated_at)], inc.ward_id, ""
+        return export_choice.Listed([(inc.id, inc.version, inc.updated_at)]), inc.ward_id, ""
     ward_name = ""
     if request.kind == PDF_WARD:
         ward = session.get(Ward, request.ward_id)
         if ward is None:
             raise NotFound("That ward does not exist.")
         ward_name = ward.name
-    selected = _visible_ids(session, actor, ward_id=request.ward_id, date_from=request.date_from,
-                            date_to=request.date_to)
-    return selected, request.ward_id, ward_name
+    chosen = _choose(session, actor, ward_id=request.ward_id, date_from=request.date_from, date_to=request.date_to)
+    return chosen, request.ward_id, ward_name
 
 
-def _write(session, actor: Actor, request: ExportRequest, selected, ctx: ExportContext, out: _Output,
+def _write(session, actor: Actor, request: ExportRequest, chosen, ctx: ExportContext, out: _Output,
            cancel: CancelToken, *, ward_name: str, generated: datetime):
     """Stream the chosen incidents into `out` in the request's format; yields Progress, returns _Privacy."""
-    kind, total, tax = request.kind, len(selected), load_taxonomy()
+    kind, total, tax = request.kind, chosen.count, load_taxonomy()
     if kind in (PDF_WARD, PDF_INCIDENT):
         from core.exports import pdf  # reportlab and its fonts cost a quarter of a second: only for a PDF
     if kind == PDF_WARD:
         tally = Tally(tax, generated)  # each chunk counted as it is read: no incident kept
-        for start in range(0, total, CHUNK):
+        for done, chunk in enumerate(chosen.chunks(CHUNK)):
             cancel.check()
-            yield Progress(start, total, "Counting")
-            for detail in _load(session, selected[start:start + CHUNK], generated, actions="open"):
+            yield Progress(done * CHUNK, total, "Counting")
+            for detail in _load(session, chunk, generated, actions="open"):
                 tally.add(detail)
         summary = tally.summary(ward_name=ward_name, period=(request.date_from, request.date_to))
         cancel.check()
@@ -237,7 +242,7 @@ def _write(session, actor: Actor, request: ExportRequest, selected, ctx: ExportC
         return _Privacy(False, True)
     keep, today = _keep_for(request), generated.date()
     if kind == PDF_INCIDENT:
-        detail = detail_of(session, session.get(Incident, selected[0][0]), generated)
+        detail = detail_of(session, session.get(Incident, chosen.rows[0][0]), generated)
         if keep is None:  # the user confirmed every hit: count them, remove none
             found = kept = sum(1 for _f in _findings(detail, today))
         else:
@@ -248,10 +253,10 @@ def _write(session, actor: Actor, request: ExportRequest, selected, ctx: ExportC
         return _Privacy(request.include_free_text, request.redact_identifiers, found, kept)
     writer = WRITERS[kind](out, ctx, total)
     found = kept = 0
-    for start in range(0, total, CHUNK):
+    for done, chunk in enumerate(chosen.chunks(CHUNK)):
         cancel.check()
-        yield Progress(start, total, "Checking and preparing the records")
-        for detail in _load(session, selected[start:start + CHUNK], generated, actions="flags"):
+        yield Progress(done * CHUNK, total, "Checking and preparing the records")
+        for detail in _load(session, chunk, generated, actions="flags"):
             if request.include_free_text:
                 detail, n, k = _redact_carried(detail, today, keep)
                 found, kept = found + n, kept + k
@@ -341,10 +346,9 @@ def identifiers_in(session, actor: Actor, *, ward_id, date_from, date_to, incide
         details = [] if inc.status == "draft" else [detail_of(session, inc, generated)]
         count = len(details)
     else:
-        selected = _visible_ids(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to)
-        details = (d for start in range(0, len(selected), CHUNK)
-                   for d in _load(session, selected[start:start + CHUNK], generated, actions="notes"))
-        count = len(selected)
+        chosen = _choose(session, actor, ward_id=ward_id, date_from=date_from, date_to=date_to)
+        details = (d for chunk in chosen.chunks(CHUNK) for d in _load(session, chunk, generated, actions="notes"))
+        count = chosen.count
     hits = [hit for d in details for hit in _hits(d, generated.date())]
     audit.record(session, actor, "export.scan", entity_type="incident" if incident_id else "",
                  entity_id=incident_id or "", detail={"incidents": count, "hits": len(hits)})
@@ -439,16 +443,12 @@ def _scope(stmt, session, actor: Actor, ward_id: int | None, date_from: date | N
     return stmt
 
 
-def _visible_ids(session, actor: Actor, *, ward_id, date_from, date_to) -> list[tuple[str, int, str]]:
-    """(id, version, updated_at) of every submitted incident in scope that the actor may see, in export
-    order, from one query over the incident rows: the visibility predicate is part of it, no per-row check."""
-    stmt = _scope(select(Incident.id, Incident.version, Incident.updated_at), session, actor, ward_id, date_from,
+def _choose(session, actor: Actor, *, ward_id, date_from, date_to):
+    """Every submitted incident in scope that the actor may see, in export order (export_choice), from one query
+    over the incident rows: the visibility predicate is part of it, no per-row check."""
+    rows = _scope(select(Incident.id, Incident.version, Incident.updated_at), session, actor, ward_id, date_from,
                   date_to)
-    # Read in batches (a server-side cursor on PostgreSQL), each row kept only as a plain tuple: fetching every row
-    # first held the driver's rows and the tuples at once, about 2.5 times the list itself.
-    result = session.connection().execute(stmt.order_by(Incident.occurred_at, Incident.reference),
-                                          execution_options={"yield_per": SELECT_BATCH})
-    return [tuple(row) for row in result]
+    return export_choice.choose(session.connection(), rows, (Incident.occurred_at, Incident.reference))
 
 
 _INCIDENT_COLUMNS = (Incident.id, Incident.reference, Incident.ward_id, Incident.status, Incident.reporter_id,
@@ -615,73 +615,48 @@ def write_atomically(out_path: str | os.PathLike, data: bytes) -> Path:
     return out.dest
 
 
-# SQLite: every row of one export in one statement, from a JSON array of [id, version, updated_at] (a row-by-row
-# executemany costs about four times as much: each write statement carries SQLite's per-statement overhead).
-_SQLITE_LATEST_FROM_JSON = (
-    "INSERT INTO export_latest (kind, batch_id, incident_id, incident_version, incident_updated_at) "
-    "SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true "
-    "ON CONFLICT (kind, incident_id) DO UPDATE SET batch_id = excluded.batch_id, "
-    "incident_version = excluded.incident_version, incident_updated_at = excluded.incident_updated_at")
-# PostgreSQL: a slice of an export in one statement, from three arrays.
-LATEST_SLICE = 20_000
-_SERVER_LATEST_FROM_ARRAYS = """
-INSERT INTO export_latest (kind, batch_id, incident_id, incident_version, incident_updated_at)
-SELECT %s, %s, i, v, u FROM unnest(%s::varchar[], %s::integer[], %s::varchar[]) AS t(i, v, u)
-ON CONFLICT (kind, incident_id) DO UPDATE SET batch_id = excluded.batch_id,
-  incident_version = excluded.incident_version, incident_updated_at = excluded.incident_updated_at
-"""
+@dataclass(frozen=True)
+class _Made:
+    """An export whose file is in place, to be recorded."""
+
+    kind: str
+    out: _Output
+    chosen: export_choice.Listed | export_choice.OnServer
+    period: tuple[date | None, date | None]
+    ward_id: int | None
+    privacy: _Privacy
 
 
-def _record_latest(connection, kind: str, batch_id: int, selected: list[tuple[str, int, str]]) -> None:
-    """One row per incident and kind (this batch, the version and updated_at as read), replacing the last
-    export's: one statement on SQLite; on PostgreSQL one statement per slice of LATEST_SLICE incidents, each
-    sent as three arrays (a row per incident as its own parameters would build a million dicts for a trust-wide
-    year and send them a thousand at a time)."""
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
-        connection.exec_driver_sql(_SQLITE_LATEST_FROM_JSON, (kind, batch_id, json.dumps(selected)))
-        return
-    if dialect != "postgresql":
-        raise ExportError(f"Recording an export is not written for the {dialect} database.")
-    for start in range(0, len(selected), LATEST_SLICE):
-        ids, versions, updated = zip(*selected[start:start + LATEST_SLICE], strict=True)
-        connection.exec_driver_sql(_SERVER_LATEST_FROM_ARRAYS, (kind, batch_id, list(ids), list(versions),
-                                                                list(updated)))
-
-
-def _finish(store: Store, actor: Actor, kind: str, out: _Output, selected: list[tuple[str, int, str]], *,
-            period: tuple[date | None, date | None], ward_id: int | None, privacy: _Privacy) -> ExportResult:
+def _finish(session, actor: Actor, made: _Made) -> ExportResult:
     """The file is in place: record the batch, the latest-export rows (per incident and kind: this batch, and
     the version and updated_at as read; one bulk upsert, so the store does not grow with each export) and a
-    small audit event (counts and digests, never a list of ids or any text) in one write
-    transaction. If the record cannot be saved, the file is removed again: no export goes unaudited."""
+    small audit event (counts and digests, never a list of ids or any text), and commit. If the record cannot be
+    saved, the file is removed again: no export goes unaudited."""
+    kind, out, chosen, privacy, period = made.kind, made.out, made.chosen, made.privacy, made.period
     dest, digest = out.dest, out.sha256
-    ids_digest = hashlib.sha256("\n".join(sorted(i for i, _v, _u in selected)).encode()).hexdigest()
     try:
-        with unit_of_work(store) as session:
-            batch = ExportBatch(kind=kind, created_by=actor.user_id, created_at=now_db(),
-                                incident_count=len(selected),
-                                period_from=period[0].isoformat() if period[0] else None,
-                                period_to=period[1].isoformat() if period[1] else None,
-                                filename=str(dest)[:260], sha256=digest)
-            session.add(batch)
-            session.flush()
-            if selected:
-                _record_latest(session.connection(), kind, batch.id, selected)
-            identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
-                           "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
-            detail = {"kind": kind, "count": len(selected), "incidents_sha256": ids_digest, "ward_id": ward_id,
-                      "period_from": batch.period_from, "period_to": batch.period_to,
-                      "free_text": "included" if privacy.include_free_text else "withheld",
-                      "identifiers_found": privacy.found, "identifiers_kept": privacy.kept,
-                      "identifiers": identifiers, "file": dest.name, "sha256": digest, "bytes": out.size}
-            if kind == PDF_INCIDENT:
-                detail["incident_id"] = selected[0][0]
-            audit.record(session, actor, "export." + kind.replace("-", "_"), entity_type="export_batch",
-                         entity_id=str(batch.id), detail=detail)
-            session.commit()
+        connection = session.connection()
+        batch = ExportBatch(kind=kind, created_by=actor.user_id, created_at=now_db(), incident_count=chosen.count,
+                            period_from=period[0].isoformat() if period[0] else None,
+                            period_to=period[1].isoformat() if period[1] else None,
+                            filename=str(dest)[:260], sha256=digest)
+        session.add(batch)
+        session.flush()
+        chosen.record_latest(connection, kind, batch.id)
+        identifiers = ("redacted" if privacy.redact_identifiers and not privacy.kept else
+                       "some_kept_by_user" if privacy.redact_identifiers else "kept_by_user")
+        detail = {"kind": kind, "count": chosen.count, "incidents_sha256": chosen.ids_digest(connection),
+                  "ward_id": made.ward_id, "period_from": batch.period_from, "period_to": batch.period_to,
+                  "free_text": "included" if privacy.include_free_text else "withheld",
+                  "identifiers_found": privacy.found, "identifiers_kept": privacy.kept,
+                  "identifiers": identifiers, "file": dest.name, "sha256": digest, "bytes": out.size}
+        if kind == PDF_INCIDENT:
+            detail["incident_id"] = chosen.rows[0][0]
+        audit.record(session, actor, "export." + kind.replace("-", "_"), entity_type="export_batch",
+                     entity_id=str(batch.id), detail=detail)
+        session.commit()
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    return ExportResult(batch.id, kind, dest, len(selected), digest, out.size, privacy.include_free_text,
+    return ExportResult(batch.id, kind, dest, chosen.count, digest, out.size, privacy.include_free_text,
                         privacy.found, privacy.redact_identifiers, privacy.kept)
