@@ -1,7 +1,8 @@
 """One visibility rule on every read path (issue 15 item 2): random small stores and every kind of actor, and
 each path agrees with the single read by id.
 
-The store is a copy of the session's template (two wards, one account per role) holding a few random incidents:
+The store (one a module, on each engine: on a server each account reads through its own database login, so
+row-level security sits under every path) has two wards, one account per role, and a few random incidents:
 either ward, drafts or submitted, restricted types, staff perpetrators linked to an account or not. For each
 account (a nurse, the linked member of staff, the reporter, a ward manager of either ward, the lead, the
 administrator): single reads by id are the rule in plain words; my incidents are the readable ones I reported;
@@ -20,17 +21,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from core.clock import LONDON, utcnow
 from core.db.models import ExportLatest, Incident, SafeguardingAction
 from core.db.store import unit_of_work
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.security.permissions import allowed
-from core.services import accounts, exports, incidents, queue, reports, review
+from core.services import exports, incidents, queue, reports, review
 from core.services.queue import QueueQuery
 from core.services.review import IncidentQuery
-from tests.core.helpers_common import copy_store
 from tests.core.manager_helpers import draft
 
 ACCOUNTS = ("nurse", "nurse2", "manager", "manager_elm", "lead", "admin")
@@ -64,10 +64,10 @@ def _oracle(actor, inc, named: set[str]) -> bool:
     return mine or on_ward
 
 
-def _build(stores, actors, wards, specs) -> None:
-    """The specs' incidents, each created (and maybe submitted) by its reporter through their own store handle."""
+def _build(store, actors, wards, specs) -> None:
+    """The specs' incidents, each created (and maybe submitted) by its reporter."""
     for spec in specs:
-        store, reporter = stores[spec["reporter"]], actors[spec["reporter"]]
+        reporter = actors[spec["reporter"]]
         made = incidents.create_draft(store, reporter, draft(
             wards[spec["ward"]], types=spec["types"], perpetrator=spec["perpetrator"], hours_ago=spec["hours_ago"],
             linked_user_id=actors[spec["linked"]].user_id if spec["linked"] else None))
@@ -174,55 +174,64 @@ def _check_pdfs(store, actor, rows, readable, view, out: Path, wards):
             assert i in readable and rows[i].status != "draft"
 
 
-def _check_reexport(stores, owner, actors):
+def _check_reexport(store, actors):
     """Once records change after export, each is flagged to an exporter only if it is in their ward view."""
-    with unit_of_work(owner) as session:
+    with unit_of_work(store) as session:
         exported = set(session.scalars(select(ExportLatest.incident_id).where(ExportLatest.kind == exports.NRLS_CSV)))
         session.execute(update(Incident).values(version=Incident.version + 1))
         session.commit()
-    rows, _named, _open = _facts(owner)
+    rows, _named, _open = _facts(store)
     for name in ("manager", "manager_elm", "lead"):
-        actor, store = actors[name], stores[name]
+        actor = actors[name]
         view = _ward_view(actor, rows, _readable(store, actor, rows))
         flagged = {f.incident_id for f in exports.incidents_needing_reexport(store, actor, exports.NRLS_CSV)}
         assert flagged == view & exported
 
 
-def check_every_path(stores, owner, actors, wards, specs, folder: Path, *, pdfs: bool) -> dict[str, set[str]]:
-    """Build the incidents, run every read path for every account, each through its own store handle (`stores`:
-    one handle for all on the embedded store; each account's own login on a server); `owner` reads every row.
-    Returns what each account could read."""
-    _build(stores, actors, wards, specs)
+def check_every_path(store, actors, wards, specs, folder: Path, *, pdfs: bool) -> dict[str, set[str]]:
+    """Build the incidents, run every read path for every account; what a test reads for itself it reads
+    straight from the store (on a server, as the database owner: tests/both_engines.py sends each service call to
+    the acting account's own login, so row-level security sits under every path). Returns what each account
+    could read."""
+    _build(store, actors, wards, specs)
     seen = {}
-    rows, named, open_actions = _facts(owner)
+    rows, named, open_actions = _facts(store)
     for name in ACCOUNTS:
-        actor, store = actors[name], stores[name]
+        actor = actors[name]
         readable = seen[name] = _readable(store, actor, rows)
         assert readable == {i for i, inc in rows.items() if _oracle(actor, inc, named[i])}
         view = _ward_view(actor, rows, readable)
         _check_lists(store, actor, rows, readable, view, open_actions)
         _check_exports(store, actor, rows, readable, view, folder, wards, pdfs=pdfs)
-    _check_reexport(stores, owner, actors)
+    _check_reexport(store, actors)
     return seen
 
 
-def _check_every_path(template, specs, folder: Path, *, pdfs: bool) -> dict[str, set[str]]:
-    """On the embedded store: one handle, every account through it."""
-    store, _admin = accounts.sign_in(copy_store(template, folder / "store"), "admin", template.password)
-    try:
-        return check_every_path(dict.fromkeys(ACCOUNTS, store), store, template.actors, template.wards, specs,
-                                folder, pdfs=pdfs)
-    finally:
-        store.close()
+@pytest.fixture(scope="module")
+def paths_store(module_store):
+    """One store for the module, on each engine; each case starts from no incidents (`_emptied`)."""
+    store, actors, _recovery, wards = module_store
+    return store, actors, wards
 
 
-# Each example builds a store (about 1.5 s), so no shrinking: a failing store of five incidents is read as is.
-@settings(max_examples=10, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+def _emptied(paths_store):
+    store, actors, wards = paths_store
+    with unit_of_work(store) as session:  # the children go with their incidents (ON DELETE CASCADE)
+        for table in ("export_latest", "export_batches", "incidents"):
+            session.execute(text(f"DELETE FROM {table}"))
+        session.commit()
+    return store, actors, wards
+
+
+# Each example builds its incidents through the services (a second or two), so no shrinking: a failing store of
+# five incidents is read as is.
+@settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(specs=st.lists(incident_specs(), min_size=2, max_size=5))
-def test_every_read_path_gives_the_same_incidents(template, specs):
+def test_every_read_path_gives_the_same_incidents(paths_store, specs):
+    store, actors, wards = _emptied(paths_store)
     with tempfile.TemporaryDirectory(prefix="lantern-visibility-") as tmp:
-        _check_every_path(template, specs, Path(tmp), pdfs=False)
+        check_every_path(store, actors, wards, specs, Path(tmp), pdfs=False)
 
 
 def _spec(ward, reporter, perpetrator="patient", linked=None, types=("SS-SA",), submit=True):
@@ -230,23 +239,21 @@ def _spec(ward, reporter, perpetrator="patient", linked=None, types=("SS-SA",), 
             "submit": submit, "hours_ago": 2}
 
 
-def test_every_path_in_a_fixed_store_the_pdfs_included(template, tmp_path):
+def test_every_path_in_a_fixed_store_the_pdfs_included(paths_store, tmp_path):
     """A fixed case, so the shapes that matter most are always there: a member of staff named (nurse2, and the
     lead on Elm), a restricted type reported by a nurse, a draft, both wards; the PDFs read the same set."""
+    store, actors, wards = _emptied(paths_store)
     specs = [_spec("Oak Ward", "nurse", "staff", "nurse2"), _spec("Oak Ward", "nurse", types=("SS-STAFF",)),
              _spec("Oak Ward", "nurse2", submit=False), _spec("Elm Ward", "manager_elm", "staff", "lead"),
              _spec("Elm Ward", "lead", "visitor")]
-    seen = _check_every_path(template, specs, tmp_path, pdfs=True)
+    seen = check_every_path(store, actors, wards, specs, tmp_path, pdfs=True)
     assert [len(seen[name]) for name in ACCOUNTS] == [2, 1, 2, 2, 3, 0]
 
 
 @pytest.mark.parametrize("who", ["manager", "manager_elm"])
-def test_an_export_of_a_ward_not_ones_own_is_refused(template, tmp_path, who, password):
-    store, _admin = accounts.sign_in(copy_store(template, tmp_path / "store"), "admin", password)
-    try:
-        other = template.wards["Elm Ward" if who == "manager" else "Oak Ward"]
-        with pytest.raises(PermissionDenied):
-            exports.export_incidents(store, template.actors[who], exports.NRLS_CSV, ward_id=other,
-                                     out_path=tmp_path / "out.csv", date_from=date(2026, 1, 1))
-    finally:
-        store.close()
+def test_an_export_of_a_ward_not_ones_own_is_refused(paths_store, tmp_path, who):
+    store, actors, wards = paths_store
+    other = wards["Elm Ward" if who == "manager" else "Oak Ward"]
+    with pytest.raises(PermissionDenied):
+        exports.export_incidents(store, actors[who], exports.NRLS_CSV, ward_id=other, out_path=tmp_path / "out.csv",
+                                 date_from=date(2026, 1, 1))
