@@ -6,7 +6,18 @@ compare as text and survive any SQLite build.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -27,6 +38,7 @@ ACCESS_REQUEST_STATUSES = ("pending", "approved", "refused", "withdrawn")
 DASHBOARD_COLUMNS = ("status", "restricted", "shift", "location", "pair", "harm_physical",
                      "harm_psychological", "harm_confirmation_needed", "police_referred", "type_codes", "id",
                      "reporter_id")
+PEOPLE_REFS_COLUMNS = ("status", "restricted", "id", "reporter_id", "people_refs")
 
 
 class Base(DeclarativeBase):
@@ -132,6 +144,8 @@ class Incident(Base):
     # index (migration 0006): the incident's type codes, sorted and space-separated, and whether it was
     # referred to the police (see incidents.police_referred).
     type_codes: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    # the people with a reference, for the repeat-people count (core.db.queries.incidents.people_refs; 0024)
+    people_refs: Mapped[str] = mapped_column(Text, default="", server_default="")
     police_referred: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     feedback_note: Mapped[str] = mapped_column(Text, default="")
     taxonomy_version: Mapped[int | None] = mapped_column(Integer)
@@ -147,6 +161,10 @@ class Incident(Base):
         # Covering indexes for the queue, incident list and dashboard (migrations 0004 and 0006).
         Index("ix_incidents_occurred_cover", "occurred_at", "ward_id", *DASHBOARD_COLUMNS),
         Index("ix_incidents_ward_occurred_cover", "ward_id", "occurred_at", *DASHBOARD_COLUMNS),
+        # The repeat-people count (migration 0024): only incidents with referenced people, with what the server's
+        # row-level security reads, so a ward's period is counted from this index alone.
+        Index("ix_incidents_people_refs", "ward_id", "occurred_at", *PEOPLE_REFS_COLUMNS,
+              sqlite_where=text("people_refs != ''"), postgresql_where=text("people_refs != ''")),
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from core.clock import LONDON, to_db, utcnow
 from core.db import audit
 from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, User, Ward
-from core.db.queries.incidents import police_referred_clause
+from core.db.queries.incidents import people_refs, police_referred_clause
 from core.db.store import Store, is_store, unit_of_work
 from core.demo.synthetic import plan, spread_over_year, synthetic_incident
 from core.dto import Actor
@@ -129,9 +129,12 @@ def _add_incident(run: _Run, batch: _Batch, number: int, occurred: datetime, kin
     reported = occurred + timedelta(minutes=rng.randrange(5, 180))
     status = _status(rng, (run.now - occurred).days)
     incident_id = str(uuid.UUID(int=rng.getrandbits(128)))
-    batch.incidents.append(_incident_row(run, draft, incident_id, number, status, reported))
+    people = [_person_row(incident_id, i, p) for i, p in enumerate(draft.people)]
+    row = _incident_row(run, draft, incident_id, number, status, reported)
+    row["people_refs"] = people_refs((p["local_ref"], p["role"], p["person_type"]) for p in people)
+    batch.incidents.append(row)
     batch.types += [dict(incident_id=incident_id, code=c) for c in draft.types]
-    batch.people += [_person_row(incident_id, i, p) for i, p in enumerate(draft.people)]
+    batch.people += people
     batch.actions += [_action_row(run, incident_id, action, status, reported)
                       for action in evaluate(facts_for(draft, reported, service), run.rules)]
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from core.clock import from_db, now_db, to_db, utcnow
 from core.db.models import Incident, IncidentType, PersonInvolved, SafeguardingAction, Ward
-from core.db.queries.incidents import refresh_police_referred
+from core.db.queries.incidents import people_refs, refresh_police_referred
 from core.dto import ActionInfo, IncidentDetail, IncidentDraft, PersonDraft
 from core.errors import ConfigError
 from core.rules import IncidentFacts, PersonFacts, RequiredAction, Rule, active_rules
@@ -82,6 +82,7 @@ def write_draft(session, inc: Incident, draft: IncidentDraft) -> None:
     for position, p in enumerate(draft.people):
         answers = {name: getattr(p, name) for name in PERSON_FIELDS}
         session.add(PersonInvolved(incident_id=inc.id, position=position, **{**answers, "local_ref": p.local_ref.strip()}))
+    inc.people_refs = people_refs((p.local_ref.strip(), p.role, p.person_type) for p in draft.people)
     _derive(inc, draft)
     refresh_police_referred(session, inc)
     inc.updated_at = now_db()

@@ -26,6 +26,7 @@ from sqlalchemy import func, literal_column, select, text
 
 from core.clock import LONDON, to_db, utcnow
 from core.db.models import Incident, PersonInvolved, SafeguardingAction, Ward
+from core.db.queries.incidents import RECORD, TOO_MANY_PEOPLE, UNIT
 from core.db.store import Store, unit_of_work
 from core.dto import Actor
 from core.errors import ValidationError
@@ -231,15 +232,24 @@ def _month_counts(session, where) -> Counter:
 
 
 def _repeats(session, where) -> list[RepeatPerson]:
-    # Repeat references are counted by SQLite over the people index, so only the repeats come back.
-    # `incident_id IN (incidents in view)`: SQLite sorts that list and walks the index in key order.
-    in_view = select(Incident.id).where(where)
-    repeat_count = func.count(PersonInvolved.incident_id.distinct())
+    """The people (reference, role, type) in more than one incident in view, most incidents first. Counted from
+    each incident's `people_refs` summary (migration 0024: read from its partial index alone, grouped so each
+    distinct set of people comes back once); an incident of too many people to summarise is read from its people.
+    """
+    has_refs = Incident.people_refs != literal_column("''")  # a literal, so both engines use the partial index
+    counts: Counter = Counter()
+    for refs, n in session.execute(select(Incident.people_refs, func.count()).where(where, has_refs)
+                                   .group_by(Incident.people_refs)):
+        if refs != TOO_MANY_PEOPLE:
+            for person in refs.split(RECORD):
+                counts[tuple(person.split(UNIT))] += n
     person = (PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
-    return [RepeatPerson(*row) for row in session.execute(
-        select(*person, repeat_count)
-        .where(PersonInvolved.incident_id.in_(in_view), PersonInvolved.local_ref != "")
-        .group_by(*person).having(repeat_count > 1).order_by(repeat_count.desc(), *person))]
+    many = select(Incident.id).where(where, Incident.people_refs == TOO_MANY_PEOPLE)
+    for row in session.execute(select(*person).distinct().add_columns(PersonInvolved.incident_id)
+                               .where(PersonInvolved.incident_id.in_(many), PersonInvolved.local_ref != "")):
+        counts[tuple(row[:3])] += 1
+    repeats = [RepeatPerson(*key, n) for key, n in counts.items() if n > 1]
+    return sorted(repeats, key=lambda p: (-p.incidents, p.local_ref, p.role, p.person_type))
 
 
 def _open_actions(session, where, now_text: str) -> tuple[int, int]:

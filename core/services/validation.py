@@ -7,6 +7,7 @@ The form shows these messages next to the fields as the nurse types; the service
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from core.clock import utcnow
@@ -133,6 +134,10 @@ def _age_problem(p: PersonDraft) -> str:
 def _ref_problem(local_ref: str) -> str:
     if len(local_ref) > MAX_LOCAL_REF:
         return "keep the reference under 40 characters (initials or a hospital number, never a name)."
+    # A control character (a pasted tab, say) is never part of a reference, and the dashboard's summary of an
+    # incident's people (core.db.queries.incidents.people_refs) separates them with two.
+    if any(unicodedata.category(c) == "Cc" for c in local_ref):
+        return "the reference contains a hidden control character (often a pasted tab). Type it again."
     found = find_pid(local_ref)
     if found:  # the same detector that screens free text and every export (issue 14)
         return (f"the reference looks like {PID_KINDS[found[0].kind]}. Use initials or a hospital number, "

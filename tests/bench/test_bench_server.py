@@ -122,7 +122,7 @@ BULK = """
 INSERT INTO incidents (id, reference, ward_id, reporter_id, status, occurred_at, occurred_precision, shift, location,
   reported_at, description, immediate_actions, flags, pair, harm_physical, harm_psychological, pd09, restricted,
   harm_confirmation_needed, type_codes, police_referred, feedback_note, taxonomy_version, rules_version, version,
-  created_at, updated_at, submitted_at)
+  created_at, updated_at, submitted_at, people_refs)
 SELECT md5(g::text)::uuid::text, 'LAN-B-' || lpad(g::text, 8, '0'), 1 + g % 40, :reporter,
   CASE WHEN g % 10 = 0 THEN 'closed' ELSE 'submitted' END,
   to_char(timestamp '2026-01-01' + (g % 480000) * interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 'exact',
@@ -130,7 +130,9 @@ SELECT md5(g::text)::uuid::text, 'LAN-B-' || lpad(g::text, 8, '0'), 1 + g % 40, 
   '2026-11-01T00:00:00+00:00', 'Synthetic benchmark incident.', '', '[]', 'patient_on_patient',
   (ARRAY['none', 'low'])[1 + g % 2], (ARRAY['none', 'low', 'moderate'])[1 + g % 3], 1, g % 50 = 0, false,
   (ARRAY['SS-HAR-V', 'SS-SA', 'SS-EXP-S'])[1 + g % 3], g % 7 = 0, '', 1, 1, 1,
-  '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00'
+  '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00',
+  'P-0' || chr(31) || 'affected' || chr(31) || 'patient' || chr(30) || 'P-1' || chr(31) || 'alleged_perpetrator'
+    || chr(31) || 'patient'
 FROM generate_series(1, :n) g;
 INSERT INTO incident_types (incident_id, code) SELECT id, type_codes FROM incidents;
 INSERT INTO people_involved (incident_id, position, role, person_type, local_ref, harm_physical, harm_psychological)

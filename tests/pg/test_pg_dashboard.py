@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import LONDON, UTC, to_db
 from core.db.models import Incident, PersonInvolved, SafeguardingAction, User, Ward
+from core.db.queries.incidents import people_refs
 from core.db.server import make_server_engine
 from core.services import reports
 from core.taxonomy import load_taxonomy
@@ -47,12 +48,16 @@ def _random_incidents(session: Session, rng: random.Random, wards: list[int], re
         incidents.append(incident)
     session.flush()
     for incident in incidents:
+        people = []
         for position in range(rng.randint(0, 3)):
             # A small pool of references, so the same person turns up in several incidents (and sometimes twice in
             # one), and references seen in one incident only.
-            session.add(PersonInvolved(incident_id=incident.id, position=position,
-                                       role=rng.choice(["affected", "alleged_perpetrator"]), person_type="patient",
-                                       local_ref=rng.choice(["", "P-1", "P-2", "P-3", f"U-{incident.id}"])))
+            people.append(PersonInvolved(incident_id=incident.id, position=position,
+                                         role=rng.choice(["affected", "alleged_perpetrator"]), person_type="patient",
+                                         local_ref=rng.choice(["", "P-1", "P-2", "P-3", f"U-{incident.id}"])))
+        session.add_all(people)
+        # the summary of its people that the services keep (migration 0024)
+        incident.people_refs = people_refs((p.local_ref, p.role, p.person_type) for p in people)
         for _ in range(rng.randint(0, 2)):
             session.add(SafeguardingAction(
                 incident_id=incident.id, rule_id="dash", title="Check", owner_role="ward_manager",

@@ -1,8 +1,8 @@
 """Queries about incidents: the police-referral clauses, the stored summaries' check, references (core layer).
 
-Each takes the caller's session and never commits. `Incident.police_referred` and `Incident.type_codes` are
-summaries of an incident's child rows (migration 0006), kept by the services so the dashboard counts from one
-table; `stale_summaries` is the store check that they still agree.
+Each takes the caller's session and never commits. `Incident.police_referred`, `Incident.type_codes` (migration
+0006) and `Incident.people_refs` (migration 0024) are summaries of an incident's child rows, kept by the services
+so the dashboard counts from one table; `stale_summaries` is the store check that they still agree.
 """
 
 from __future__ import annotations
@@ -35,13 +35,39 @@ def police_referred_clause():
     return or_(wanted, informed)
 
 
+# `people_refs`: the incident's people who have a reference, each "reference<US>role<US>type", distinct, sorted by
+# code point, joined by <RS>; references cannot hold control characters (core.services.validation), so it splits
+# back exactly. Past PEOPLE_REFS_LIMIT characters it is TOO_MANY_PEOPLE and the dashboard reads that incident's
+# people from their own table (an index entry has a size limit on a server; an incident of a dozen people is rare).
+UNIT, RECORD, PEOPLE_REFS_LIMIT, TOO_MANY_PEOPLE = "\x1f", "\x1e", 1000, "*"
+
+
+def people_refs(people) -> str:
+    """The `people_refs` summary of (local_ref, role, person_type) triples, as the SQL below writes it."""
+    text = RECORD.join(sorted({UNIT.join(p) for p in people if p[0]}))
+    return TOO_MANY_PEOPLE if len(text) > PEOPLE_REFS_LIMIT else text
+
+
+def people_refs_sql(dialect: str) -> str:
+    """`people_refs` computed from the child rows in SQL, for the migration's backfill and the store check."""
+    aggregate, char, collation = (("string_agg", "chr", '"C"') if dialect == "postgresql"
+                                  else ("group_concat", "char", "BINARY"))
+    refs = (f"(SELECT {aggregate}(r, {char}(30) ORDER BY r COLLATE {collation}) FROM (SELECT DISTINCT "
+            f"p.local_ref || {char}(31) || p.role || {char}(31) || p.person_type AS r FROM people_involved p "
+            "WHERE p.incident_id = incidents.id AND p.local_ref != '') AS d)")
+    return (f"CASE WHEN length(coalesce({refs}, '')) > {PEOPLE_REFS_LIMIT} THEN '{TOO_MANY_PEOPLE}' "
+            f"ELSE coalesce({refs}, '') END")
+
+
 def stale_summaries(session) -> int:
     """How many incidents' summary columns disagree with their child rows (store check; should be none)."""
-    aggregate = "string_agg" if session.get_bind().dialect.name == "postgresql" else "group_concat"
+    dialect = session.get_bind().dialect.name
+    aggregate = "string_agg" if dialect == "postgresql" else "group_concat"
     type_codes = literal_column(f"coalesce((SELECT {aggregate}(t.code, ' ' ORDER BY t.code) FROM incident_types t "
                                 "WHERE t.incident_id = incidents.id), '')")
     return session.scalar(select(func.count()).select_from(Incident).where(or_(
-        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause())))
+        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause(),
+        Incident.people_refs != literal_column(people_refs_sql(dialect)))))
 
 
 def refresh_police_referred(session, inc: Incident) -> None:

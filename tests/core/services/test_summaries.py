@@ -8,6 +8,7 @@ backfill, and the store check that would catch any drift.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -18,9 +19,11 @@ from sqlalchemy import func, select, update
 
 from core.db import migrate
 from core.db.engine import writer
-from core.db.models import Incident, IncidentType
+from core.db.models import Incident, IncidentType, PersonInvolved
+from core.db.queries.incidents import TOO_MANY_PEOPLE
 from core.db.store import unit_of_work
 from core.demo.seed import add_synthetic_incidents
+from core.errors import ValidationError
 from core.services import closure, incidents, maintenance, reports
 from tests.core.manager_helpers import draft, report
 from tests.core.services.test_lifecycle_properties import drafts, shared_store  # noqa: F401  (the module's store fixture)
@@ -153,3 +156,47 @@ def test_harm_confirmation_pending_counts_incidents_not_breakdown_rows(make_stor
     board = reports.dashboard(store, actors["manager"])
     assert board.total == 3
     assert board.harm_confirmation_pending == 3
+
+
+def _repeats_from_people(store) -> list[tuple]:
+    """Repeat people of every reported incident, counted from the people rows alone, most incidents first."""
+    with unit_of_work(store, write=False) as session:
+        found: dict[tuple, set] = {}
+        for ref, role, kind, incident_id in session.execute(
+                select(PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type, Incident.id)
+                .join(Incident, Incident.id == PersonInvolved.incident_id)
+                .where(Incident.status != "draft", PersonInvolved.local_ref != "")):
+            found.setdefault((ref, role, kind), set()).add(incident_id)
+    return sorted(((*key, len(ids)) for key, ids in found.items() if len(ids) > 1),
+                  key=lambda r: (-r[3], r[0], r[1], r[2]))
+
+
+def test_repeat_people_come_from_the_summary_as_from_the_people_rows(make_store):
+    """Migration 0024: the dashboard counts repeat people from each incident's `people_refs`; the list is what the
+    people rows say, with an incident of too many people to summarise (read from its people) and the same person
+    twice in one incident (counted once) among them."""
+    store, actors, _recovery, wards = make_store()
+    oak, nurse = wards["Oak Ward"], actors["nurse"]
+    report(store, nurse, oak, local_ref="P-001")
+    report(store, nurse, oak, local_ref="P-001")
+    report(store, nurse, oak, local_ref="Q-7")
+    crowd = draft(oak, local_ref="P-001")
+    many = tuple(replace(crowd.people[1], local_ref=f"W-{n:02d}-{'x' * 30}", role="witness", linked_user_id=None)
+                 for n in range(30))
+    twice = replace(crowd.people[0])  # A-100 affected twice in one incident: one incident for A-100
+    crowd = replace(crowd, people=(*crowd.people, twice, *many))
+    created = incidents.create_draft(store, nurse, crowd)
+    incidents.submit(store, nurse, created.incident_id)
+    with unit_of_work(store, write=False) as session:
+        assert session.get(Incident, created.incident_id).people_refs == TOO_MANY_PEOPLE
+    assert stale(store) == 0
+    board = reports.dashboard(store, actors["manager"])
+    got = [(p.local_ref, p.role, p.person_type, p.incidents) for p in board.repeat_people]
+    assert got == _repeats_from_people(store)
+    assert got[:2] == [("A-100", "affected", "patient", 4), ("P-001", "alleged_perpetrator", "patient", 3)]
+
+
+def test_a_reference_with_a_control_character_is_refused(make_store):
+    store, actors, _recovery, wards = make_store()
+    with pytest.raises(ValidationError, match="control character"):
+        incidents.create_draft(store, actors["nurse"], draft(wards["Oak Ward"], local_ref="P\t001"))
