@@ -10,9 +10,11 @@ does not grow with the number of records.
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -128,8 +130,8 @@ def check(source: str | os.PathLike | BinaryIO) -> None:
     try:
         for _event, el in parser:
             _check_element(el, state)
-    except etree.XMLSyntaxError:
-        raise ExportError(_diagnose(source)) from None
+    except etree.XMLSyntaxError as err:
+        raise ExportError(_diagnose(source, err)) from None
     if state["declared"] != state["records"]:
         raise ExportError(f"The export's record count ({state['declared']}) does not match its "
                           f"{state['records']} records, so nothing was written. {_FAULT}")
@@ -163,41 +165,52 @@ def _forget(el: etree._Element) -> None:
         del parent[:-1]
 
 
-def _diagnose(source) -> str:
-    """Only on failure: read the file again as a whole to say what is wrong and where."""
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")  # libxml2's name for the element that failed
+_OUTSIDE_RECORDS = {"NRLSExport", "Batch"}
+
+
+def _diagnose(source, err: etree.XMLSyntaxError) -> str:
+    """What failed and where: the element's name, and the record's number and reference, never a value
+    (libxml2's message quotes it). A streaming check says what failed but not where, so on failure the file is read
+    again, one record at a time, each checked alone; a failed trust-wide file (over a gigabyte) is never held."""
+    found = _ELEMENT.match(err.msg or "")  # a schema error names its element first; a syntax error does not
+    if not found:
+        return f"The export was not well-formed XML, so nothing was written. {_FAULT}"
+    where = found.group(1)
+    if where not in _OUTSIDE_RECORDS:
+        number, reference = _failing_record(source, duplicate="Duplicate key-sequence" in err.msg)
+        if number:
+            where += f" in record {number} ({reference or 'no reference'})"
+    return f"The export did not pass its schema check at {where}, so nothing was written. {_FAULT}"
+
+
+def _failing_record(source, *, duplicate: bool) -> tuple[int, str]:
+    """The number and reference of the first record that fails the schema on its own (in a document of the
+    file's root, its Batch and that record alone), or, for a `duplicate` reference, the first record that repeats
+    one (only then are the references kept, one short string a record); (0, "") if none."""
     if hasattr(source, "seek"):
         source.seek(0)
-    try:
-        root = etree.parse(source, _PARSER).getroot()
-    except etree.XMLSyntaxError:
-        return f"The export was not well-formed XML, so nothing was written. {_FAULT}"
-    xsd = schema()
-    xsd.validate(root)
-    error = xsd.error_log.last_error
-    return (f"The export did not pass its schema check at {_describe(root, error.path if error else None)}, "
-            f"so nothing was written. {_FAULT}")
-
-
-def _describe(root: etree._Element, path: str | None) -> str:
-    """'RM04 in record 1 (LAN-2026-00001)': element name and incident reference only, never a value."""
-    # libxml2 writes the path with the document's own prefixes (x: for the extension), so name them for XPath.
-    prefixes = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
-    try:
-        found = root.getroottree().xpath(path, namespaces=prefixes) if path else []
-    except etree.XPathError:
-        found = []
-    if not found or not isinstance(found[0], etree._Element):
-        return "the document"
-    element = found[0]
-    where = etree.QName(element).localname
-    incident = next((el for el in element.iterancestors() if el.tag == _N + "Incident"), None)
-    if element.tag == _N + "Incident":
-        incident = element
-    if incident is not None:
-        number = root.findall(_N + "Incident").index(incident) + 1
-        reference = incident.findtext(_N + "TRUSTINCIDENTID") or "no reference"
-        where += f" in record {number} ({reference})"
-    return where
+    xsd, batch, number, seen = schema(), None, 0, set()
+    for _event, el in etree.iterparse(source, events=("end",), tag=[_N + "Batch", _N + "Incident"],
+                                      resolve_entities=False, no_network=True, huge_tree=True):
+        if el.tag == _N + "Batch":
+            batch = copy.deepcopy(el)
+            batch.set("recordCount", "1")
+            continue
+        number += 1
+        reference = el.findtext(_N + "TRUSTINCIDENTID") or ""
+        if duplicate:
+            if reference in seen:
+                return number, reference
+            seen.add(reference)
+        else:
+            root = el.getparent()
+            alone = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
+            alone.extend([copy.deepcopy(batch), copy.deepcopy(el)])
+            if not xsd.validate(alone):
+                return number, reference
+        _forget(el)
+    return 0, ""
 
 
 # ----- the writer ----------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from lxml import etree
 
 from core.exports import nrls_xml
 from core.exports.mapping import Coded, ExportError
@@ -34,8 +33,16 @@ def test_an_error_in_an_extension_person_names_the_record():
     assert "Person in record 1 (LAN-2026-00001)" in message and "nobody" not in message
 
 
-@pytest.mark.parametrize("path", ["/*/*[2]/y:Unknown", "/*/*[", None])
-def test_a_path_that_cannot_be_read_says_the_document(path):
+def test_an_error_outside_the_records_names_the_element_alone():
     recs, c = records(detail())
-    root = etree.fromstring(nrls_xml.serialise(recs, c))
-    assert nrls_xml._describe(root, path) == "the document"
+    message = _refused(recs, replace(c, ods_code="not an ODS code"))
+    assert "schema check at Batch, so nothing was written" in message and "not an ODS code" not in message
+
+
+def test_a_file_that_is_not_xml_says_so(tmp_path):
+    broken = tmp_path / "broken.xml"
+    recs, c = records(detail())
+    data = nrls_xml.serialise(recs, c)
+    broken.write_bytes(data[:200] + b"<<" + data[200:])  # as a writer fault might leave it
+    with pytest.raises(ExportError, match="not well-formed XML"):
+        nrls_xml.check(broken)
