@@ -15,6 +15,7 @@ import functools
 import io
 import os
 import re
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -59,6 +60,38 @@ def schema() -> etree.XMLSchema:
         raise ExportError("The NRLS export schema and Lantern disagree about ODS codes, so nothing was written. "
                           "This is a fault in Lantern: please report it to your administrator.")
     return etree.XMLSchema(doc)
+
+
+@functools.cache
+def _streaming_schema() -> etree.XMLSchema:
+    """The shipped XSD less its one identity constraint (OneRecordPerIncident, xs:unique): libxml2 keeps every key
+    of a unique constraint in memory (about 320 bytes a record), so check() applies that rule itself."""
+    doc = etree.parse(str(XSD_PATH))
+    for unique in doc.xpath("//xs:unique", namespaces={"xs": XS_NS}):
+        unique.getparent().remove(unique)
+    schema()  # the shipped XSD's own checks (its ODS code pattern)
+    return etree.XMLSchema(doc)
+
+
+class _References:
+    """The references seen, in a private temporary SQLite file (deleted when closed; its page cache bounds the
+    memory), so one record per incident is checked however large the export."""
+
+    def __enter__(self) -> _References:
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("CREATE TABLE seen (reference TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.db.execute("BEGIN")
+        return self
+
+    def is_new(self, reference: str) -> bool:
+        try:
+            self.db.execute("INSERT INTO seen VALUES (?)", (reference,))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def __exit__(self, *exc) -> None:
+        self.db.close()
 
 
 def serialise(records: Iterable[ExportRecord], ctx: ExportContext) -> bytes:
@@ -122,14 +155,16 @@ def validate(root: etree._Element) -> None:
 
 def check(source: str | os.PathLike | BinaryIO) -> None:
     """Check an export file (a path or a seekable binary file) as it streams past, so memory stays flat: the
-    XSD, then the two rules XSD 1.0 cannot say: Batch/@recordCount equals the records, and each PD09 label
-    matches its code. ExportError says where it failed, without quoting any value."""
+    XSD, then the rules the streaming XSD check leaves to Lantern: Batch/@recordCount equals the records, each
+    PD09 label matches its code, and no incident is there twice (the XSD's xs:unique, kept on disk: see
+    _streaming_schema). ExportError says where it failed, without quoting any value."""
     state = {"records": 0, "reference": "", "declared": None}
-    parser = etree.iterparse(source, events=("end",), tag=_CHECKED_TAGS, schema=schema(), resolve_entities=False,
-                             no_network=True, huge_tree=True)  # every element is validated; four reach Python
+    parser = etree.iterparse(source, events=("end",), tag=_CHECKED_TAGS, schema=_streaming_schema(),
+                             resolve_entities=False, no_network=True, huge_tree=True)  # four tags reach Python
     try:
-        for _event, el in parser:
-            _check_element(el, state)
+        with _References() as seen:
+            for _event, el in parser:
+                _check_element(el, state, seen)
     except etree.XMLSyntaxError as err:
         raise ExportError(_diagnose(source, err)) from None
     if state["declared"] != state["records"]:
@@ -142,10 +177,13 @@ _PD09_LABEL = {str(code): label for code, label in PD09_LABELS.items()}
 _CHECKED_TAGS = [_N + "Batch", _N + "TRUSTINCIDENTID", _N + "PD09", _N + "Incident"]
 
 
-def _check_element(el: etree._Element, state: dict) -> None:
+def _check_element(el: etree._Element, state: dict, seen: _References) -> None:
     tag = el.tag
     if tag == _N + "TRUSTINCIDENTID":
         state["reference"] = el.text or ""
+        if not seen.is_new(state["reference"]):
+            raise ExportError(f"The export holds one incident twice, at TRUSTINCIDENTID in record "
+                              f"{state['records'] + 1} ({state['reference']}), so nothing was written. {_FAULT}")
     elif tag == _N + "PD09" and _PD09_LABEL.get(el.get("code")) != el.get("label"):
         raise ExportError(f"The export's PD09 label does not match its code in record {state['records'] + 1} "
                           f"({state['reference'] or 'no reference'}), so nothing was written. {_FAULT}")
@@ -178,19 +216,18 @@ def _diagnose(source, err: etree.XMLSyntaxError) -> str:
         return f"The export was not well-formed XML, so nothing was written. {_FAULT}"
     where = found.group(1)
     if where not in _OUTSIDE_RECORDS:
-        number, reference = _failing_record(source, duplicate="Duplicate key-sequence" in err.msg)
+        number, reference = _failing_record(source)
         if number:
             where += f" in record {number} ({reference or 'no reference'})"
     return f"The export did not pass its schema check at {where}, so nothing was written. {_FAULT}"
 
 
-def _failing_record(source, *, duplicate: bool) -> tuple[int, str]:
+def _failing_record(source) -> tuple[int, str]:
     """The number and reference of the first record that fails the schema on its own (in a document of the
-    file's root, its Batch and that record alone), or, for a `duplicate` reference, the first record that repeats
-    one (only then are the references kept, one short string a record); (0, "") if none."""
+    file's root, its Batch and that record alone), or (0, "")."""
     if hasattr(source, "seek"):
         source.seek(0)
-    xsd, batch, number, seen = schema(), None, 0, set()
+    xsd, batch, number = _streaming_schema(), None, 0
     for _event, el in etree.iterparse(source, events=("end",), tag=[_N + "Batch", _N + "Incident"],
                                       resolve_entities=False, no_network=True, huge_tree=True):
         if el.tag == _N + "Batch":
@@ -198,17 +235,11 @@ def _failing_record(source, *, duplicate: bool) -> tuple[int, str]:
             batch.set("recordCount", "1")
             continue
         number += 1
-        reference = el.findtext(_N + "TRUSTINCIDENTID") or ""
-        if duplicate:
-            if reference in seen:
-                return number, reference
-            seen.add(reference)
-        else:
-            root = el.getparent()
-            alone = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
-            alone.extend([copy.deepcopy(batch), copy.deepcopy(el)])
-            if not xsd.validate(alone):
-                return number, reference
+        root = el.getparent()
+        alone = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
+        alone.extend([copy.deepcopy(batch), copy.deepcopy(el)])
+        if not xsd.validate(alone):
+            return number, el.findtext(_N + "TRUSTINCIDENTID") or ""
         _forget(el)
     return 0, ""
 
