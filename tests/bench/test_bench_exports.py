@@ -181,3 +181,38 @@ def test_bench_inner_step_ward_pdf_year(benchmark):
 def test_bench_inner_step_incident_pdf(benchmark):
     data = benchmark(lambda: pdf.incident_summary(DETAILS[0], TAX, generated_at=NOW))
     assert data.startswith(b"%PDF")
+
+
+CHECK = """
+import sys
+sys.path.insert(0, {root!r})
+from core.exports import nrls_xml
+nrls_xml.check(sys.argv[1])
+"""
+
+
+def _many_records(path: Path, count: int) -> None:
+    """An NRLS XML file of `count` records: one real record, written again under a new reference each time."""
+    data = nrls_xml.render([to_record(DETAILS[0], CTX, TAX)], CTX).decode()
+    start, end = data.index("  <Incident"), data.index("</Incident>") + len("</Incident>\n")
+    one = data[start:end]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(data[:start].replace('recordCount="1"', f'recordCount="{count}"'))
+        for n in range(count):
+            out.write(one.replace(DETAILS[0].reference, f"LAN-2026-{n:07d}"))
+        out.write(data[end:])
+
+
+@pytest.mark.parametrize("count", [20_000, 200_000])
+def test_bench_inner_step_xml_check_memory(benchmark, tmp_path, count):
+    """Inner step (no database, no sign-in): `nrls_xml.check` of a file of 20,000 records and of 200,000, in a new
+    process; its peak memory should not grow with the file (one record per incident is checked on disk)."""
+    path = tmp_path / f"check-{count}.xml"
+    _many_records(path, count)
+    runs = []
+    benchmark.pedantic(lambda: runs.append(_run([sys.executable, "-c", CHECK.format(root=str(ROOT)), str(path)])),
+                       rounds=1, iterations=1)
+    seconds, peak, _cpu = runs[0]
+    benchmark.extra_info.update({"records": count, "peak_mib": round(peak / MIB)})
+    print(f"\nNRLS XML check of {count:,} records ({path.stat().st_size / MIB:,.0f} MiB) in a new process: "
+          f"{seconds:.1f} s, peak {peak / MIB:.0f} MiB")
