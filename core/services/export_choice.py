@@ -8,7 +8,7 @@ audit event. What is kept for that is each incident's (id, version, updated_at),
 - On a trust's server a year can be a million incidents, and the list alone grew the PC's memory by about
   570 bytes an incident. So there it stays on the server: a temporary table made in the export's own
   transaction (dropped when that transaction ends, committed or not), read a chunk at a time by position,
-  recorded with one INSERT ... SELECT and digested as a stream. The PC's memory does not grow with the store.
+  recorded a slice at a time with INSERT ... SELECT and digested as a stream. The PC's memory does not grow with the store.
 
 Both give the same chunks in the same order, the same count and the same digest.
 """
@@ -41,8 +41,12 @@ _LATEST_FROM_JSON = (_LATEST_COLUMNS + "SELECT ?, ?, value ->> 0, value ->> 1, v
 # PostgreSQL, a list (one incident's PDF): the rows as three arrays.
 _LATEST_FROM_ARRAYS = (_LATEST_COLUMNS + "SELECT %s, %s, i, v, u FROM unnest(%s::varchar[], %s::integer[], "
                        "%s::varchar[]) AS t(i, v, u)" + _LATEST_UPSERT)
-_LATEST_FROM_CHOSEN = (_LATEST_COLUMNS + "SELECT %s, %s, id, version, updated_at FROM lantern_export_chosen"
-                       + _LATEST_UPSERT)
+_LATEST_FROM_CHOSEN = (_LATEST_COLUMNS + "SELECT %s, %s, id, version, updated_at FROM lantern_export_chosen "
+                       "WHERE pos > %s AND pos <= %s" + _LATEST_UPSERT)
+LATEST_SLICE = 20_000  # incidents recorded a statement (each checked by the child table's policy on a server)
+# A server ends any statement after 30 s (core.db.server.STATEMENT_TIMEOUT_MS). Choosing a trust-wide year is one
+# statement that sorts it (about a million rows), so the export's own transaction allows it longer.
+EXPORT_STATEMENT_TIMEOUT = "10min"
 
 
 def choose(connection, rows, order) -> Listed | OnServer:
@@ -94,6 +98,7 @@ class OnServer:
 
     def __init__(self, connection, rows, order) -> None:
         self.connection = connection
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{EXPORT_STATEMENT_TIMEOUT}'")
         _CHOSEN.create(connection)
         numbered = rows.add_columns(func.row_number().over(order_by=order))
         connection.execute(insert(_CHOSEN).from_select(["id", "version", "updated_at", "pos"], numbered))
@@ -113,4 +118,5 @@ class OnServer:
         return ids_digest(ids)
 
     def record_latest(self, connection, kind: str, batch_id: int) -> None:
-        connection.exec_driver_sql(_LATEST_FROM_CHOSEN, (kind, batch_id))
+        for start in range(0, self.count, LATEST_SLICE):
+            connection.exec_driver_sql(_LATEST_FROM_CHOSEN, (kind, batch_id, start, start + LATEST_SLICE))

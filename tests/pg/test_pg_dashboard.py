@@ -129,12 +129,13 @@ def test_the_dashboard_agrees_with_a_plain_count_on_a_random_trust_store(pg_serv
 
 
 def test_a_trust_wide_export_is_read_and_recorded_a_chunk_at_a_time(pg_server, pg_database, trust, tmp_path, monkeypatch):
-    """The server keeps an export's selection in its transaction and reads it a chunk at a time (exports.CHUNK):
-    every incident of every slice is recorded with the version it was exported at, so none is flagged for
-    re-export until it changes, and then exactly that one is."""
-    from core.services import exports
+    """The server keeps an export's selection in its transaction, reads it a chunk at a time (exports.CHUNK) and
+    records it a slice at a time (export_choice.LATEST_SLICE): every incident of every slice is recorded with the
+    version it was exported at, so none is flagged for re-export until it changes, and then exactly that one is."""
+    from core.services import export_choice, exports
 
     monkeypatch.setattr(exports, "CHUNK", 7)
+    monkeypatch.setattr(export_choice, "LATEST_SLICE", 5)
     sign_in, _oak = trust
     owner = make_server_engine(pg_server.url(pg_database), username=pg_server.superuser, password=pg_server.password)
     try:
