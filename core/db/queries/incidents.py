@@ -7,7 +7,9 @@ so the dashboard counts from one table; `stale_summaries` is the store check tha
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, literal_column, or_, select, text
+import itertools
+
+from sqlalchemy import and_, literal_column, or_, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db.models import Incident, PersonInvolved, ReferenceCounter, SafeguardingAction, Ward
@@ -39,6 +41,7 @@ def police_referred_clause():
 # code point, joined by <RS>; references cannot hold control characters (core.services.validation), so it splits
 # back exactly. Past PEOPLE_REFS_LIMIT characters it is TOO_MANY_PEOPLE and the dashboard reads that incident's
 # people from their own table (an index entry has a size limit on a server; an incident of a dozen people is rare).
+# Migration 0024's backfill computes the same in SQL.
 UNIT, RECORD, PEOPLE_REFS_LIMIT, TOO_MANY_PEOPLE = "\x1f", "\x1e", 1000, "*"
 
 
@@ -48,26 +51,30 @@ def people_refs(people) -> str:
     return TOO_MANY_PEOPLE if len(text) > PEOPLE_REFS_LIMIT else text
 
 
-def people_refs_sql(dialect: str) -> str:
-    """`people_refs` computed from the child rows in SQL, for the migration's backfill and the store check."""
-    aggregate, char, collation = (("string_agg", "chr", '"C"') if dialect == "postgresql"
-                                  else ("group_concat", "char", "BINARY"))
-    refs = (f"(SELECT {aggregate}(r, {char}(30) ORDER BY r COLLATE {collation}) FROM (SELECT DISTINCT "
-            f"p.local_ref || {char}(31) || p.role || {char}(31) || p.person_type AS r FROM people_involved p "
-            "WHERE p.incident_id = incidents.id AND p.local_ref != '') AS d)")
-    return (f"CASE WHEN length(coalesce({refs}, '')) > {PEOPLE_REFS_LIMIT} THEN '{TOO_MANY_PEOPLE}' "
-            f"ELSE coalesce({refs}, '') END")
-
-
 def stale_summaries(session) -> int:
     """How many incidents' summary columns disagree with their child rows (store check; should be none)."""
-    dialect = session.get_bind().dialect.name
-    aggregate = "string_agg" if dialect == "postgresql" else "group_concat"
+    aggregate = "string_agg" if session.get_bind().dialect.name == "postgresql" else "group_concat"
     type_codes = literal_column(f"coalesce((SELECT {aggregate}(t.code, ' ' ORDER BY t.code) FROM incident_types t "
                                 "WHERE t.incident_id = incidents.id), '')")
-    return session.scalar(select(func.count()).select_from(Incident).where(or_(
-        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause(),
-        Incident.people_refs != literal_column(people_refs_sql(dialect)))))
+    stale = set(session.scalars(select(Incident.id).where(or_(
+        Incident.type_codes != type_codes, Incident.police_referred != police_referred_clause()))))
+    return len(stale | _stale_people_refs(session))
+
+
+def _stale_people_refs(session) -> set[str]:
+    """Incidents whose `people_refs` is not what `people_refs` makes of their people rows: one ordered pass over
+    the incidents and their referenced people, a stream (memory does not grow with the store)."""
+    rows = session.connection().execute(
+        select(Incident.id, Incident.people_refs, PersonInvolved.local_ref, PersonInvolved.role,
+               PersonInvolved.person_type)
+        .outerjoin(PersonInvolved, and_(PersonInvolved.incident_id == Incident.id, PersonInvolved.local_ref != ""))
+        .order_by(Incident.id), execution_options={"yield_per": 10_000})
+    stale = set()
+    for incident_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        group = list(group)
+        if group[0][1] != people_refs(row[2:] for row in group if row[2] is not None):
+            stale.add(incident_id)
+    return stale
 
 
 def refresh_police_referred(session, inc: Incident) -> None:

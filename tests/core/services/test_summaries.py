@@ -200,3 +200,15 @@ def test_a_reference_with_a_control_character_is_refused(make_store):
     store, actors, _recovery, wards = make_store()
     with pytest.raises(ValidationError, match="control character"):
         incidents.create_draft(store, actors["nurse"], draft(wards["Oak Ward"], local_ref="P\t001"))
+
+
+def test_a_people_summary_that_disagrees_with_the_people_rows_is_found(make_store):
+    store, actors, _recovery, wards = make_store()
+    oak, nurse = wards["Oak Ward"], actors["nurse"]
+    made = report(store, nurse, oak, local_ref="P-001")
+    report(store, nurse, oak, local_ref="P-002")
+    assert stale(store) == 0
+    with unit_of_work(store) as session:  # as a writer that forgot the summary would leave it
+        session.execute(update(Incident).where(Incident.id == made.incident_id).values(people_refs=""))
+        session.commit()
+    assert stale(store) == 1
