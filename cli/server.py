@@ -1,4 +1,4 @@
-"""`lantern server init | check | approve` and `lantern migrate-store`: a trust's PostgreSQL server from the command
+"""`lantern server init | upgrade | check | approve` and `lantern migrate-store`: a trust's PostgreSQL server from the command
 line (cli layer; issue 16 items 7 and 8).
 
 The server address names the database role to act as (postgresql://ROLE@HOST/DATABASE); its password, and any
@@ -27,6 +27,11 @@ def add_server_parsers(sub, parser_class) -> None:
     si.add_argument("--admin", required=True, help="the first administrator's username")
     si.add_argument("--ca-file", default="", help="the trust's CA certificate (for a server on another computer)")
     si.add_argument("--password-stdin", action="store_true", required=True)
+    su = server_sub.add_parser("upgrade", help="bring the server's Lantern schema up to this version's (standard "
+                                               "input: the role's password)")
+    su.add_argument("--url", required=True, help="postgresql://ROLE@HOST/DATABASE (the schema's owner)")
+    su.add_argument("--ca-file", default="")
+    su.add_argument("--password-stdin", action="store_true", required=True)
     sc = server_sub.add_parser("check", help="check the server's policies, triggers, privileges and audit trails")
     sc.add_argument("--url", required=True, help="postgresql://HOST/DATABASE")
     sc.add_argument("--user", required=True, help="the database role that owns the Lantern schema")
@@ -67,6 +72,12 @@ def run_server(args, read_password, stdout: TextIO) -> int:
               file=stdout)
         print("Encrypt the server's disks: PostgreSQL does not encrypt its files (see the admin guide).",
               file=stdout)
+        return EXIT_OK
+    if args.server_command == "upgrade":
+        before, after = server_setup.upgrade_server(args.url, owner=_role_of(args.url),
+                                                    owner_password=read_password(STDIN_SERVER), ca_file=args.ca_file)
+        print(f"The server's Lantern schema is at revision {after}" + (" (it already was)." if before == after
+              else f" (it was at {before})."), file=stdout)
         return EXIT_OK
     if args.server_command == "check":
         results = server_check.check_server(args.url, owner=args.user, owner_password=read_password(STDIN_SERVER),

@@ -79,7 +79,7 @@ def parse_location(location: str, *, ca_file: str = "") -> URL:
 
 
 def make_server_engine(location: str, *, username: str, password: str, ca_file: str = "",
-                       pool_size: int = 4) -> Engine:
+                       pool_size: int = 4, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Engine:
     """An engine that signs in to the server as `username` (each Lantern account is a database login role).
 
     The password goes to the driver only, never into the URL, a log or an exception; statements and rows are
@@ -88,7 +88,7 @@ def make_server_engine(location: str, *, username: str, password: str, ca_file: 
     engine = create_engine(
         url,
         connect_args={"application_name": "lantern", "connect_timeout": 10,
-                      "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
+                      "options": f"-c statement_timeout={statement_timeout_ms}"},
         pool_size=pool_size,
         max_overflow=4,
         pool_timeout=30,

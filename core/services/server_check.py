@@ -35,7 +35,7 @@ def _schema(session) -> CheckResult:
     current = migrate.current_revision(session.get_bind())
     ok = current == migrate.head_revision()
     return CheckResult("schema", ok, f"at revision {current}" if ok else
-                       f"at revision {current}, Lantern needs {migrate.head_revision()}: run the upgrade")
+                       f"at revision {current}, Lantern needs {migrate.head_revision()}: run lantern server upgrade, then check again")
 
 
 def _row_security(session) -> CheckResult:
@@ -89,8 +89,11 @@ def check_server(location: str, *, owner: str, owner_password: str, ca_file: str
     engine = make_server_engine(location, username=owner, password=owner_password, ca_file=ca_file)
     try:
         with Session(engine) as session:
+            schema = _schema(session)
+            if not schema.ok:  # the other checks read the schema this version knows: upgrade first
+                return [schema]
             stale = stale_summaries(session)
-            return [_schema(session), _row_security(session), _triggers(session), _privileges(session),
+            return [schema, _row_security(session), _triggers(session), _privileges(session),
                     *_chains(session),
                     CheckResult("dashboard_summaries", not stale, "every incident's summary matches its record"
                                 if not stale else f"{stale} incident(s) would be miscounted on the dashboard"),

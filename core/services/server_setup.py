@@ -96,6 +96,31 @@ def init_server(location: str, *, owner: str, owner_password: str, ods_code: str
         engine.dispose()
 
 
+def upgrade_server(location: str, *, owner: str, owner_password: str, ca_file: str = "") -> tuple[str, str]:
+    """Bring a trust's Lantern schema up to this version's (`lantern server upgrade`, the schema's owner): every
+    migration not yet applied, in one transaction, with no statement time limit (a migration may rewrite every
+    incident). Returns the revisions (before, after). Refuses a database that holds no Lantern schema."""
+    engine = make_server_engine(location, username=owner, password=owner_password, ca_file=ca_file,
+                                statement_timeout_ms=0)
+    try:
+        try:
+            before = migrate.current_revision(engine)
+        except sa_exc.DBAPIError as err:
+            state = getattr(err.orig, "sqlstate", None) or ""
+            raise (WrongPassword() if state.startswith("28") else ServerUnreachable()) from None
+        if before is None:
+            raise ValidationError({"server": "This database holds no Lantern store: set it up with lantern server "
+                                             "init."})
+        try:
+            migrate.upgrade(engine)
+        except sa_exc.DBAPIError:
+            raise LanternError("The server refused the upgrade. Nothing was changed; ask the database administrator "
+                               "to check the server's log.") from None
+        return before, migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
 def sign_in_server(location: str, username: str, password: str, *, ca_file: str = "",
                    reason: str = "sign_in") -> tuple[ServerStore, Actor]:
     """Sign in to a server store with the account's own login role. The same WrongPassword for an unknown name

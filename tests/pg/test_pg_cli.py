@@ -47,3 +47,42 @@ def test_an_address_without_a_role_or_with_a_password_is_one_plain_line(pg_serve
     leaky = pg_server.url(pg_database).replace("@", ":hunter2-synthetic@")
     code, _out, err = lantern("server", "check", "--url", leaky, "--user", "x", "--password-stdin", stdin_text="x\n")
     assert code == 2 and err.count("\n") == 1 and "hunter2" not in err and "password" in err
+
+
+def test_an_older_server_schema_is_upgraded_from_the_command_line(pg_server, pg_database):
+    """`lantern server upgrade`: a trust's server one migration behind (as after installing a newer Lantern) is
+    brought to this version's schema by its owner, `server check` agrees, and running it again changes nothing."""
+    from alembic import command
+
+    from core.db import migrate
+    from core.db.server import make_server_engine
+
+    url = pg_server.url(pg_database)
+    code, _out, err = lantern("server", "upgrade", "--url", url, "--password-stdin",
+                              stdin_text=pg_server.password + "\n")
+    assert code == 2 and err.count("\n") == 1 and "lantern server init" in err  # an empty database
+    code, _out, err = lantern("server", "init", "--url", url, "--org", "RXX", "--ward", "Ash Ward", "--admin",
+                              "admin", "--password-stdin", stdin_text=f"{pg_server.password}\n{ADMIN_PASSWORD}\n")
+    assert (code, err) == (0, "")
+    head = migrate.head_revision()
+    engine = make_server_engine(url, username=pg_server.superuser, password=pg_server.password)
+    try:
+        cfg = migrate._config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "-1")
+        before = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    assert before != head
+    check = ("server", "check", "--url", url, "--user", pg_server.superuser, "--password-stdin")
+    _code, out, _err = lantern(*check, stdin_text=pg_server.password + "\n")
+    assert f"FAIL schema: at revision {before}, Lantern needs {head}: run lantern server upgrade, then check again" in out
+    code, out, err = lantern("server", "upgrade", "--url", url, "--password-stdin",
+                             stdin_text=pg_server.password + "\n")
+    assert (code, err) == (0, "") and f"at revision {head} (it was at {before})" in out
+    _code, out, _err = lantern(*check, stdin_text=pg_server.password + "\n")
+    assert f"ok   schema: at revision {head}" in out
+    code, out, _err = lantern("server", "upgrade", "--url", url, "--password-stdin",
+                              stdin_text=pg_server.password + "\n")
+    assert code == 0 and "(it already was)" in out
