@@ -245,7 +245,7 @@ def _repeats(session, where) -> list[RepeatPerson]:
                 counts[tuple(person.split(UNIT))] += n
     person = (PersonInvolved.local_ref, PersonInvolved.role, PersonInvolved.person_type)
     many = select(Incident.id).where(where, Incident.people_refs == TOO_MANY_PEOPLE)
-    for row in session.execute(select(*person).distinct().add_columns(PersonInvolved.incident_id)
+    for row in session.execute(select(*person, PersonInvolved.incident_id).distinct()
                                .where(PersonInvolved.incident_id.in_(many), PersonInvolved.local_ref != "")):
         counts[tuple(row[:3])] += 1
     repeats = [RepeatPerson(*key, n) for key, n in counts.items() if n > 1]
